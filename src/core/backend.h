@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* backend.h - the operations the core model drives on an IOMMU backend */
+#pragma once
+
+#include "types.h"
+
+/*
+ * The core decides, the backend does. Each operation is called by the core
+ * at the point the model changes; a backend may not call back into the core
+ * from inside an operation (its events go through the core's entry points
+ * from the event loop instead).
+ *
+ * Operations that set something up return 0 or a negative errno, and the core
+ * rolls back what it did before. Operations that tear down return nothing:
+ * teardown must always complete, so a backend that fails to, say, detach,
+ * logs it and forgets the object. The core calls them in the order of rule
+ * L2: slot_detach, then fault responses, then domain_unmap, then domain_free,
+ * then group_release and driver_attach.
+ *
+ * Every pointer passed is borrowed for the duration of the call; a backend
+ * may keep its own state in IoDomain.backend_data and Group.backend_data,
+ * which it owns and frees in domain_free() / group_release().
+ */
+struct BackendOps {
+        /* Unbinds the DMA-API kernel driver of d (claim with DETACH). */
+        int (*driver_detach)(void *ud, Device *d);
+        /* Binds driver to d again (claim rollback, group release). */
+        int (*driver_attach)(void *ud, Device *d, const char *driver);
+        /* Takes g for user-managed DMA; all its DMA-API drivers are gone. */
+        int (*group_claim)(void *ud, Group *g);
+        void (*group_release)(void *ud, Group *g);
+
+        int (*domain_alloc)(void *ud, IoDomain *dom);
+        void (*domain_free)(void *ud, IoDomain *dom);
+        int (*domain_map)(void *ud, IoDomain *dom, const Mapping *m);
+        void (*domain_unmap)(void *ud, IoDomain *dom, const Mapping *m);
+
+        /* Puts slot->domain at (slot->device, slot->pasid). */
+        int (*slot_attach)(void *ud, Slot *slot);
+        void (*slot_detach)(void *ud, Slot *slot);
+
+        /* Answers the page request group fg (exactly once per group). */
+        void (*fault_respond)(void *ud, const FaultGroup *fg, FaultCode code);
+};

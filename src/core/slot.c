@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* slot.c - what sits at a (device, PASID): an SVA bond or a space, with a type key (L6) */
+#include <errno.h>
+
+#include "core.h"
+#include "device.h"
+#include "domain.h"
+#include "fault.h"
+#include "slot.h"
+
+void slot_init(Slot *slot) {
+        slot->device = NULL;
+        slot->domain = NULL;
+        slot->attached = false;
+        list_init(&slot->device_link);
+        list_init(&slot->faults);
+}
+
+Client *slot_client(const Slot *slot) {
+        return slot->domain ? slot->domain->client : NULL;
+}
+
+int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *dom) {
+        Core *c = d->core;
+        int r;
+
+        /* The check and the take are one step: nothing runs in between. */
+        if (device_find_slot(d, pasid))
+                return -EBUSY;
+        slot->type = type;
+        slot->device = d;
+        slot->pasid = pasid;
+        slot->domain = dom;
+        list_add_tail(&d->slots, &slot->device_link);
+        dom->n_attached++;
+
+        r = c->ops->slot_attach(c->backend_data, slot);
+        if (r < 0) {
+                list_del_init(&slot->device_link);
+                dom->n_attached--;
+                slot->device = NULL;
+                slot->domain = NULL;
+                return r;
+        }
+        slot->attached = true;
+        return 0;
+}
+
+void slot_release(Slot *slot) {
+        Core *c;
+
+        if (!slot->device)
+                return;                 /* L1: released already */
+        c = slot->device->core;
+        if (slot->attached)
+                c->ops->slot_detach(c->backend_data, slot);
+        slot->attached = false;
+        fault_abort_slot(slot);
+        list_del_init(&slot->device_link);
+        slot->domain->n_attached--;
+        slot->domain = NULL;
+        slot->device = NULL;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* types.h - names of the core model's objects and the enums they share */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Core Core;
+typedef struct Iommu Iommu;
+typedef struct Group Group;
+typedef struct Device Device;
+typedef struct Client Client;
+typedef struct IoDomain IoDomain;
+typedef struct Mapping Mapping;
+typedef struct SvaDomain SvaDomain;
+typedef struct Bond Bond;
+typedef struct Slot Slot;
+typedef struct Region Region;
+typedef struct Space Space;
+typedef struct SpaceAttachment SpaceAttachment;
+typedef struct FaultGroup FaultGroup;
+typedef struct FaultTable FaultTable;
+typedef struct BackendOps BackendOps;
+
+#define PAGE_SIZE_4K 4096u
+
+/* Group DMA ownership, as the kernel's group->owner / owner_cnt express it. */
+typedef enum Ownership {
+        OWNERSHIP_NONE,         /* no DMA users */
+        OWNERSHIP_DMA_API,      /* kernel drivers using the DMA API */
+        OWNERSHIP_USER,         /* one client, user-managed DMA */
+} Ownership;
+
+const char *ownership_to_string(Ownership o);
+
+/* The type key of a (device, PASID) slot (L6). */
+typedef enum SlotType {
+        SLOT_SVA,               /* owned by a Bond */
+        SLOT_SPACE,             /* owned by a SpaceAttachment */
+} SlotType;
+
+/* What an IoDomain serves. */
+typedef enum DomainKind {
+        DOMAIN_SVA,             /* per (client, IOMMU), IOVA == client VA */
+        DOMAIN_SPACE,           /* a client's IOAS, IOVAs chosen by it */
+} DomainKind;
+
+/* Resources a client can make the daemon hold; each has a quota (L10). */
+typedef enum Resource {
+        RES_PASIDS,
+        RES_BONDS,
+        RES_REGIONS,
+        RES_SPACES,
+        RES_PENDING_FAULTS,
+        RES_GROUPS,
+        RES_BYTES,              /* bytes of shared memory */
+        _RES_MAX,
+} Resource;
+
+const char *resource_to_string(Resource r);
+
+typedef struct Quota {
+        uint64_t limit[_RES_MAX];
+} Quota;
+
+/* Access bits of shared memory and mappings (D-Bus: bit 0 read, bit 1 write). */
+#define ACCESS_READ  (1u << 0)
+#define ACCESS_WRITE (1u << 1)
+#define ACCESS_ALL   (ACCESS_READ | ACCESS_WRITE)
+
+/* Page response codes, numerically equal to the kernel's IOMMUFD_PAGE_RESP_*. */
+typedef enum FaultCode {
+        FAULT_SUCCESS = 0,
+        FAULT_INVALID = 1,
+} FaultCode;
+
+/* ClaimGroup() flags. */
+#define CLAIM_DETACH_KERNEL_DRIVERS (UINT64_C(1) << 0)
+#define CLAIM_FLAGS_ALL CLAIM_DETACH_KERNEL_DRIVERS

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-sva.c - SVA bonds, SVA domains and the PASID lifetime (L3, L7) */
+#include "fixture.h"
+
+TestSuite(sva, .init = fixture_setup, .fini = fixture_teardown);
+
+Test(sva, bind_needs_the_group_claimed_by_the_caller) {
+        Client *a = new_client(1000), *b = new_client(1001);
+        Bond *bond = NULL;
+
+        cr_assert_eq(bond_bind(a, dev(DEV_PRI), &bond), -EPERM);
+        claim_ok(b, DEV_PRI);
+        cr_assert_eq(bond_bind(a, dev(DEV_PRI), &bond), -EPERM);
+        cr_assert_null(bond);
+        cr_assert_eq(recorder_count(&fx.rec, "attach"), 0);
+}
+
+Test(sva, bind_on_device_without_pasid_is_not_supported) {
+        Client *cl = new_client(1000);
+        Bond *b = NULL;
+
+        claim_ok(cl, DEV_NIC);
+        cr_assert_eq(bond_bind(cl, dev(DEV_NIC), &b), -EOPNOTSUPP);
+}
+
+Test(sva, binding_twice_returns_the_same_bond_with_two_users) {
+        Client *cl = new_client(1000);
+        Bond *b1, *b2;
+        uint64_t id;
+
+        claim_ok(cl, DEV_PRI);
+        b1 = bind_ok(cl, DEV_PRI);
+        b2 = bind_ok(cl, DEV_PRI);
+        cr_assert_eq(b1, b2);
+        cr_assert_eq(b1->users, 2);
+        cr_assert_eq(recorder_count(&fx.rec, "attach"), 1);
+
+        cr_assert_eq(bond_unbind(cl, b1->id), 0);
+        cr_assert_not_null(client_find_bond(cl, b1->id), "one user left");
+        cr_assert_eq(recorder_count(&fx.rec, "detach"), 0);
+        id = b1->id;
+        cr_assert_eq(bond_unbind(cl, id), 0);
+        cr_assert_null(client_find_bond(cl, id));
+        cr_assert_eq(recorder_count(&fx.rec, "detach"), 1);
+        cr_assert_eq(bond_unbind(cl, id), -ENOENT, "each bind needs one unbind, no more");
+}
+
+Test(sva, one_sva_domain_per_client_and_iommu) {
+        Client *cl = new_client(1000);
+        Bond *b1, *b2, *b3;
+
+        claim_ok(cl, DEV_PRI);
+        claim_ok(cl, DEV_SMALL);
+        claim_ok(cl, DEV_NOPRI);
+        b1 = bind_ok(cl, DEV_PRI);         /* dmar0 */
+        b2 = bind_ok(cl, DEV_SMALL);       /* dmar1 */
+        b3 = bind_ok(cl, DEV_NOPRI);       /* dmar1: shares b2's domain */
+        cr_assert_neq(b1->domain, b2->domain);
+        cr_assert_eq(b2->domain, b3->domain);
+        cr_assert_eq(b2->domain->users, 2);
+        cr_assert_eq(recorder_count(&fx.rec, "domain_alloc"), 2);
+
+        cr_assert_eq(bond_unbind(cl, b2->id), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "domain_free"), 0, "b3 still uses it");
+        cr_assert_eq(bond_unbind(cl, b3->id), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "domain_free"), 1);
+}
+
+Test(sva, L7_one_pasid_per_client_the_same_on_every_device) {
+        Client *a = new_client(1000), *b = new_client(1001);
+        Bond *ba, *ba2, *bb;
+        uint32_t pa;
+
+        claim_ok(a, DEV_PRI);
+        claim_ok(a, DEV_NOPRI);
+        claim_ok(b, DEV_SMALL);
+        ba = bind_ok(a, DEV_PRI);
+        ba2 = bind_ok(a, DEV_NOPRI);
+        bb = bind_ok(b, DEV_SMALL);
+        cr_assert_eq(ba->pasid, ba2->pasid);
+        cr_assert_neq(ba->pasid, bb->pasid);
+        cr_assert_eq(client_get_pasid(a, &pa), 0);
+        cr_assert_eq(pa, ba->pasid, "AllocPasid returns the bond's PASID");
+        cr_assert_eq(log_at("attach 0000:00:02.0 pasid=1"), log_at("attach 0000:00:02.0"));
+}
+
+Test(sva, L7_small_max_pasids_fails_overflow_and_keeps_the_pasid) {
+        Client *c[5];
+        Bond *b = NULL;
+        uint32_t p;
+
+        /* Clients 0..3 take PASIDs 1..4; max_pasids 4 allows only 1..3. */
+        for (int i = 0; i < 5; i++) {
+                c[i] = new_client(1000 + i);
+                cr_assert_eq(client_get_pasid(c[i], &p), 0);
+                cr_assert_eq(p, (uint32_t)i + 1);
+        }
+        claim_ok(c[3], DEV_SMALL);
+        cr_assert_eq(bond_bind(c[3], dev(DEV_SMALL), &b), -EOVERFLOW);
+        cr_assert_eq(c[3]->pasid, 4, "the PASID is not freed by the failure");
+        cr_assert(pasid_pool_is_allocated(fx.core->pasids, 4));
+        cr_assert_eq(recorder_count(&fx.rec, "domain_alloc"), 0, "nothing set up");
+        cr_assert_eq(c[3]->used[RES_BONDS], 0);
+
+        cr_assert_eq(group_release(grp(4), c[3]), 0);
+        claim_ok(c[2], DEV_SMALL);
+        b = bind_ok(c[2], DEV_SMALL);
+        cr_assert_eq(b->pasid, 3);
+}
+
+static uint32_t watched_pasid;
+static int pasid_alive_at_domain_free = -1;
+
+static void check_pasid_on_domain_free(void *ud, RecorderOp op, const char *line) {
+        if (op == REC_DOMAIN_FREE)
+                pasid_alive_at_domain_free = pasid_pool_is_allocated(fx.core->pasids, watched_pasid);
+}
+
+Test(sva, L7_pasid_freed_only_after_client_ended_and_last_domain_gone) {
+        Client *cl = new_client(1000);
+        uint64_t id = cl->id;
+        Bond *b;
+
+        claim_ok(cl, DEV_PRI);
+        b = bind_ok(cl, DEV_PRI);
+        watched_pasid = b->pasid;
+
+        /* Unbinding everything keeps the PASID: it is the client's for life. */
+        cr_assert_eq(bond_unbind(cl, b->id), 0);
+        cr_assert(pasid_pool_is_allocated(fx.core->pasids, watched_pasid));
+        b = bind_ok(cl, DEV_PRI);
+        cr_assert_eq(b->pasid, watched_pasid);
+
+        fx.rec.hook = check_pasid_on_domain_free;
+        cr_assert_eq(client_release(fx.core, id), 0);
+        cr_assert_eq(pasid_alive_at_domain_free, 1, "PASID was freed before its domain");
+        cr_assert_not(pasid_pool_is_allocated(fx.core->pasids, watched_pasid));
+}
+
+Test(sva, L7_forked_child_is_a_new_client_with_its_own_pasid) {
+        Client *parent = new_client(1000), *child;
+        uint32_t pp, pc;
+
+        cr_assert_eq(client_get_pasid(parent, &pp), 0);
+        child = new_client(1000);       /* same uid, new process */
+        cr_assert_eq(client_get_pasid(child, &pc), 0);
+        cr_assert_neq(pp, pc);
+        cr_assert(list_empty(&child->bonds));
+        cr_assert(list_empty(&child->groups), "a child inherits nothing");
+}
+
+Test(sva, L3_unplug_leaves_the_bond_stale_and_unbind_succeeds) {
+        Client *cl = new_client(1000);
+        Bond *b;
+        uint64_t id;
+
+        claim_ok(cl, DEV_PRI);
+        b = bind_ok(cl, DEV_PRI);
+        id = b->id;
+        core_dispatch(fx.core);
+        cr_assert_eq(device_unplug(fx.core, DEV_PRI), 0);
+
+        b = client_find_bond(cl, id);
+        cr_assert_not_null(b, "the bond stays visible");
+        cr_assert(b->stale);
+        cr_assert_str_eq(bond_state_to_string(b), "stale");
+        cr_assert_str_eq(b->device_name, DEV_PRI);
+        cr_assert_null(b->device, "no dangling device pointer");
+        cr_assert_eq(recorder_count(&fx.rec, "detach 0000:00:02.0"), 1);
+        cr_assert_eq(recorder_count(&fx.rec, "domain_free"), 1);
+        cr_assert_eq(dispatch_count(CORE_EVENT_BOND_CHANGED), 1);
+
+        cr_assert_eq(bond_unbind(cl, id), 0);
+        cr_assert_null(client_find_bond(cl, id));
+        cr_assert_eq(dispatch_count(CORE_EVENT_BOND_REMOVED), 1);
+}
+
+Test(sva, L3_group_release_revokes_access_and_bond_goes_stale) {
+        Client *cl = new_client(1000);
+        Bond *b;
+
+        claim_ok(cl, DEV_PRI);
+        b = bind_ok(cl, DEV_PRI);
+        cr_assert_eq(group_release(grp(1), cl), 0);
+        cr_assert(b->stale);
+        cr_assert_lt(log_at("detach 0000:00:02.0"), log_at("group_release 1"));
+
+        /* Claim again and bind: a new active bond beside the stale one. */
+        claim_ok(cl, DEV_PRI);
+        cr_assert_neq(bind_ok(cl, DEV_PRI), b);
+        cr_assert_eq(bond_unbind(cl, b->id), 0);
+}
+
+Test(sva, L3_revoke_by_policy_makes_bonds_stale) {
+        Client *cl = new_client(1000);
+        Bond *b;
+
+        claim_ok(cl, DEV_PRI);
+        b = bind_ok(cl, DEV_PRI);
+        cr_assert_eq(group_revoke(grp(1)), 0);
+        cr_assert(b->stale);
+        cr_assert_null(grp(1)->owner);
+}
+
+Test(sva, backend_attach_failure_leaves_nothing_behind) {
+        Client *cl = new_client(1000);
+        Bond *b = NULL;
+
+        claim_ok(cl, DEV_PRI);
+        recorder_fail(&fx.rec, REC_ATTACH, EIO, "");
+        cr_assert_eq(bond_bind(cl, dev(DEV_PRI), &b), -EIO);
+        cr_assert(list_empty(&cl->bonds));
+        cr_assert(list_empty(&cl->sva_domains));
+        cr_assert_eq(fx.rec.live_domains, 0);
+        cr_assert_eq(cl->used[RES_BONDS], 0);
+        cr_assert(list_empty(&dev(DEV_PRI)->slots));
+        recorder_fail(&fx.rec, REC_ATTACH, 0, "");
+        bind_ok(cl, DEV_PRI);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# test-summary.py - turns meson's testlog.json into "N passed, N failed".
+#
+# A Criterion executable reports "Synthesis: Tested: T | Passing: P |
+# Failing: F | Crashing: C"; its cases are counted from that. Any other test
+# counts as one case, passed or failed by meson's verdict. A Criterion test
+# that failed without a Synthesis line (it crashed, or timed out) counts as
+# one failure, so a broken suite can never look like zero failures.
+import json
+import re
+import sys
+
+SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
+
+
+def main():
+    path, meson_rc = sys.argv[1], int(sys.argv[2])
+    passed = failed = 0
+    failures = []
+    with open(path) as f:
+        for line in f:
+            t = json.loads(line)
+            ok = t["result"] in ("OK", "EXPECTEDFAIL")
+            out = (t.get("stdout") or "") + (t.get("stderr") or "")
+            m = SYNTH.findall(out)
+            if m:
+                tested, passing, failing, crashing = map(int, m[-1])
+                passed += passing
+                failed += failing + crashing
+                if not ok and failing + crashing == 0:
+                    failed += 1
+                    failures.append(t["name"] + " (exit status)")
+                elif failing + crashing:
+                    failures.append(t["name"])
+            elif t["result"] == "SKIP":
+                failed += 1
+                failures.append(t["name"] + " (SKIPPED: a lane that cannot run must fail loudly)")
+            elif ok:
+                passed += 1
+            else:
+                failed += 1
+                failures.append(t["name"])
+    if failures:
+        print("failed: " + ", ".join(failures))
+    if passed + failed == 0:
+        print("NO TEST RAN")
+        failed = 1
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or meson_rc else 0)
+
+
+if __name__ == "__main__":
+    main()
