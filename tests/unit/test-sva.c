@@ -109,20 +109,27 @@ Test(sva, L7_small_max_pasids_fails_overflow_and_keeps_the_pasid) {
 }
 
 static uint32_t watched_pasid;
-static int pasid_alive_at_domain_free = -1;
+static unsigned domain_frees, pasid_alive_at_domain_free;
 
 static void check_pasid_on_domain_free(void *ud, RecorderOp op, const char *line) {
-        if (op == REC_DOMAIN_FREE)
-                pasid_alive_at_domain_free = pasid_pool_is_allocated(fx.core->pasids, watched_pasid);
+        if (op != REC_DOMAIN_FREE)
+                return;
+        domain_frees++;
+        if (pasid_pool_is_allocated(fx.core->pasids, watched_pasid))
+                pasid_alive_at_domain_free++;
 }
 
 Test(sva, L7_pasid_freed_only_after_client_ended_and_last_domain_gone) {
         Client *cl = new_client(1000);
         uint64_t id = cl->id;
+        Space *s;
         Bond *b;
 
         claim_ok(cl, DEV_PRI);
+        claim_ok(cl, DEV_SMALL);
         b = bind_ok(cl, DEV_PRI);
+        bind_ok(cl, DEV_SMALL);         /* a second SVA domain, on dmar1 */
+        cr_assert_eq(space_new(cl, &s), 0);
         watched_pasid = b->pasid;
 
         /* Unbinding everything keeps the PASID: it is the client's for life. */
@@ -133,7 +140,8 @@ Test(sva, L7_pasid_freed_only_after_client_ended_and_last_domain_gone) {
 
         fx.rec.hook = check_pasid_on_domain_free;
         cr_assert_eq(client_release(fx.core, id), 0);
-        cr_assert_eq(pasid_alive_at_domain_free, 1, "PASID was freed before its domain");
+        cr_assert_eq(domain_frees, 3);
+        cr_assert_eq(pasid_alive_at_domain_free, 3, "PASID was freed before its last domain");
         cr_assert_not(pasid_pool_is_allocated(fx.core->pasids, watched_pasid));
 }
 
@@ -191,7 +199,7 @@ Test(sva, L3_group_release_revokes_access_and_bond_goes_stale) {
         cr_assert_eq(bond_unbind(cl, b->id), 0);
 }
 
-Test(sva, L3_revoke_by_policy_makes_bonds_stale) {
+Test(sva, L3_L1_revoke_by_policy_makes_bonds_stale_once) {
         Client *cl = new_client(1000);
         Bond *b;
 
@@ -200,6 +208,8 @@ Test(sva, L3_revoke_by_policy_makes_bonds_stale) {
         cr_assert_eq(group_revoke(grp(1)), 0);
         cr_assert(b->stale);
         cr_assert_null(grp(1)->owner);
+        cr_assert_eq(group_revoke(grp(1)), 0, "L1: revoking again changes nothing");
+        cr_assert_eq(recorder_count(&fx.rec, "group_release 1"), 1);
 }
 
 Test(sva, backend_attach_failure_leaves_nothing_behind) {
