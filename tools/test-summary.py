@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # test-summary.py - turns meson's testlog.json into "N passed, N failed".
 #
-# A Criterion executable reports "Synthesis: Tested: T | Passing: P |
+# Our Python suites print "<suite>: N passed, N failed" and are counted
+# from that. A Criterion executable reports "Synthesis: Tested: T | Passing: P |
 # Failing: F | Crashing: C"; its cases are counted from that. Any other test
 # counts as one case, passed or failed by meson's verdict. A Criterion test
 # that failed without a Synthesis line (it crashed, or timed out) counts as
@@ -12,6 +13,8 @@ import re
 import sys
 
 SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
+# Our own suites (tests/integration) end with "<suite>: N passed, N failed".
+PLAIN = re.compile(r"^[a-z-]+: (\d+) passed, (\d+) failed$", re.M)
 
 
 def main():
@@ -24,7 +27,17 @@ def main():
             ok = t["result"] in ("OK", "EXPECTEDFAIL")
             out = (t.get("stdout") or "") + (t.get("stderr") or "")
             m = SYNTH.findall(out)
-            if m:
+            plain = PLAIN.findall(out)
+            if plain and not m:
+                p, f_ = map(int, plain[-1])
+                passed += p
+                failed += f_
+                if not ok and f_ == 0:
+                    failed += 1
+                    failures.append(t["name"] + " (exit status)")
+                elif f_:
+                    failures.append(t["name"])
+            elif m:
                 tested, passing, failing, crashing = map(int, m[-1])
                 passed += passing
                 failed += failing + crashing

@@ -15,7 +15,9 @@
  * be gone, so an event carries copies (ids and names), not pointers.
  */
 typedef enum CoreEventKind {
+        CORE_EVENT_GROUP_ADDED,         /* group: created with its first device */
         CORE_EVENT_GROUP_CHANGED,       /* group: ownership or owner changed */
+        CORE_EVENT_GROUP_REMOVED,       /* group: its last device went, no owner */
         CORE_EVENT_DEVICE_ADDED,        /* name */
         CORE_EVENT_DEVICE_REMOVED,      /* name, group */
         CORE_EVENT_DEVICE_CHANGED,      /* name: bound driver changed */

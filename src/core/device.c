@@ -181,8 +181,7 @@ Slot *device_find_slot(Device *d, uint32_t pasid) {
         return NULL;
 }
 
-/* Stops all DMA through d: bonds go stale, space attachments go. */
-static void device_release_slots(Device *d) {
+void device_release_slots(Device *d) {
         while (!list_empty(&d->slots)) {
                 Slot *s = list_entry(d->slots.next, Slot, device_link);
 

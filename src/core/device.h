@@ -84,5 +84,9 @@ void device_free(Device *d);
 
 Slot *device_find_slot(Device *d, uint32_t pasid);
 
+/* Stops all DMA through d: its bonds go stale (L3), its space attachments
+ * go; each slot is detached and its faults answered first (L2). */
+void device_release_slots(Device *d);
+
 int iommu_get(Core *c, const char *name, Iommu **ret);
 Iommu *iommu_free(Iommu *i);

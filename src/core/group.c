@@ -3,11 +3,9 @@
 #include <errno.h>
 
 #include "shared/alloc.h"
-#include "bond.h"
 #include "client.h"
 #include "device.h"
 #include "group.h"
-#include "space.h"
 
 Ownership group_ownership(const Group *g) {
         if (g->owner)
@@ -29,6 +27,7 @@ int group_get(Core *c, uint32_t id, Group **ret) {
                 list_init(&g->release.link);
                 g->release.kind = DEFER_GROUP_RELEASE;
                 list_add_tail(&c->groups, &g->core_link);
+                core_emit(c, CORE_EVENT_GROUP_ADDED, id, 0, 0, NULL);
         }
         *ret = g;
         return 0;
@@ -47,6 +46,7 @@ Group *group_free(Group *g) {
 bool group_free_if_unused(Group *g) {
         if (g->n_devices > 0 || g->owner)
                 return false;
+        core_emit(g->core, CORE_EVENT_GROUP_REMOVED, g->id, 0, 0, NULL);
         group_free(g);
         return true;
 }
@@ -132,14 +132,7 @@ static void group_release_slots(Group *g) {
         Device *d;
 
         list_for_each_entry(d, &g->devices, group_link)
-                while (!list_empty(&d->slots)) {
-                        Slot *s = list_entry(d->slots.next, Slot, device_link);
-
-                        if (s->type == SLOT_SVA)
-                                bond_make_stale(container_of(s, Bond, slot));
-                        else
-                                space_attachment_free(container_of(s, SpaceAttachment, slot));
-                }
+                device_release_slots(d);
 }
 
 /* The release itself, at a safe point: L2 order, then drivers come back. */

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sim-topology.c - reading a simulated topology from a JSON file */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim-topology.h"
+
+typedef struct Parser {
+        const char *file;
+        SimTopology *t;
+        char *errors;           /* owned, one line per problem */
+        size_t errors_len;
+        unsigned n_errors;
+} Parser;
+
+_attribute_printf_(3, 4)
+static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
+        char msg[512];
+        int n;
+        char *e;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        n = snprintf(NULL, 0, "%s: %s: %s\n", p->file, where, msg);
+        e = realloc(p->errors, p->errors_len + (size_t)n + 1);
+        if (!e)
+                return;
+        snprintf(e + p->errors_len, (size_t)n + 1, "%s: %s: %s\n", p->file, where, msg);
+        p->errors = e;
+        p->errors_len += (size_t)n;
+        p->n_errors++;
+}
+
+static const char *keep_string(Parser *p, const char *s) {
+        char **a = realloc(p->t->strings, (p->t->n_strings + 1) * sizeof(*a));
+
+        if (!a)
+                return NULL;
+        p->t->strings = a;
+        a[p->t->n_strings] = strdup(s);
+        return a[p->t->n_strings] ? a[p->t->n_strings++] : NULL;
+}
+
+/* Numbers may be JSON integers or strings such as "0x8086". */
+static bool get_number(Parser *p, json_object *v, const char *where, uint64_t max, uint64_t *ret) {
+        char *end;
+        unsigned long long n;
+
+        if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0) {
+                n = (unsigned long long)json_object_get_int64(v);
+        } else if (json_object_is_type(v, json_type_string)) {
+                errno = 0;
+                n = strtoull(json_object_get_string(v), &end, 0);
+                if (errno || *end || end == json_object_get_string(v))
+                        goto bad;
+        } else
+                goto bad;
+        if (n > max)
+                goto bad;
+        *ret = n;
+        return true;
+bad:
+        parser_error(p, where, "expected a number from 0 to %" PRIu64 " (or a string like \"0x%" PRIx64 "\"), got %s",
+                     max, max, json_object_to_json_string(v));
+        return false;
+}
+
+static bool get_bool(Parser *p, json_object *v, const char *where, bool *ret) {
+        if (!json_object_is_type(v, json_type_boolean)) {
+                parser_error(p, where, "expected true or false, got %s", json_object_to_json_string(v));
+                return false;
+        }
+        *ret = json_object_get_boolean(v);
+        return true;
+}
+
+static bool get_string(Parser *p, json_object *v, const char *where, const char **ret) {
+        if (!json_object_is_type(v, json_type_string) || !json_object_get_string(v)[0]) {
+                parser_error(p, where, "expected a non-empty string, got %s", json_object_to_json_string(v));
+                return false;
+        }
+        *ret = keep_string(p, json_object_get_string(v));
+        return *ret != NULL;
+}
+
+/* Parses one field of a device; false for an unknown key. */
+static bool parse_field(Parser *p, const char *key, json_object *v, const char *where,
+                        DeviceInfo *d, bool *refuse) {
+        uint64_t n;
+
+        if (strcmp(key, "name") == 0)
+                get_string(p, v, where, &d->name);
+        else if (strcmp(key, "iommu") == 0)
+                get_string(p, v, where, &d->iommu);
+        else if (strcmp(key, "driver") == 0) {
+                if (!json_object_is_type(v, json_type_null))
+                        get_string(p, v, where, &d->driver);
+        } else if (strcmp(key, "group") == 0) {
+                if (get_number(p, v, where, UINT32_MAX, &n))
+                        d->group = (uint32_t)n;
+        } else if (strcmp(key, "vendor") == 0) {
+                if (get_number(p, v, where, UINT16_MAX, &n))
+                        d->vendor_id = (uint16_t)n;
+        } else if (strcmp(key, "device") == 0) {
+                if (get_number(p, v, where, UINT16_MAX, &n))
+                        d->device_id = (uint16_t)n;
+        } else if (strcmp(key, "class") == 0) {
+                if (get_number(p, v, where, 0xffffff, &n))
+                        d->class_code = (uint32_t)n;
+        } else if (strcmp(key, "max_pasids") == 0) {
+                if (get_number(p, v, where, 1u << 20, &n))
+                        d->max_pasids = (uint32_t)n;
+        } else if (strcmp(key, "pasid") == 0)
+                get_bool(p, v, where, &d->pasid);
+        else if (strcmp(key, "pri") == 0)
+                get_bool(p, v, where, &d->pri);
+        else if (strcmp(key, "ats") == 0)
+                get_bool(p, v, where, &d->ats);
+        else if (strcmp(key, "driver_managed_dma") == 0)
+                get_bool(p, v, where, &d->driver_managed_dma);
+        else if (strcmp(key, "refuse_unbind") == 0)
+                get_bool(p, v, where, refuse);
+        else
+                return false;
+        return true;
+}
+
+static void parse_device(Parser *p, json_object *o, size_t i) {
+        DeviceInfo *d = &p->t->devices[i];
+        char where[64], fwhere[128];
+
+        snprintf(where, sizeof(where), "devices[%zu]", i);
+        if (!json_object_is_type(o, json_type_object)) {
+                parser_error(p, where, "expected an object describing a device");
+                return;
+        }
+        json_object_object_foreach(o, key, v) {
+                snprintf(fwhere, sizeof(fwhere), "%s.%s", where, key);
+                if (!parse_field(p, key, v, fwhere, d, &p->t->refuse_unbind[i]))
+                        parser_error(p, fwhere, "unknown key; expected one of name, group, iommu, vendor, "
+                                     "device, class, pasid, max_pasids, pri, ats, driver, "
+                                     "driver_managed_dma, refuse_unbind");
+        }
+        if (!d->name)
+                parser_error(p, where, "missing \"name\" (the device's PCI address, e.g. \"0000:00:02.0\")");
+        if (!d->iommu)
+                parser_error(p, where, "missing \"iommu\" (the IOMMU instance, e.g. \"dmar0\")");
+        if (d->pasid && d->max_pasids < 2)
+                parser_error(p, where, "a PASID-capable device needs \"max_pasids\" of at least 2");
+        if (!d->pasid && d->max_pasids)
+                parser_error(p, where, "\"max_pasids\" given but \"pasid\" is not true");
+        for (size_t j = 0; j < i && d->name; j++)
+                if (p->t->devices[j].name && strcmp(p->t->devices[j].name, d->name) == 0)
+                        parser_error(p, where, "device \"%s\" is listed twice (also devices[%zu])", d->name, j);
+}
+
+static void parse_root(Parser *p, json_object *root) {
+        json_object *devs;
+        size_t n;
+
+        if (!json_object_is_type(root, json_type_object) ||
+            !json_object_object_get_ex(root, "devices", &devs) ||
+            !json_object_is_type(devs, json_type_array)) {
+                parser_error(p, "(top)", "expected an object with an array \"devices\"");
+                return;
+        }
+        json_object_object_foreach(root, key, v) {
+                (void)v;
+                if (strcmp(key, "devices") != 0)
+                        parser_error(p, key, "unknown key; expected only \"devices\"");
+        }
+        n = json_object_array_length(devs);
+        if (n == 0) {
+                parser_error(p, "devices", "expected at least one device");
+                return;
+        }
+        p->t->devices = calloc(n, sizeof(DeviceInfo));
+        p->t->refuse_unbind = calloc(n, sizeof(bool));
+        if (!p->t->devices || !p->t->refuse_unbind) {
+                parser_error(p, "devices", "out of memory");
+                return;
+        }
+        p->t->n_devices = n;
+        for (size_t i = 0; i < n; i++)
+                parse_device(p, json_object_array_get_idx(devs, i), i);
+}
+
+SimTopology *sim_topology_free(SimTopology *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_strings; i++)
+                free(t->strings[i]);
+        free(t->strings);
+        free(t->devices);
+        free(t->refuse_unbind);
+        free(t);
+        return NULL;
+}
+
+int sim_topology_parse_file(const char *path, SimTopology **ret, char **ret_error) {
+        _cleanup_(sim_topology_freep) SimTopology *t = calloc(1, sizeof(SimTopology));
+        Parser p = { .file = path };
+        json_object *root;
+
+        if (!t)
+                return -ENOMEM;
+        p.t = t;
+        root = json_object_from_file(path);
+        if (!root)
+                parser_error(&p, "(file)", "cannot read it as JSON: %s", json_util_get_last_err());
+        else
+                parse_root(&p, root);
+        json_object_put(root);
+
+        if (p.n_errors > 0) {
+                if (ret_error)
+                        *ret_error = p.errors;
+                else
+                        free(p.errors);
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}

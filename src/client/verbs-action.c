@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verbs-action.c - the verbs that change state: claims, PASIDs, bonds, reload, simulator */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iommuctl.h"
+
+/* Ends a verb's output: the JSON object begun with begin_json(), or stdout. */
+static int done(Ctx *ctx, Json *j) {
+        if (ctx->json) {
+                json_end_object(j);
+                return ctl_finish_json(ctx, j);
+        }
+        return fflush(stdout) == 0 ? 0 : ctl_bad_reply(ctx, -EIO);
+}
+
+static void begin_json(Ctx *ctx, Json *j) {
+        if (!ctx->json)
+                return;
+        json_init(j, stdout);
+        json_begin_object(j);
+}
+
+int verb_claim(Ctx *ctx, const Command *cmd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t flags = 0;
+        const char *path;
+        uint32_t group;
+        Json j;
+        int r;
+
+        if (parse_group(cmd->args[0], &group) < 0)
+                return EXIT_USAGE;      /* checked while parsing the command line */
+        if (cmd->flags & OPT_DETACH_DRIVERS)
+                flags |= CLAIM_DETACH_KERNEL_DRIVERS;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "ClaimGroup", &reply, "ut",
+                     group, flags);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return ctl_bad_reply(ctx, r);
+
+        begin_json(ctx, &j);
+        if (ctx->json) {
+                json_pair_uint(&j, "group", group);
+                json_pair_string(&j, "path", path);
+                json_pair_bool(&j, "detach_kernel_drivers", flags & CLAIM_DETACH_KERNEL_DRIVERS);
+        } else
+                printf("claimed group %u (%s)\n", group, path);
+        return done(ctx, &j);
+}
+
+int verb_release(Ctx *ctx, const Command *cmd) {
+        uint32_t group;
+        Json j;
+        int r;
+
+        if (parse_group(cmd->args[0], &group) < 0)
+                return EXIT_USAGE;
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "ReleaseGroup", NULL, "u", group);
+        if (r != 0)
+                return r;
+
+        begin_json(ctx, &j);
+        if (ctx->json)
+                json_pair_uint(&j, "group", group);
+        else
+                printf("released group %u\n", group);
+        return done(ctx, &j);
+}
+
+int verb_pasid(Ctx *ctx, const Command *cmd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint32_t pasid;
+        Json j;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "AllocPasid", &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_read(reply, "u", &pasid);
+        if (r < 0)
+                return ctl_bad_reply(ctx, r);
+
+        begin_json(ctx, &j);
+        if (ctx->json)
+                json_pair_uint(&j, "pasid", pasid);
+        else
+                printf("PASID %u\n", pasid);
+        return done(ctx, &j);
+}
+
+/* BindSva's reply: two out arguments "ou", or one struct "(ou)". */
+static int read_bond_reply(sd_bus_message *reply, const char **path, uint32_t *pasid) {
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(reply, &type, NULL);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        if (type == SD_BUS_TYPE_STRUCT)
+                return sd_bus_message_read(reply, "(ou)", path, pasid);
+        return sd_bus_message_read(reply, "ou", path, pasid);
+}
+
+int verb_bind(Ctx *ctx, const Command *cmd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *device = cmd->args[0], *path;
+        uint32_t pasid;
+        Json j;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "BindSva", &reply, "s", device);
+        if (r != 0)
+                return r;
+        r = read_bond_reply(reply, &path, &pasid);
+        if (r < 0)
+                return ctl_bad_reply(ctx, r);
+
+        begin_json(ctx, &j);
+        if (ctx->json) {
+                json_pair_string(&j, "device", device);
+                json_pair_uint(&j, "pasid", pasid);
+                json_pair_string(&j, "bond", path);
+        } else
+                printf("bound %s: PASID %u, bond %s\n", device, pasid, path);
+        return done(ctx, &j);
+}
+
+int verb_unbind(Ctx *ctx, const Command *cmd) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(freep) char *path = NULL;
+        Json j;
+        int r;
+
+        r = parse_bond(cmd->args[0], &path);
+        if (r < 0)
+                return r == -ENOMEM ? ctl_bad_reply(ctx, r) : EXIT_USAGE;
+
+        r = sd_bus_call_method(ctx->bus, IOMMUD_SERVICE, path, IOMMUD_BOND, "Unbind",
+                               &error, NULL, NULL);
+        if (r < 0 && !ctl_error_is_unreachable(r, &error) &&
+            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                   SD_BUS_ERROR_UNKNOWN_INTERFACE)) {
+                fprintf(stderr, "iommuctl: %s: there is no bond %s; "
+                        "'iommuctl bonds' lists them.\n", ctx->verb, path);
+                return EXIT_REFUSED;
+        }
+        if (r < 0)
+                return ctl_fail(ctx, r, &error);
+
+        begin_json(ctx, &j);
+        if (ctx->json)
+                json_pair_string(&j, "bond", path);
+        else
+                printf("unbound %s\n", path);
+        return done(ctx, &j);
+}
+
+int verb_reload(Ctx *ctx, const Command *cmd) {
+        Json j;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "Reload", NULL, NULL);
+        if (r != 0)
+                return r;
+        begin_json(ctx, &j);
+        if (ctx->json)
+                json_pair_bool(&j, "reloaded", true);
+        else
+                printf("policy reloaded\n");
+        return done(ctx, &j);
+}
+
+int verb_probe(Ctx *ctx, const Command *cmd) {
+        const char *device = cmd->args[0], *driver = cmd->args[1];
+        bool managed = cmd->flags & OPT_MANAGED_DMA;
+        Json j;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_SIMULATOR, "ProbeDriver", NULL, "ssb",
+                     device, driver, (int)managed);
+        if (r != 0)
+                return r;
+        begin_json(ctx, &j);
+        if (ctx->json) {
+                json_pair_string(&j, "device", device);
+                json_pair_string(&j, "driver", driver);
+                json_pair_bool(&j, "managed_dma", managed);
+        } else
+                printf("driver %s bound to %s%s\n", driver, device,
+                       managed ? " (driver-managed DMA)" : "");
+        return done(ctx, &j);
+}
+
+/* RemoveDriver and Unplug: one device argument, nothing returned. */
+static int device_call(Ctx *ctx, const Command *cmd, const char *method, const char *what) {
+        const char *device = cmd->args[0];
+        Json j;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_SIMULATOR, method, NULL, "s", device);
+        if (r != 0)
+                return r;
+        begin_json(ctx, &j);
+        if (ctx->json)
+                json_pair_string(&j, "device", device);
+        else
+                printf("%s %s\n", what, device);
+        return done(ctx, &j);
+}
+
+int verb_remove_driver(Ctx *ctx, const Command *cmd) {
+        return device_call(ctx, cmd, "RemoveDriver", "removed the driver of");
+}
+
+int verb_unplug(Ctx *ctx, const Command *cmd) {
+        return device_call(ctx, cmd, "Unplug", "unplugged");
+}

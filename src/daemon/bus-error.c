@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-error.c - the one table from core results to org.iommud1.Error.* names */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "daemon.h"
+
+#define E(x) "org.iommud1.Error." x
+
+static const struct {
+        int errnum;
+        const char *name;
+} error_table[] = {
+        { EBUSY,      E("Busy") },
+        { ENODEV,     E("NoSuchDevice") },
+        { ENXIO,      E("NoSuchGroup") },
+        { EPERM,      E("NotClaimed") },
+        { EACCES,     SD_BUS_ERROR_ACCESS_DENIED },
+        { EOVERFLOW,  E("Overflow") },
+        { ENOSPC,     E("Overflow") },
+        { EDQUOT,     E("QuotaExceeded") },
+        { EOPNOTSUPP, E("NotSupported") },
+        { EINVAL,     E("InvalidArgument") },
+        { EEXIST,     E("InvalidArgument") },
+        { ENOENT,     E("InvalidArgument") },
+        { EFAULT,     E("DmaFault") },
+};
+
+const char *bus_error_name(int r) {
+        int errnum = r < 0 ? -r : r;
+
+        for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
+                if (error_table[i].errnum == errnum)
+                        return error_table[i].name;
+        return NULL;
+}
+
+/* Sets error from a core result with a message saying what to do next;
+ * results outside the table (ENOMEM, I/O) become system errors. */
+int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...) {
+        const char *name = bus_error_name(r);
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (!name)
+                return sd_bus_error_set_errnof(error, r < 0 ? -r : r, "%s", msg);
+        return sd_bus_error_set(error, name, msg);
+}

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# test-daemon.py - iommud on a private system bus, driven by real client processes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import NOBODY, Failure, check, main, wait_for, with_world  # noqa: E402
+
+DEV_PRI, DEV_NIC, DEV_NIC1, DEV_NOPRI, DEV_SMALL = (
+    "0000:00:02.0", "0000:00:03.0", "0000:00:03.1", "0000:00:04.0", "0000:00:05.0")
+INITIAL = {1: "none", 2: "dma-api", 3: "none", 4: "none"}
+
+# nobody may claim groups 1 and 3 and use SVA there; at most 1 group.
+NOBODY_POLICY = json.dumps({"rules": [
+    {"principals": {"users": ["nobody"]},
+     "devices": {"group": 1},
+     "allow": ["claim", "sva"]},
+    {"principals": {"users": ["nobody"]},
+     "devices": {"group": 3},
+     "allow": ["claim"]},
+    {"principals": {"users": ["nobody"]},
+     "quota": {"groups": 1}},
+]})
+
+
+def interfaces(xml_text):
+    """{interface name: canonical text} of the org.iommud1 interfaces."""
+    out = {}
+    for iface in ET.fromstring(xml_text).iter("interface"):
+        name = iface.get("name")
+        if not name.startswith("org.iommud1."):
+            continue
+        members = []
+        for m in iface:
+            if m.tag not in ("method", "property", "signal"):
+                continue
+            args = [(a.get("type"), a.get("name"), a.get("direction")) for a in m.iter("arg")]
+            ann = sorted((a.get("name"), a.get("value")) for a in m.findall("annotation"))
+            members.append((m.tag, m.get("name"), m.get("type"), m.get("access"), tuple(args), tuple(ann)))
+        out[name] = sorted(members)
+    return out
+
+
+def test_introspection_matches_api_xml(w):
+    sess = w.spawn_ctl("claim", "1", "+", "bind", DEV_PRI, "+", "hold")
+    try:
+        wait_for("a bond", lambda: "/org/iommud1/bond/" in w.call("ListBonds").out)
+        bond = re.search(r"/org/iommud1/bond/\d+", w.call("ListBonds").out).group(0)
+        served = {}
+        for path in ["/org/iommud1", "/org/iommud1/group/1",
+                     "/org/iommud1/device/_30000_3a00_3a02_2e0", bond]:
+            served.update(interfaces(w.busctl("introspect", "--xml-interface", "org.iommud1", path).out))
+    finally:
+        sess.terminate()
+        sess.wait(timeout=10)
+    api_dir = os.path.join(w.source, "api")
+    files = sorted(f for f in os.listdir(api_dir) if f.endswith(".xml"))
+    documented = {}
+    for f in files:
+        with open(os.path.join(api_dir, f)) as fh:
+            documented.update(interfaces(fh.read()))
+    check(set(served) == set(documented),
+          f"interfaces served {sorted(served)} but api/ documents {sorted(documented)}")
+    for name in served:
+        check(served[name] == documented[name],
+              f"{name}: the daemon serves\n{served[name]}\nbut api/{name}.xml says\n{documented[name]}")
+
+
+def test_busctl_lists_and_reads_properties(w):
+    check(w.groups() == INITIAL, f"groups at start: {w.groups()}")
+    out = w.call("ListDevices").out
+    check(f'"{DEV_NIC}" 2 "e1000e" false false' in out, out)
+    check(w.prop("Backend") == "sim", "Backend property")
+    check(w.prop("Version") != "", "Version property")
+    check(w.prop("Driver", "/org/iommud1/device/_30000_3a00_3a03_2e0", "org.iommud1.Device") == "e1000e",
+          "device Driver property")
+    # Anyone may read, root or not.
+    w.call("ListGroups", uid=NOBODY)
+    w.busctl("introspect", "org.iommud1", "/org/iommud1", uid=NOBODY)
+
+
+def test_claim_refused_while_driver_bound_then_detached_and_restored(w):
+    r = w.call("ClaimGroup", "ut", 2, 0, check_rc=1)
+    check("DETACH_KERNEL_DRIVERS" in r.err and "e1000e" in r.err, r.err)
+    # busctl's connection ends with the call: the claim ends with it (L1, L2).
+    out = w.call("ClaimGroup", "ut", 2, 1).out
+    check('"/org/iommud1/group/2"' in out, out)
+    wait_for("group 2 back to dma-api", lambda: w.groups()[2] == "dma-api")
+    check(w.prop("Driver", "/org/iommud1/device/_30000_3a00_3a03_2e0", "org.iommud1.Device") == "e1000e",
+          "e1000e rebound after the client went")
+
+
+def test_iommuctl_session_claim_pasid_bind_and_refused_probe(w):
+    r = w.ctl("claim", "2", "--detach-drivers", "+", "claim", "1", "+", "pasid", "+", "bind", DEV_PRI,
+              "+", "bonds", "+", "groups", "+", "probe", DEV_NIC1, "e1000e", check_rc=1)
+    check("PASID 1" in r.out, r.out)
+    check(re.search(r"0000:00:02\.0\s+1\s+1\s+active", r.out), "bonds table:\n" + r.out)
+    check("Busy" in r.err or "cannot bind" in r.err, "refused probe: " + r.err)
+    wait_for("everything released", lambda: w.groups() == INITIAL)
+    check(w.prop("PasidsInUse") == 0, "PASID freed at exit")
+
+
+def test_unprivileged_client_is_denied_with_a_useful_message(w):
+    r = w.ctl("claim", "1", uid=NOBODY, check_rc=1)
+    check("uid 65534" in r.err and "claim" in r.err, r.err)
+    # busctl prints every AccessDenied as "Access denied"; iommuctl shows ours.
+    r = w.call("AllocPasid", uid=NOBODY, check_rc=1)
+    check("Access denied" in r.err, r.err)
+    r = w.ctl("pasid", uid=NOBODY, check_rc=1)
+    check("uid 65534 may not sva" in r.err and "policy" in r.err, r.err)
+    r = w.call("Reload", uid=NOBODY, check_rc=1)
+    r = w.call("Unplug", "s", DEV_PRI, iface="org.iommud1.Simulator", uid=NOBODY, check_rc=1)
+    check(w.groups() == INITIAL, "nothing changed")
+    check("0000:00:02.0" in w.ctl("list", uid=NOBODY).out, "reading is open to all")
+
+
+def test_only_root_may_own_the_bus_name(w):
+    r = w.run([w.iommud, "--sim"], uid=NOBODY, check_rc=1)
+    check("cannot own org.iommud1" in r.err, r.err)
+
+
+@with_world(policy_text=NOBODY_POLICY)
+def test_policy_grants_unprivileged_claim_and_bind_with_quota(w):
+    r = w.ctl("claim", "1", "+", "bind", DEV_PRI, "+", "claim", "3", uid=NOBODY, check_rc=1)
+    check("bound 0000:00:02.0" in r.out, r.out)
+    check("QuotaExceeded" in r.err or "most your policy allows" in r.err, "quota of groups: " + r.err)
+    r = w.ctl("claim", "2", "--detach-drivers", uid=NOBODY, check_rc=1)
+    check("may not claim" in r.err, r.err)
+    wait_for("released", lambda: w.groups() == INITIAL)
+
+
+def test_sigkill_mid_way_leaks_nothing(w):
+    base_fds = w.daemon_fds()
+    sess = w.spawn_ctl("claim", "1", "+", "claim", "2", "--detach-drivers", "+", "bind", DEV_PRI, "+", "hold")
+    wait_for("the claims", lambda: w.groups()[1] == "user" and w.groups()[2] == "user")
+    wait_for("the bond", lambda: "active" in w.call("ListBonds").out)
+    check(w.prop("PasidsInUse") == 1, "one PASID while bound")
+    check(w.daemon_fds() > base_fds, "a pidfd is held for the client")
+    sess.send_signal(signal.SIGKILL)
+    sess.wait(timeout=10)
+    wait_for("groups back as they were", lambda: w.groups() == INITIAL)
+    wait_for("no bonds", lambda: "a(osuuss) 0" in w.call("ListBonds").out)
+    check(w.prop("PasidsInUse") == 0, "PASID freed")
+    check(w.prop("Clients") == 0, "client forgotten")
+    wait_for("no fd left open", lambda: w.daemon_fds() == base_fds)
+    check(w.prop("Driver", "/org/iommud1/device/_30000_3a00_3a03_2e0", "org.iommud1.Device") == "e1000e",
+          "driver restored")
+
+
+def test_only_the_owner_may_unbind_or_release(w):
+    sess = w.spawn_ctl("claim", "1", "+", "bind", DEV_PRI, "+", "hold")
+    try:
+        wait_for("a bond", lambda: "/org/iommud1/bond/" in w.call("ListBonds").out)
+        bond = re.search(r"/org/iommud1/bond/\d+", w.call("ListBonds").out).group(0)
+        w.busctl("call", "org.iommud1", bond, "org.iommud1.Bond", "Unbind", check_rc=1)
+        r = w.ctl("unbind", bond, check_rc=1)
+        check("belongs to client" in r.err, r.err)
+        r = w.ctl("release", "1", check_rc=1)
+        check("only that client" in r.err, r.err)
+        r = w.call("ReleaseGroup", "u", 3, check_rc=1)
+        check("not claimed" in r.err, r.err)
+        r = w.call("ClaimGroup", "ut", 1, 0, check_rc=1)
+        check("claimed by client" in r.err, r.err)
+    finally:
+        sess.terminate()
+        sess.wait(timeout=10)
+
+
+def test_unplug_leaves_stale_bond_until_unbound(w):
+    r = w.ctl("claim", "1", "+", "bind", DEV_PRI, "+", "unplug", DEV_PRI, "+", "bonds")
+    check(re.search(r"0000:00:02\.0\s+1\s+1\s+stale", r.out), "stale bond:\n" + r.out)
+    r = w.ctl("claim", "4", "+", "bind", DEV_SMALL, "+", "unplug", DEV_SMALL, "+", "unbind", "1", check_rc=None)
+    check(DEV_PRI not in w.ctl("list").out, "device gone")
+
+
+def test_reload_with_bad_policy_keeps_the_old_one(w):
+    good = w.write("p.json", NOBODY_POLICY)
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    w.start_daemon([f"--policy={good}"])
+    w.write("p.json", '{"rules": [ {"principals": "*", "allow": ["fly"]} ]}')
+    r = w.call("Reload", check_rc=1)
+    check("p.json" in r.err and "rules[0]" in r.err, "reload error names file and place: " + r.err)
+    r = w.ctl("claim", "1", uid=NOBODY)      # the old policy still grants it
+    w.daemon.send_signal(signal.SIGHUP)
+    wait_for("SIGHUP refusal logged", lambda: "NOT reloaded" in w.log())
+    check(w.daemon.poll() is None, "still running")
+
+
+def test_reload_revokes_claims_no_longer_allowed(w):
+    pol = w.write("p.json", NOBODY_POLICY)
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    w.start_daemon([f"--policy={pol}"])
+    sess = w.spawn_ctl("claim", "1", "+", "bind", DEV_PRI, "+", "hold", uid=NOBODY)
+    try:
+        wait_for("nobody's claim", lambda: w.groups()[1] == "user")
+        w.write("p.json", '{"rules": []}')
+        w.call("Reload")
+        wait_for("claim revoked", lambda: w.groups()[1] == "none")
+        check("stale" in w.call("ListBonds").out, "the bond stays, stale (L3)")
+    finally:
+        sess.terminate()
+        sess.wait(timeout=10)
+
+
+def test_check_policy_command(w):
+    good = w.write("good.json", NOBODY_POLICY)
+    bad = w.write("bad.json", '{"rules": [ {"principals": {"users": ["nobody"]}, "allow": [1]} ]}')
+    r = w.run([w.iommud, f"--check-policy={good}"])
+    check("OK" in r.out, r.out)
+    r = w.run([w.iommud, f"--check-policy={bad}"], check_rc=1)
+    check("bad.json" in r.err and "rules[0].allow" in r.err, r.err)
+
+
+def test_monitor_shows_signals(w):
+    mon = w.spawn_ctl("monitor")
+    try:
+        time.sleep(0.5)
+        w.call("ClaimGroup", "ut", 1, 0)
+        wait_for("group released again", lambda: w.groups()[1] == "none")
+        time.sleep(0.3)
+    finally:
+        mon.send_signal(signal.SIGINT)
+        out, err = mon.communicate(timeout=10)
+    check(mon.returncode == 0, f"monitor exit {mon.returncode}: {err}")
+    check(re.search(r"GroupChanged.*1.*user", out), "monitor output:\n" + out)
+
+
+def test_notify_ready_and_bad_arguments(w):
+    r = w.run([w.iommud, "--backend=bogus"], check_rc=1)
+    check("unknown backend" in r.err, r.err)
+    r = w.run([w.iommud, "--sim", "--topology=/nonexistent.json"], check_rc=1)
+    check("/nonexistent.json" in r.err, r.err)
+    bad = w.write("topo.json", '{"devices": [ {"name": "x", "iommu": "i", "max_pasids": "lots"} ]}')
+    r = w.run([w.iommud, "--sim", f"--topology={bad}"], check_rc=1)
+    check("devices[0].max_pasids" in r.err, r.err)
+
+
+def test_custom_topology_driver_refusing_unbind_rolls_back(w):
+    topo = w.write("t.json", json.dumps({"devices": [
+        {"name": "0000:01:00.0", "group": 7, "iommu": "dmar0", "driver": "nvme"},
+        {"name": "0000:01:00.1", "group": 7, "iommu": "dmar0", "driver": "nvme", "refuse_unbind": True},
+    ]}))
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    w.start_daemon([f"--topology={topo}"])
+    r = w.call("ClaimGroup", "ut", 7, 1, check_rc=1)
+    check("left as it was" in r.err, r.err)
+    out = w.call("ListDevices").out
+    check(out.count('"nvme"') == 2, "both drivers still bound (L5): " + out)
+    check(w.groups() == {7: "dma-api"}, str(w.groups()))
+
+
+TESTS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
+
+if __name__ == "__main__":
+    main(TESTS)
