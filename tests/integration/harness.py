@@ -112,10 +112,10 @@ class World:
                                     stdout=self.bus_log, stderr=self.bus_log)
         wait_for("the bus socket", lambda: os.path.exists(self.sock))
 
-    def start_daemon(self, args):
+    def start_daemon(self, args, extra_env=None):
         self.daemon_log_path = os.path.join(self.dir, "iommud.log")
         self.daemon_log = open(self.daemon_log_path, "w")
-        self.daemon = subprocess.Popen([self.iommud, "--sim", *args], env=self.env,
+        self.daemon = subprocess.Popen([self.iommud, "--sim", *args], env=dict(self.env, **(extra_env or {})),
                                        stdout=self.daemon_log, stderr=self.daemon_log)
         wait_for("iommud on the bus", lambda: self.daemon.poll() is not None or
                  self.busctl("status", "org.iommud1", check_rc=None).rc == 0)

@@ -234,7 +234,29 @@ def test_monitor_shows_signals(w):
     check(re.search(r"GroupChanged.*1.*user", out), "monitor output:\n" + out)
 
 
-def test_notify_ready_and_bad_arguments(w):
+def test_sd_notify_ready_reloading_stopping(w):
+    import socket
+    path = os.path.join(w.dir, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    # Only the daemon gets NOTIFY_SOCKET: systemd's tools report ERRNO= there.
+    w.start_daemon([], extra_env={"NOTIFY_SOCKET": path})
+    msgs = sock.recv(4096).decode()
+    check("READY=1" in msgs, "first notification: " + msgs)
+    check(w.call("ListGroups").rc == 0, "serving once ready")
+    w.daemon.send_signal(signal.SIGHUP)
+    msgs = sock.recv(4096).decode() + sock.recv(4096).decode()
+    check("RELOADING=1" in msgs and "READY=1" in msgs, "on SIGHUP: " + msgs)
+    w.daemon.send_signal(signal.SIGTERM)
+    check("STOPPING=1" in sock.recv(4096).decode(), "STOPPING on SIGTERM")
+    check(w.daemon.wait(timeout=10) == 0, "clean exit")
+    sock.close()
+
+
+def test_bad_arguments_are_explained(w):
     r = w.run([w.iommud, "--backend=bogus"], check_rc=1)
     check("unknown backend" in r.err, r.err)
     r = w.run([w.iommud, "--sim", "--topology=/nonexistent.json"], check_rc=1)
