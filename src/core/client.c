@@ -37,6 +37,7 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
         cl->pid = id->pid;
         cl->quota = quota ? *quota : quota_unlimited();
         cl->fault_timeout_usec = c->default_fault_timeout_usec;
+        cl->may_fault = true;
         list_init(&cl->groups);
         list_init(&cl->bonds);
         list_init(&cl->sva_domains);

@@ -43,6 +43,7 @@ struct Client {
         ListNode spaces;        /* Space.client_link, owned */
 
         FaultStats faults;
+        bool may_fault;         /* policy lets the daemon serve its faults */
         bool ended;             /* release has started; no new objects */
         DeferNode release;
 };

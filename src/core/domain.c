@@ -18,6 +18,7 @@ void iodomain_init(IoDomain *dom, DomainKind kind, Client *cl, Iommu *iommu) {
         dom->client = cl;
         dom->iommu = iommu;
         list_init(&dom->mappings);
+        dom->pages = (PageMap) PAGEMAP_INIT;
         dom->n_attached = 0;
         dom->allocated = false;
         dom->backend_data = NULL;
@@ -43,6 +44,28 @@ void iodomain_destroy(IoDomain *dom) {
         if (dom->allocated)
                 c->ops->domain_free(c->backend_data, dom);
         dom->allocated = false;
+        pagemap_clear(&dom->pages);
+}
+
+Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova) {
+        return pagemap_get(&dom->pages, iova / PAGE_SIZE_4K);
+}
+
+static void index_remove(IoDomain *dom, const Mapping *m, uint64_t n_pages) {
+        for (uint64_t i = 0; i < n_pages; i++)
+                pagemap_remove(&dom->pages, m->iova / PAGE_SIZE_4K + i);
+}
+
+/* Indexes every page of m; all or nothing. */
+static int index_add(IoDomain *dom, Mapping *m) {
+        uint64_t n = m->length / PAGE_SIZE_4K;
+
+        for (uint64_t i = 0; i < n; i++)
+                if (pagemap_put(&dom->pages, m->iova / PAGE_SIZE_4K + i, m) < 0) {
+                        index_remove(dom, m, i);
+                        return -ENOMEM;
+                }
+        return 0;
 }
 
 int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova,
@@ -60,8 +83,14 @@ int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova
         m->length = length;
         m->region_offset = region_offset;
         m->access = access;
+        k = index_add(dom, m);
+        if (k < 0) {
+                free(m);
+                return k;
+        }
         k = c->ops->domain_map(c->backend_data, dom, m);
         if (k < 0) {
+                index_remove(dom, m, m->length / PAGE_SIZE_4K);
                 free(m);
                 return k;
         }
@@ -76,6 +105,7 @@ void mapping_unmap(Mapping *m) {
         Core *c = iodomain_core(m->domain);
 
         c->ops->domain_unmap(c->backend_data, m->domain, m);
+        index_remove(m->domain, m, m->length / PAGE_SIZE_4K);
         list_del_init(&m->domain_link);
         list_del_init(&m->region_link);
         free(m);

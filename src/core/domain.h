@@ -3,6 +3,7 @@
 #pragma once
 
 #include "shared/list.h"
+#include "shared/pagemap.h"
 #include "types.h"
 
 /*
@@ -16,6 +17,7 @@ struct IoDomain {
         Client *client;         /* borrowed: the owner's client */
         Iommu *iommu;           /* borrowed; NULL for spaces */
         ListNode mappings;      /* Mapping.domain_link, owned */
+        PageMap pages;          /* IOVA page number -> Mapping, borrowed */
         unsigned n_attached;    /* slots using this domain */
         bool allocated;         /* backend domain_alloc() succeeded */
         void *backend_data;     /* owned by the backend */
@@ -42,6 +44,8 @@ int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova
                  uint64_t length, unsigned access, Mapping **ret);
 void mapping_unmap(Mapping *m);
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length);
+/* The mapping that covers iova, in O(1). */
+Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova);
 void iodomain_unmap_all(IoDomain *dom);
 
 /*

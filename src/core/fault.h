@@ -84,3 +84,16 @@ void fault_abort_device(Core *c, Device *d);
 
 unsigned fault_table_pending(const FaultTable *t);
 FaultGroup *fault_table_find(const FaultTable *t, uint64_t source, uint32_t cookie);
+
+/*
+ * Serves a complete group the way the daemon does for every backend, and
+ * answers it: SUCCESS when every record asks for an address the slot's
+ * client may reach with the access asked, after mapping what was missing;
+ * INVALID otherwise (no region there, write to read-only, exec or
+ * privileged access, a space without that IOVA, the client may not have its
+ * faults served). For an SVA slot a missing page is mapped from the client's
+ * region at IOVA == its address, with the record's length hint mapped ahead
+ * (at most FAULT_PREFAULT_MAX bytes, never past the region). fg is freed.
+ */
+#define FAULT_PREFAULT_MAX (256u * 1024)
+FaultCode fault_group_resolve(FaultGroup *fg);
