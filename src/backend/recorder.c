@@ -127,7 +127,7 @@ static int rec_domain_map(void *ud, IoDomain *dom, const Mapping *m) {
         r = record(rec, REC_MAP, "map d%u iova=0x%" PRIx64 " len=0x%" PRIx64 " access=%u",
                    domain_no(dom), m->iova, m->length, m->access);
         if (r == 0)
-                rec->live_mappings++;
+                rec->live_mappings += (long)(m->length / PAGE_SIZE_4K);
         return -r;
 }
 
@@ -136,7 +136,7 @@ static void rec_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
 
         record(rec, REC_UNMAP, "unmap d%u iova=0x%" PRIx64 " len=0x%" PRIx64,
                domain_no(dom), m->iova, m->length);
-        rec->live_mappings--;
+        rec->live_mappings -= (long)(m->length / PAGE_SIZE_4K);
 }
 
 static int rec_slot_attach(void *ud, Slot *s) {

@@ -35,7 +35,8 @@ struct Recorder {
         char **log;                     /* owned lines */
         size_t n_log, n_alloc;
         unsigned calls[_REC_OP_MAX];
-        long live_domains, live_mappings, live_slots, live_groups;
+        long live_domains, live_slots, live_groups;
+        long live_mappings;             /* pages mapped and not unmapped */
         unsigned next_domain;
 
         /* Failure injection: calls of op whose line contains match fail. */

@@ -101,6 +101,10 @@ static void verb_hint(Ctx *ctx, const sd_bus_error *error) {
         else if (sd_bus_error_has_name(error, IOMMUD_ERROR_PREFIX "NotClaimed"))
                 hint("a claim lasts as long as the connection that made it: join the verbs "
                      "with '+', e.g. 'iommuctl claim 1 + bind 0000:00:02.0 + hold'.");
+        else if (sd_bus_error_has_name(error, IOMMUD_ERROR_PREFIX "DmaFault"))
+                hint("the device reaches only memory this connection shared ('share') through its "
+                     "SVA PASID ('bind'), or what a space attached at that PASID maps ('map', "
+                     "'attach').");
 }
 
 /*
@@ -139,6 +143,16 @@ int ctl_bad_reply(Ctx *ctx, int r) {
         return EXIT_REFUSED;
 }
 
+/* A call failed: the error, and the Simulator hint where it applies. */
+static int call_failed(Ctx *ctx, int r, const sd_bus_error *error, const char *iface) {
+        r = ctl_fail(ctx, r, error);
+        if (r == EXIT_REFUSED && iface && strcmp(iface, IOMMUD_SIMULATOR) == 0 &&
+            ctl_error_is_missing_object(error))
+                hint("the Simulator interface exists only with the sim or selftest backend "
+                     "('iommud --sim'); see 'iommuctl status'.");
+        return r;
+}
+
 int ctl_call(Ctx *ctx, const char *path, const char *iface, const char *member,
              sd_bus_message **ret_reply, const char *types, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -149,15 +163,44 @@ int ctl_call(Ctx *ctx, const char *path, const char *iface, const char *member,
         r = sd_bus_call_methodv(ctx->bus, IOMMUD_SERVICE, path, iface, member,
                                 &error, ret_reply, types, ap);
         va_end(ap);
+        return r >= 0 ? 0 : call_failed(ctx, r, &error, iface);
+}
+
+/* Sends a method call built by the caller (for arguments such as "ay"). */
+int ctl_call_message(Ctx *ctx, sd_bus_message *m, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call(ctx->bus, m, 0, &error, ret_reply);
+        return r >= 0 ? 0 : call_failed(ctx, r, &error, sd_bus_message_get_interface(m));
+}
+
+/*
+ * A method of one object (a bond, region or space) that the user named: a
+ * path that does not exist is said in those words, e.g. "there is no
+ * space /org/iommud1/space/9; 'iommuctl spaces' lists them."
+ */
+int ctl_call_object(Ctx *ctx, const char *path, const char *iface, const char *member,
+                    const char *what, const char *list_verb, sd_bus_message **ret_reply,
+                    const char *types, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = sd_bus_call_methodv(ctx->bus, IOMMUD_SERVICE, path, iface, member,
+                                &error, ret_reply, types, ap);
+        va_end(ap);
         if (r >= 0)
                 return 0;
-
-        r = ctl_fail(ctx, r, &error);
-        if (r == EXIT_REFUSED && strcmp(iface, IOMMUD_SIMULATOR) == 0 &&
-            ctl_error_is_missing_object(&error))
-                hint("the Simulator interface exists only with the sim or selftest backend "
-                     "('iommud --sim'); see 'iommuctl status'.");
-        return r;
+        if (!ctl_error_is_unreachable(r, &error) &&
+            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                   SD_BUS_ERROR_UNKNOWN_INTERFACE)) {
+                fprintf(stderr, "iommuctl: %s: there is no %s %s; 'iommuctl %s' lists them.\n",
+                        ctx->verb, what, path, list_verb);
+                return EXIT_REFUSED;
+        }
+        return ctl_fail(ctx, r, &error);
 }
 
 int ctl_print_table(Ctx *ctx, Table *t) {
@@ -188,4 +231,57 @@ int ctl_finish_json(Ctx *ctx, Json *j) {
                 return EXIT_REFUSED;
         }
         return 0;
+}
+
+/* A verb's one line of JSON: begun here, ended by ctl_done(). */
+void ctl_begin_json(Ctx *ctx, Json *j) {
+        if (!ctx->json)
+                return;
+        json_init(j, stdout);
+        json_begin_object(j);
+}
+
+/* Ends a verb's output: the JSON object begun with ctl_begin_json(), or stdout. */
+int ctl_done(Ctx *ctx, Json *j) {
+        if (ctx->json) {
+                json_end_object(j);
+                return ctl_finish_json(ctx, j);
+        }
+        return fflush(stdout) == 0 ? 0 : ctl_bad_reply(ctx, -EIO);
+}
+
+int list_output_begin(Ctx *ctx, ListOutput *o, const char *const *headers, unsigned n_columns) {
+        *o = (ListOutput) { .table = NULL };
+        if (!ctx->json) {
+                o->table = table_new(n_columns, headers);
+                return o->table ? 0 : ctl_bad_reply(ctx, -ENOMEM);
+        }
+        o->mem = open_memstream(&o->buf, &o->size);
+        if (!o->mem)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        o->j = &o->json;
+        json_init(o->j, o->mem);
+        json_begin_array(o->j);
+        return 0;
+}
+
+/* Prints the list when r is 0 (every row read), frees it, and returns the exit code. */
+int list_output_end(Ctx *ctx, ListOutput *o, int r) {
+        if (o->table) {
+                if (r == 0)
+                        r = ctl_print_table(ctx, o->table);
+                o->table = table_free(o->table);
+                return r;
+        }
+        if (!o->mem)
+                return r;
+        json_end_array(o->j);
+        fputc('\n', o->mem);
+        if (fclose(o->mem) != 0 && r == 0)
+                r = ctl_bad_reply(ctx, -ENOMEM);
+        o->mem = NULL;
+        if (r == 0)
+                r = ctl_write(ctx, o->buf);
+        o->buf = mfree(o->buf);
+        return r;
 }

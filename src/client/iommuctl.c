@@ -9,8 +9,15 @@
 
 #define PARSE_DONE (-1)         /* help or version printed: exit 0 without running */
 
+/* A verb option without a value, and one that takes VALUE of kind KIND. */
+#define FLAG(name, flag, help)                  { name, flag, help, NULL, 0 }
+#define VALUE(name, flag, help, value, kind)    { name, flag, help, value, kind }
+
 #define GROUP_ARG       { ARG_GROUP }, { "GROUP" }
 #define DEVICE_ARG      { ARG_DEVICE }, { "DEVICE" }
+#define REGION_ARG      { ARG_REGION }, { "REGION" }
+#define SPACE_ARG       { ARG_SPACE }, { "SPACE" }
+#define SLOT_ARGS       { ARG_SPACE, ARG_DEVICE, ARG_PASID }, { "SPACE", "DEVICE", "PASID" }
 
 static const Verb verbs[] = {
         { "list", "List devices: group, kernel driver, PASID and PRI support",
@@ -19,35 +26,76 @@ static const Verb verbs[] = {
           .needs_bus = true, .run = verb_groups },
         { "status", "Show iommud's version and backend, and count groups, devices and bonds",
           .needs_bus = true, .run = verb_status },
+        { "faults", "Count each device's page requests, by how they ended",
+          .needs_bus = true, .run = verb_faults },
         { "claim", "Take a group for user-managed DMA while this connection lasts",
           1, GROUP_ARG,
-          { { "--detach-drivers", OPT_DETACH_DRIVERS,
-              "unbind the group's DMA-API kernel drivers first; they are rebound on release" } },
+          { FLAG("--detach-drivers", OPT_DETACH_DRIVERS,
+                 "unbind the group's DMA-API kernel drivers first; they are rebound on release") },
           .needs_bus = true, .connection_scoped = true,
           .run = verb_claim },
         { "release", "Give a claimed group back; its kernel drivers are rebound",
           1, GROUP_ARG, .needs_bus = true, .run = verb_release },
-        { "pasid", "Allocate this connection's PASID (the same one every time)",
+        { "pasid", "Allocate this connection's PASID (the same one every time); sets @pasid",
           .needs_bus = true, .connection_scoped = true,
-          .run = verb_pasid },
-        { "bind", "Bind this connection to a device with SVA; its group must be claimed",
+          .run = verb_pasid, .sets_refs = REF_PASID },
+        { "bind", "Bind this connection to DEVICE with SVA (claim its group first); sets @pasid",
           1, DEVICE_ARG, .needs_bus = true, .connection_scoped = true,
-          .run = verb_bind },
+          .run = verb_bind, .sets_refs = REF_PASID },
         { "unbind", "Drop one user of a bond (BOND: /org/iommud1/bond/N or N)",
           1, { ARG_BOND }, { "BOND" }, .needs_bus = true, .run = verb_unbind },
         { "bonds", "List every client's SVA bonds",
           .needs_bus = true, .run = verb_bonds },
+        { "share", "Share SIZE bytes of new zeroed memory for DMA; sets @share and @region",
+          1, { ARG_SIZE }, { "SIZE" },
+          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the memory but not write it") },
+          .needs_bus = true, .connection_scoped = true,
+          .run = verb_share, .sets_refs = REF_SHARE | REF_REGION },
+        { "unshare", "Remove a shared region (REGION: /org/iommud1/region/N, N or @region)",
+          1, REGION_ARG, .needs_bus = true, .run = verb_unshare },
+        { "regions", "List every client's shared memory regions",
+          .needs_bus = true, .run = verb_regions },
+        { "space", "Create an I/O address space whose IOVAs you choose; sets @space",
+          .needs_bus = true, .connection_scoped = true,
+          .run = verb_space, .sets_refs = REF_SPACE },
+        { "map", "Map LENGTH bytes of REGION, from REGION_OFFSET, at IOVA in SPACE",
+          5, { ARG_SPACE, ARG_REGION, ARG_ADDRESS, ARG_ADDRESS, ARG_LENGTH },
+          { "SPACE", "REGION", "REGION_OFFSET", "IOVA", "LENGTH" },
+          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the mapping but not write it") },
+          .needs_bus = true, .connection_scoped = true, .run = verb_map },
+        { "unmap", "Unmap the range that map mapped at IOVA in SPACE",
+          3, { ARG_SPACE, ARG_ADDRESS, ARG_LENGTH }, { "SPACE", "IOVA", "LENGTH" },
+          .needs_bus = true, .run = verb_unmap },
+        { "attach", "Attach SPACE at DEVICE's PASID (default 0: the RID); claim its group first",
+          3, SLOT_ARGS, .needs_bus = true, .connection_scoped = true,
+          .run = verb_attach, .n_optional = 1 },
+        { "detach", "Detach SPACE from DEVICE's PASID (default 0: the RID)",
+          3, SLOT_ARGS, .needs_bus = true, .run = verb_detach, .n_optional = 1 },
+        { "destroy", "Destroy SPACE: detach it everywhere, unmap it and free it",
+          1, SPACE_ARG, .needs_bus = true, .run = verb_destroy },
+        { "spaces", "List every client's I/O address spaces: mappings and attachments",
+          .needs_bus = true, .run = verb_spaces },
         { "reload", "Re-read the policy (root only); a bad policy is refused and the old one kept",
           .needs_bus = true, .run = verb_reload },
         { "probe", "Simulator: bind kernel driver DRIVER to DEVICE",
           2, { ARG_DEVICE, ARG_DRIVER }, { "DEVICE", "DRIVER" },
-          { { "--managed-dma", OPT_MANAGED_DMA,
-              "the driver manages DMA itself (like vfio-pci) and does not count as a DMA-API user" } },
+          { FLAG("--managed-dma", OPT_MANAGED_DMA,
+                 "the driver manages DMA itself (like vfio-pci) and does not count "
+                 "as a DMA-API user") },
           .needs_bus = true, .run = verb_probe },
         { "remove-driver", "Simulator: unbind DEVICE's kernel driver",
           1, DEVICE_ARG, .needs_bus = true, .run = verb_remove_driver },
         { "unplug", "Simulator: hot-unplug DEVICE; its bonds go stale",
           1, DEVICE_ARG, .needs_bus = true, .run = verb_unplug },
+        { "dma", "Simulator: DEVICE reads, or writes, LENGTH bytes at ADDRESS through PASID",
+          4, { ARG_DEVICE, ARG_PASID, ARG_ADDRESS, ARG_DMA_LENGTH },
+          { "DEVICE", "PASID", "ADDRESS", "LENGTH" },
+          { VALUE("--fill", OPT_FILL, "write LENGTH copies of BYTE", "BYTE", ARG_BYTE),
+            VALUE("--write", OPT_WRITE, "write these bytes; LENGTH must be their number",
+                  "HEXBYTES", ARG_HEX) },
+          .needs_bus = true, .run = verb_dma, .validate = validate_dma },
+        { "peek", "Show LENGTH bytes of iommuctl's own memory at ADDRESS (inside a share)",
+          2, { ARG_ADDRESS, ARG_LENGTH }, { "ADDRESS", "LENGTH" }, .run = verb_peek },
         { "monitor", "Print iommud's signals as they happen, until Ctrl-C",
           .needs_bus = true, .runs_until_signal = true, .run = verb_monitor },
         { "hold", "Keep this connection, and all it claimed or bound, until Ctrl-C",
@@ -63,13 +111,18 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-/* "claim GROUP [--detach-drivers]" */
+/* "claim GROUP [--detach-drivers]", "attach SPACE DEVICE [PASID]", "[--fill BYTE]" */
 static void print_verb_synopsis(FILE *f, const Verb *v) {
+        const VerbOption *o;
+
         fputs(v->name, f);
         for (unsigned i = 0; i < v->n_args; i++)
-                fprintf(f, " %s", v->arg_name[i]);
-        for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++)
-                fprintf(f, " [%s]", v->options[i].name);
+                fprintf(f, i < v->n_args - v->n_optional ? " %s" : " [%s]", v->arg_name[i]);
+        for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++) {
+                o = &v->options[i];
+                fprintf(f, " [%s%s%s]", o->name, o->value_name ? " " : "",
+                        o->value_name ? o->value_name : "");
+        }
 }
 
 static void print_verb_usage(FILE *f, const Verb *v) {
@@ -83,8 +136,14 @@ static void print_verb_help(const Verb *v) {
         printf("\n%s.\n", v->help);
         if (v->options[0].name) {
                 printf("\nOptions:\n");
-                for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++)
-                        printf("  %-18s %s\n", v->options[i].name, v->options[i].help);
+                for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++) {
+                        const VerbOption *o = &v->options[i];
+                        char name[64];
+
+                        snprintf(name, sizeof(name), "%s%s%s", o->name, o->value_name ? " " : "",
+                                 o->value_name ? o->value_name : "");
+                        printf("  %-18s %s\n", name, o->help);
+                }
         }
         if (v->runs_until_signal)
                 printf("\nIt runs until SIGINT or SIGTERM, so it must be the last verb.\n");
@@ -95,7 +154,9 @@ static void print_help(void) {
                "Query and use iommud, the IOMMU group daemon, over the system bus.\n"
                "Verbs joined by a lone '+' run in order on one bus connection. What a\n"
                "connection claims or binds is released when it closes, so end with 'hold'\n"
-               "to keep it: iommuctl claim 1 + bind 0000:00:02.0 + hold\n\nVerbs:\n");
+               "to keep it: iommuctl claim 1 + bind 0000:00:02.0 + hold\n"
+               "Arguments may name results of earlier verbs: @pasid, @share (or @share+N),\n"
+               "@region, @space.\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 char synopsis[128];
                 FILE *f = fmemopen(synopsis, sizeof(synopsis), "w");
@@ -105,7 +166,10 @@ static void print_help(void) {
                         fclose(f);
                 } else
                         snprintf(synopsis, sizeof(synopsis), "%s", verbs[i].name);
-                printf("  %-36s %s\n", synopsis, verbs[i].help);
+                if (strlen(synopsis) > 36)      /* the long ones get a line of their own */
+                        printf("  %s\n  %-36s %s\n", synopsis, "", verbs[i].help);
+                else
+                        printf("  %-36s %s\n", synopsis, verbs[i].help);
         }
         printf("\nOptions:\n"
                "  --json          print JSON, one document per verb and line, instead of tables\n"
@@ -113,12 +177,11 @@ static void print_help(void) {
                "  -h, --help      show this help; 'iommuctl VERB --help' shows a verb's usage\n"
                "  --version       show iommuctl's version\n\n"
                "Exit status: 0 success, 1 iommud refused (its message says why), 2 usage\n"
-               "error (nothing was run), 3 iommud or the bus cannot be reached.\n"
+               "error, 3 iommud or the bus cannot be reached.\n"
                "The bus is the system bus, or $DBUS_SYSTEM_BUS_ADDRESS when set.\n");
 }
 
-static int usage_error(const Verb *v, const char *fmt, ...) _attribute_printf_(2, 3);
-static int usage_error(const Verb *v, const char *fmt, ...) {
+int ctl_usage_error(const Verb *v, const char *fmt, ...) {
         va_list ap;
 
         fprintf(stderr, "iommuctl: %s%s", v ? v->name : "", v ? ": " : "");
@@ -144,26 +207,60 @@ static int global_option(Ctx *ctx, const char *arg) {
         return 1;
 }
 
-static int verb_option(const Verb *v, const char *arg, unsigned *flags) {
-        for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++)
-                if (strcmp(v->options[i].name, arg) == 0) {
-                        *flags |= v->options[i].flag;
+/*
+ * Returns 1 when argv[*i] is one of the verb's options (leaving *i on its
+ * value, if it takes one: "--fill 0xab" or "--fill=0xab"), 0 when it is not,
+ * or -1 when its value is missing (reported).
+ */
+static int verb_option(Command *cmd, int argc, char **argv, int *i) {
+        const Verb *v = cmd->verb;
+        const char *arg = argv[*i];
+
+        for (unsigned k = 0; k < VERB_MAX_OPTIONS && v->options[k].name; k++) {
+                const VerbOption *o = &v->options[k];
+                size_t len = strlen(o->name);
+
+                if (strncmp(arg, o->name, len) != 0 ||
+                    (arg[len] && !(o->value_name && arg[len] == '=')))
+                        continue;
+                cmd->flags |= o->flag;
+                if (!o->value_name)
                         return 1;
+                if (arg[len] == '=')
+                        cmd->values[k] = arg + len + 1;
+                else if (*i + 1 < argc && strcmp(argv[*i + 1], "+") != 0)
+                        cmd->values[k] = argv[++*i];
+                else {
+                        ctl_usage_error(v, "option %s needs a value %s", o->name, o->value_name);
+                        return -1;
                 }
+                return 1;
+        }
         return 0;
 }
 
-/* Checks the positional arguments of one command against its verb. */
-static int check_arguments(const Command *cmd, unsigned n_args) {
+/*
+ * Checks the arguments and option values of one command against its verb.
+ * refs: what the verbs before it will have set by the time it runs.
+ */
+static int check_arguments(const Command *cmd, unsigned n_args, unsigned refs) {
         const Verb *v = cmd->verb;
         const char *why;
 
-        if (n_args < v->n_args)
-                return usage_error(v, "missing argument %s", v->arg_name[n_args]);
-        for (unsigned i = 0; i < v->n_args; i++)
-                if (check_argument(v->arg_kind[i], cmd->args[i], &why) < 0)
-                        return usage_error(v, "invalid %s '%s': %s", v->arg_name[i],
-                                           cmd->args[i], why);
+        if (n_args < v->n_args - v->n_optional)
+                return ctl_usage_error(v, "missing argument %s", v->arg_name[n_args]);
+        for (unsigned i = 0; i < n_args; i++)
+                if (check_argument(v->arg_kind[i], cmd->args[i], refs, &why) < 0)
+                        return ctl_usage_error(v, "invalid %s '%s': %s", v->arg_name[i],
+                                               cmd->args[i], why);
+        for (unsigned k = 0; k < VERB_MAX_OPTIONS; k++)
+                if (cmd->values[k] &&
+                    check_argument(v->options[k].value_kind, cmd->values[k], refs, &why) < 0)
+                        return ctl_usage_error(v, "invalid %s '%s': %s", v->options[k].value_name,
+                                               cmd->values[k], why);
+        why = v->validate ? v->validate(cmd) : NULL;
+        if (why)
+                return ctl_usage_error(v, "%s", why);
         return 0;
 }
 
@@ -171,17 +268,18 @@ static int check_arguments(const Command *cmd, unsigned n_args) {
  * Parses one "VERB [ARGS...]" up to the next lone '+' or the end, starting
  * at argv[*i]; leaves *i after it.
  */
-static int parse_command(Ctx *ctx, int argc, char **argv, int *i, Command *cmd) {
+static int parse_command(Ctx *ctx, int argc, char **argv, int *i, Command *cmd, unsigned refs) {
         unsigned n_args = 0;
         const char *arg;
+        int r;
 
         while (*i < argc && global_option(ctx, argv[*i]))
                 (*i)++;
         if (*i >= argc || strcmp(argv[*i], "+") == 0)
-                return usage_error(NULL, "%s", "'+' must be followed by a verb");
+                return ctl_usage_error(NULL, "%s", "'+' must be followed by a verb");
         cmd->verb = find_verb(argv[*i]);
         if (!cmd->verb)
-                return usage_error(NULL, "unknown verb '%s'", argv[*i]);
+                return ctl_usage_error(NULL, "unknown verb '%s'", argv[*i]);
 
         for ((*i)++; *i < argc && strcmp(argv[*i], "+") != 0; (*i)++) {
                 arg = argv[*i];
@@ -189,15 +287,20 @@ static int parse_command(Ctx *ctx, int argc, char **argv, int *i, Command *cmd) 
                         print_verb_help(cmd->verb);
                         return PARSE_DONE;
                 }
-                if (global_option(ctx, arg) || verb_option(cmd->verb, arg, &cmd->flags))
+                if (global_option(ctx, arg))
+                        continue;
+                r = verb_option(cmd, argc, argv, i);
+                if (r < 0)
+                        return EXIT_USAGE;
+                if (r > 0)
                         continue;
                 if (arg[0] == '-' && arg[1] != 0)
-                        return usage_error(cmd->verb, "unknown option '%s'", arg);
+                        return ctl_usage_error(cmd->verb, "unknown option '%s'", arg);
                 if (n_args >= cmd->verb->n_args)
-                        return usage_error(cmd->verb, "unexpected argument '%s'", arg);
+                        return ctl_usage_error(cmd->verb, "unexpected argument '%s'", arg);
                 cmd->args[n_args++] = arg;
         }
-        return check_arguments(cmd, n_args);
+        return check_arguments(cmd, n_args, refs);
 }
 
 /* Options before the first verb. Leaves *i at the first verb. */
@@ -215,10 +318,10 @@ static int parse_global_options(Ctx *ctx, int argc, char **argv, int *i) {
                         printf("iommuctl %s\n", PROJECT_VERSION);
                         return PARSE_DONE;
                 }
-                return usage_error(NULL, "unknown option '%s'", arg);
+                return ctl_usage_error(NULL, "unknown option '%s'", arg);
         }
         if (*i >= argc)
-                return usage_error(NULL, "%s", "missing verb");
+                return ctl_usage_error(NULL, "%s", "missing verb");
         return 0;
 }
 
@@ -227,6 +330,7 @@ static int parse_global_options(Ctx *ctx, int argc, char **argv, int *i) {
  * the third verb does not leave the first one done.
  */
 static int parse_command_line(Ctx *ctx, int argc, char **argv, Command *cmds, size_t *ret_n) {
+        unsigned refs = 0;
         size_t n = 0;
         int i, r;
 
@@ -234,14 +338,15 @@ static int parse_command_line(Ctx *ctx, int argc, char **argv, Command *cmds, si
         if (r != 0)
                 return r;
         for (;;) {
-                r = parse_command(ctx, argc, argv, &i, &cmds[n]);
+                r = parse_command(ctx, argc, argv, &i, &cmds[n], refs);
                 if (r != 0)
                         return r;
+                refs |= cmds[n].verb->sets_refs;
                 n++;
                 if (i >= argc)
                         break;
                 if (cmds[n - 1].verb->runs_until_signal)
-                        return usage_error(cmds[n - 1].verb, "%s",
+                        return ctl_usage_error(cmds[n - 1].verb, "%s",
                                            "runs until interrupted, so it must be the last verb");
                 i++;    /* the '+' */
         }
@@ -254,6 +359,7 @@ static int run_commands(Ctx *ctx, const Command *cmds, size_t n) {
 
         for (size_t k = 0; k < n; k++) {
                 ctx->verb = cmds[k].verb->name;
+                ctx->cmd = &cmds[k];
                 if (cmds[k].verb->needs_bus) {
                         r = ctl_connect(ctx);
                         if (r != 0)
@@ -271,6 +377,9 @@ static int run_commands(Ctx *ctx, const Command *cmds, size_t n) {
 
 static void ctx_done(Ctx *ctx) {
         ctx->bus = sd_bus_flush_close_unref(ctx->bus);
+        shares_free(ctx);       /* after the connection: iommud has let go of them */
+        ctx->region = mfree(ctx->region);
+        ctx->space = mfree(ctx->space);
 }
 
 int main(int argc, char **argv) {

@@ -2,6 +2,7 @@
 /* monitor.c - the verbs that wait: monitor (signals), hold (keep claims), sleep */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,6 +189,27 @@ static int event_device(sd_bus_message *m, FILE *f, Json *j) {
                 json_pair_string(j, "device", device);
         else
                 fprintf(f, " device=%s", device);
+        return 0;
+}
+
+/* A page request answered INVALID: the device touched what the client had not shared. */
+static int event_fault_refused(sd_bus_message *m, FILE *f, Json *j) {
+        const char *device, *client;
+        uint32_t suppressed;
+        uint64_t address;
+        int r;
+
+        r = sd_bus_message_read(m, "stsu", &device, &address, &client, &suppressed);
+        if (r < 0)
+                return r;
+        if (j) {
+                json_pair_string(j, "device", device);
+                json_pair_uint(j, "address", address);
+                json_pair_string(j, "client", client);
+                json_pair_uint(j, "suppressed", suppressed);
+        } else
+                fprintf(f, " device=%s address=0x%" PRIx64 " client=%s suppressed=%" PRIu32,
+                        device, address, text(client), suppressed);
         return 0;
 }
 
@@ -382,6 +404,8 @@ static int format_event(sd_bus_message *m, FILE *f, Json *j) {
         if (strcmp(iface, IOMMUD_MANAGER) == 0 &&
             (strcmp(member, "DeviceAdded") == 0 || strcmp(member, "DeviceRemoved") == 0))
                 return event_device(m, f, j);
+        if (strcmp(iface, IOMMUD_MANAGER) == 0 && strcmp(member, "FaultRefused") == 0)
+                return event_fault_refused(m, f, j);
         if (strcmp(iface, "org.freedesktop.DBus.Properties") == 0)
                 return event_properties(m, f, j);
         if (objects && strcmp(member, "InterfacesAdded") == 0)

@@ -47,6 +47,7 @@ char *strv_join(char **l, const char *sep) {
 
 /* Reads the value inside the entered variant into the property's variable. */
 static int read_property(sd_bus_message *m, const Property *p) {
+        const PropertyParser *parser;
         int r, b;
 
         switch (p->signature[0]) {
@@ -57,17 +58,23 @@ static int read_property(sd_bus_message *m, const Property *p) {
                 return sd_bus_message_read_basic(m, 'u', p->ret);
         case 'q':
                 return sd_bus_message_read_basic(m, 'q', p->ret);
+        case 't':
+                return sd_bus_message_read_basic(m, 't', p->ret);
         case 'b':
                 r = sd_bus_message_read_basic(m, 'b', &b);
                 if (r >= 0)
                         *(bool *)p->ret = b;
                 return r;
         case 'a':
+                if (strcmp(p->signature, "as") != 0)
+                        break;
                 *(char ***)p->ret = strv_free(*(char ***)p->ret);
                 return sd_bus_message_read_strv(m, p->ret);
         default:
-                return -EINVAL;
+                break;
         }
+        parser = p->ret;
+        return parser->parse(m, parser->userdata);
 }
 
 static int read_entry(sd_bus_message *m, const char *path, const Property *props, size_t n) {
@@ -102,10 +109,35 @@ static int read_entry(sd_bus_message *m, const char *path, const Property *props
 }
 
 /*
- * Calls GetAll and stores the properties named in props; others are skipped
- * and missing ones keep what the caller put in. Strings point into
- * *ret_reply, which the caller keeps while it uses them; "as" is allocated.
- * On a bus error returns < 0 with error set; reply parse errors set no error.
+ * Reads an a{sv} of properties at the current position of m, storing those
+ * named in props; others are skipped, and missing ones keep what the caller
+ * put in. Strings point into m; "as" is allocated.
+ */
+int bus_read_properties(sd_bus_message *m, const char *path,
+                        const Property *props, size_t n_props) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = read_entry(m, path, props, n_props);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/*
+ * Calls GetAll and stores the properties named in props, as
+ * bus_read_properties() does; the caller keeps *ret_reply while it uses
+ * the strings. On a bus error returns < 0 with error set; reply parse
+ * errors set no error.
  */
 int bus_get_properties(sd_bus *bus, const char *path, const char *iface,
                        const Property *props, size_t n_props,
@@ -117,24 +149,9 @@ int bus_get_properties(sd_bus *bus, const char *path, const char *iface,
                                "GetAll", error, &reply, "s", iface);
         if (r < 0)
                 return r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        r = bus_read_properties(reply, path, props, n_props);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                r = read_entry(reply, path, props, n_props);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return r;
-
         *ret_reply = TAKE_PTR(reply);
         return 0;
 }

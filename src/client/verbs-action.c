@@ -6,22 +6,6 @@
 
 #include "iommuctl.h"
 
-/* Ends a verb's output: the JSON object begun with begin_json(), or stdout. */
-static int done(Ctx *ctx, Json *j) {
-        if (ctx->json) {
-                json_end_object(j);
-                return ctl_finish_json(ctx, j);
-        }
-        return fflush(stdout) == 0 ? 0 : ctl_bad_reply(ctx, -EIO);
-}
-
-static void begin_json(Ctx *ctx, Json *j) {
-        if (!ctx->json)
-                return;
-        json_init(j, stdout);
-        json_begin_object(j);
-}
-
 int verb_claim(Ctx *ctx, const Command *cmd) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t flags = 0;
@@ -43,14 +27,14 @@ int verb_claim(Ctx *ctx, const Command *cmd) {
         if (r < 0)
                 return ctl_bad_reply(ctx, r);
 
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json) {
                 json_pair_uint(&j, "group", group);
                 json_pair_string(&j, "path", path);
                 json_pair_bool(&j, "detach_kernel_drivers", flags & CLAIM_DETACH_KERNEL_DRIVERS);
         } else
                 printf("claimed group %u (%s)\n", group, path);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_release(Ctx *ctx, const Command *cmd) {
@@ -64,12 +48,12 @@ int verb_release(Ctx *ctx, const Command *cmd) {
         if (r != 0)
                 return r;
 
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json)
                 json_pair_uint(&j, "group", group);
         else
                 printf("released group %u\n", group);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_pasid(Ctx *ctx, const Command *cmd) {
@@ -84,13 +68,15 @@ int verb_pasid(Ctx *ctx, const Command *cmd) {
         r = sd_bus_message_read(reply, "u", &pasid);
         if (r < 0)
                 return ctl_bad_reply(ctx, r);
+        ctx->pasid = pasid;
+        ctx->refs |= REF_PASID;
 
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json)
                 json_pair_uint(&j, "pasid", pasid);
         else
                 printf("PASID %u\n", pasid);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 /* BindSva's reply: two out arguments "ou", or one struct "(ou)". */
@@ -119,19 +105,20 @@ int verb_bind(Ctx *ctx, const Command *cmd) {
         r = read_bond_reply(reply, &path, &pasid);
         if (r < 0)
                 return ctl_bad_reply(ctx, r);
+        ctx->pasid = pasid;
+        ctx->refs |= REF_PASID;
 
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json) {
                 json_pair_string(&j, "device", device);
                 json_pair_uint(&j, "pasid", pasid);
                 json_pair_string(&j, "bond", path);
         } else
                 printf("bound %s: PASID %u, bond %s\n", device, pasid, path);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_unbind(Ctx *ctx, const Command *cmd) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         Json j;
         int r;
@@ -140,24 +127,16 @@ int verb_unbind(Ctx *ctx, const Command *cmd) {
         if (r < 0)
                 return r == -ENOMEM ? ctl_bad_reply(ctx, r) : EXIT_USAGE;
 
-        r = sd_bus_call_method(ctx->bus, IOMMUD_SERVICE, path, IOMMUD_BOND, "Unbind",
-                               &error, NULL, NULL);
-        if (r < 0 && !ctl_error_is_unreachable(r, &error) &&
-            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT,
-                                   SD_BUS_ERROR_UNKNOWN_INTERFACE)) {
-                fprintf(stderr, "iommuctl: %s: there is no bond %s; "
-                        "'iommuctl bonds' lists them.\n", ctx->verb, path);
-                return EXIT_REFUSED;
-        }
-        if (r < 0)
-                return ctl_fail(ctx, r, &error);
+        r = ctl_call_object(ctx, path, IOMMUD_BOND, "Unbind", "bond", "bonds", NULL, NULL);
+        if (r != 0)
+                return r;
 
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json)
                 json_pair_string(&j, "bond", path);
         else
                 printf("unbound %s\n", path);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_reload(Ctx *ctx, const Command *cmd) {
@@ -167,12 +146,12 @@ int verb_reload(Ctx *ctx, const Command *cmd) {
         r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "Reload", NULL, NULL);
         if (r != 0)
                 return r;
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json)
                 json_pair_bool(&j, "reloaded", true);
         else
                 printf("policy reloaded\n");
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_probe(Ctx *ctx, const Command *cmd) {
@@ -185,7 +164,7 @@ int verb_probe(Ctx *ctx, const Command *cmd) {
                      device, driver, (int)managed);
         if (r != 0)
                 return r;
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json) {
                 json_pair_string(&j, "device", device);
                 json_pair_string(&j, "driver", driver);
@@ -193,7 +172,7 @@ int verb_probe(Ctx *ctx, const Command *cmd) {
         } else
                 printf("driver %s bound to %s%s\n", driver, device,
                        managed ? " (driver-managed DMA)" : "");
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 /* RemoveDriver and Unplug: one device argument, nothing returned. */
@@ -205,12 +184,12 @@ static int device_call(Ctx *ctx, const Command *cmd, const char *method, const c
         r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_SIMULATOR, method, NULL, "s", device);
         if (r != 0)
                 return r;
-        begin_json(ctx, &j);
+        ctl_begin_json(ctx, &j);
         if (ctx->json)
                 json_pair_string(&j, "device", device);
         else
                 printf("%s %s\n", what, device);
-        return done(ctx, &j);
+        return ctl_done(ctx, &j);
 }
 
 int verb_remove_driver(Ctx *ctx, const Command *cmd) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* verbs-query.c - the read-only verbs: list, groups, status, bonds */
 #include <errno.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +86,6 @@ static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
         return device_add_row(ctx, t, j, &d);
 }
 
-/* Shared by the List* verbs: a table or a JSON array, filled by read_row. */
 /*
  * Shared by the List* verbs: a table or a JSON array, filled by read_row.
  * Both are built in memory, so that a failure half-way prints no half list.
@@ -94,11 +94,7 @@ static int list_verb(Ctx *ctx, const char *method, const char *signature,
                      const char *const *headers, unsigned n_columns,
                      int (*read_row)(Ctx *, sd_bus_message *, Table *, Json *)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        _cleanup_(freep) char *buf = NULL;
-        Json json, *j = NULL;
-        size_t size = 0;
-        FILE *mem = NULL;
+        ListOutput o;
         int r;
 
         r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, method, &reply, NULL);
@@ -107,30 +103,13 @@ static int list_verb(Ctx *ctx, const char *method, const char *signature,
         r = sd_bus_message_enter_container(reply, 'a', signature);
         if (r < 0)
                 return ctl_bad_reply(ctx, r);
-
-        if (ctx->json) {
-                mem = open_memstream(&buf, &size);
-                if (!mem)
-                        return ctl_bad_reply(ctx, -ENOMEM);
-                j = &json;
-                json_init(j, mem);
-                json_begin_array(j);
-        } else {
-                t = table_new(n_columns, headers);
-                if (!t)
-                        return ctl_bad_reply(ctx, -ENOMEM);
-        }
+        r = list_output_begin(ctx, &o, headers, n_columns);
+        if (r != 0)
+                return r;
         /* read_row returns 0 per row, ROW_END, or an exit code it reported */
-        while ((r = read_row(ctx, reply, t, j)) == 0)
+        while ((r = read_row(ctx, reply, o.table, o.j)) == 0)
                 ;
-        if (!j)
-                return r == ROW_END ? ctl_print_table(ctx, t) : r;
-
-        json_end_array(j);
-        fputc('\n', mem);
-        if (fclose(mem) != 0)
-                return ctl_bad_reply(ctx, -ENOMEM);
-        return r == ROW_END ? ctl_write(ctx, buf) : r;
+        return list_output_end(ctx, &o, r == ROW_END ? 0 : r);
 }
 
 int verb_list(Ctx *ctx, const Command *cmd) {
@@ -246,6 +225,66 @@ int verb_bonds(Ctx *ctx, const Command *cmd) {
 
         return list_verb(ctx, "ListBonds", "(osuuss)", headers, ELEMENTSOF(headers),
                          bond_read_row);
+}
+
+/* Page request counters of one device; NO_COUNT where the daemon has none. */
+#define NO_COUNT UINT64_MAX
+#define N_FAULT_COUNTERS 5
+
+static const char *const fault_properties[N_FAULT_COUNTERS] = {
+        "FaultsReceived", "FaultsResolved", "FaultsRefused", "FaultsTimedOut", "FaultsAborted",
+};
+
+static int faults_add_row(Ctx *ctx, Table *t, Json *j, const char *device, const uint64_t *c) {
+        static const char *const keys[N_FAULT_COUNTERS] = {
+                "received", "resolved", "refused", "timed_out", "aborted",
+        };
+
+        if (j) {
+                json_begin_object(j);
+                json_pair_string(j, "device", device);
+                for (unsigned i = 0; i < N_FAULT_COUNTERS; i++) {
+                        json_key(j, keys[i]);
+                        c[i] == NO_COUNT ? json_null(j) : json_uint(j, c[i]);
+                }
+                json_end_object(j);
+                return 0;
+        }
+        if (table_add(t, device) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        for (unsigned i = 0; i < N_FAULT_COUNTERS; i++)
+                if ((c[i] == NO_COUNT ? table_add(t, NULL) : table_addf(t, "%" PRIu64, c[i])) < 0)
+                        return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+static int faults_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        uint64_t counts[N_FAULT_COUNTERS];
+        Property extras[N_FAULT_COUNTERS];
+        const char *name, *path;
+        int r;
+
+        r = sd_bus_message_read(reply, "(susbbo)", &name, NULL, NULL, NULL, NULL, &path);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+        for (unsigned i = 0; i < N_FAULT_COUNTERS; i++) {
+                counts[i] = NO_COUNT;
+                extras[i] = (Property) { fault_properties[i], "t", &counts[i] };
+        }
+        r = get_extras(ctx, path, IOMMUD_DEVICE, extras, N_FAULT_COUNTERS, &props);
+        if (r != 0)
+                return r;
+        return faults_add_row(ctx, t, j, name, counts);
+}
+
+int verb_faults(Ctx *ctx, const Command *cmd) {
+        static const char *const headers[] = {
+                "DEVICE", "RECEIVED", "RESOLVED", "REFUSED", "TIMED-OUT", "ABORTED",
+        };
+
+        return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),
+                         faults_read_row);
 }
 
 typedef struct Counts {

@@ -7,6 +7,7 @@
 #include "bond.h"
 #include "client.h"
 #include "core.h"
+#include "domain.h"
 #include "device.h"
 #include "fault.h"
 #include "group.h"
@@ -96,6 +97,7 @@ Core *core_free(Core *c) {
 
         fault_table_free(c->faults);
         pasid_pool_free(c->pasids);
+        mapping_spares_free(c);
         free(c);
         return NULL;
 }

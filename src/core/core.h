@@ -25,6 +25,8 @@ typedef enum CoreEventKind {
         CORE_EVENT_BOND_REMOVED,        /* id, client */
         CORE_EVENT_CLIENT_RELEASED,     /* client */
         CORE_EVENT_FAULT_REFUSED,       /* name (device), client, id = address */
+        CORE_EVENT_REGION_REMOVED,      /* id, client */
+        CORE_EVENT_SPACE_REMOVED,       /* id, client */
         _CORE_EVENT_MAX,
 } CoreEventKind;
 
@@ -78,6 +80,8 @@ struct Core {
         ListNode deferred;              /* DeferNode.link */
 
         uint64_t next_id;               /* ids of bonds, regions, spaces, clients */
+        struct Mapping *spare_mappings; /* owned, for reuse (domain.c) */
+        unsigned n_spare_mappings;
         uint64_t default_fault_timeout_usec;
 };
 

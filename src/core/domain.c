@@ -2,6 +2,7 @@
 /* domain.c - I/O page tables (IoDomain), their mappings, and per-IOMMU SVA domains */
 #include <assert.h>
 #include <errno.h>
+#include <string.h>
 
 #include "shared/alloc.h"
 #include "client.h"
@@ -9,8 +10,44 @@
 #include "domain.h"
 #include "region.h"
 
+/* Unmapped mappings kept for reuse: a page fault costs no malloc()/free(). */
+#define SPARE_MAPPINGS_MAX 256u
+
 static Core *iodomain_core(const IoDomain *dom) {
         return dom->client->core;
+}
+
+static Mapping *mapping_alloc(Core *c) {
+        Mapping *m = c->spare_mappings;
+
+        if (!m)
+                return xzalloc(sizeof(*m));
+        c->spare_mappings = (Mapping *)(void *)m->region;
+        c->n_spare_mappings--;
+        memset(m, 0, sizeof(*m));
+        return m;
+}
+
+/* A spare is chained through its region pointer, which is unused then. */
+static void mapping_release(Core *c, Mapping *m) {
+        if (c->n_spare_mappings >= SPARE_MAPPINGS_MAX) {
+                free(m);
+                return;
+        }
+        m->domain = NULL;
+        m->region = (Region *)(void *)c->spare_mappings;
+        c->spare_mappings = m;
+        c->n_spare_mappings++;
+}
+
+void mapping_spares_free(Core *c) {
+        while (c->spare_mappings) {
+                Mapping *m = c->spare_mappings;
+
+                c->spare_mappings = (Mapping *)(void *)m->region;
+                free(m);
+        }
+        c->n_spare_mappings = 0;
 }
 
 void iodomain_init(IoDomain *dom, DomainKind kind, Client *cl, Iommu *iommu) {
@@ -74,7 +111,7 @@ int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova
         Mapping *m;
         int k;
 
-        m = xzalloc(sizeof(*m));
+        m = mapping_alloc(c);
         if (!m)
                 return -ENOMEM;
         m->domain = dom;
@@ -85,19 +122,45 @@ int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova
         m->access = access;
         k = index_add(dom, m);
         if (k < 0) {
-                free(m);
+                mapping_release(c, m);
                 return k;
         }
         k = c->ops->domain_map(c->backend_data, dom, m);
         if (k < 0) {
                 index_remove(dom, m, m->length / PAGE_SIZE_4K);
-                free(m);
+                mapping_release(c, m);
                 return k;
         }
         list_add_tail(&dom->mappings, &m->domain_link);
         list_add_tail(&r->mappings, &m->region_link);
         if (ret)
                 *ret = m;
+        return 0;
+}
+
+int iodomain_extend(Mapping *m, uint64_t more) {
+        IoDomain *dom = m->domain;
+        Core *c = iodomain_core(dom);
+        Mapping delta = {
+                .domain = dom, .region = m->region, .iova = m->iova + m->length, .length = more,
+                .region_offset = m->region_offset + m->length, .access = m->access,
+        };
+        int k;
+
+        if (delta.region_offset + more > m->region->length || delta.iova + more < delta.iova)
+                return -EINVAL;
+        /* The new pages point at m, which is what will unmap them. */
+        for (uint64_t i = 0; i < more / PAGE_SIZE_4K; i++)
+                if (pagemap_put(&dom->pages, delta.iova / PAGE_SIZE_4K + i, m) < 0) {
+                        index_remove(dom, &delta, i);
+                        return -ENOMEM;
+                }
+        k = c->ops->domain_map(c->backend_data, dom, &delta);
+        if (k < 0) {
+                index_remove(dom, &delta, more / PAGE_SIZE_4K);
+                return k;
+        }
+        m->length += more;
         return 0;
 }
 
@@ -108,7 +171,7 @@ void mapping_unmap(Mapping *m) {
         index_remove(m->domain, m, m->length / PAGE_SIZE_4K);
         list_del_init(&m->domain_link);
         list_del_init(&m->region_link);
-        free(m);
+        mapping_release(c, m);
 }
 
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length) {

@@ -43,10 +43,19 @@ void iodomain_destroy(IoDomain *dom);
 int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova,
                  uint64_t length, unsigned access, Mapping **ret);
 void mapping_unmap(Mapping *m);
+/*
+ * Grows m by `more` bytes right after its end, from the same region: the
+ * backend maps just the new part (domain_map() of a mapping describing it),
+ * and a later unmap of m takes the whole. Faults on consecutive pages so
+ * cost one mapping, not one each.
+ */
+int iodomain_extend(Mapping *m, uint64_t more);
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length);
 /* The mapping that covers iova, in O(1). */
 Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova);
 void iodomain_unmap_all(IoDomain *dom);
+/* Frees the mappings kept for reuse (core_free()). */
+void mapping_spares_free(Core *c);
 
 /*
  * A client's SVA domain on one IOMMU instance: IOVA == the client's VA,

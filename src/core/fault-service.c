@@ -26,18 +26,29 @@ static int record_access(const FaultRecord *rec, unsigned *ret) {
         return 0;
 }
 
-/* Maps [from, to) of region r into dom, skipping pages already mapped. */
+/* Maps [from, to) of r: extends the mapping that ends at `from` if it is
+ * the same region's, else makes a new one. */
+static int map_run(IoDomain *dom, Region *r, uint64_t from, uint64_t to) {
+        Mapping *prev = from > r->address ? iodomain_mapping_at(dom, from - PAGE_SIZE_4K) : NULL;
+
+        if (prev && prev->region == r && prev->iova + prev->length == from && prev->access == r->access)
+                return iodomain_extend(prev, to - from);
+        return iodomain_map(dom, r, from - r->address, from, to - from, r->access, NULL);
+}
+
+/* Maps [from, to) of region r into dom, skipping pages already mapped;
+ * the caller found `from` itself unmapped. */
 static int map_missing(IoDomain *dom, Region *r, uint64_t from, uint64_t to) {
         uint64_t run = from;
         int k;
 
         for (uint64_t p = from; p <= to; p += PAGE_SIZE_4K) {
-                bool gap = p < to && !iodomain_mapping_at(dom, p);
+                bool gap = p < to && (p == from || !iodomain_mapping_at(dom, p));
 
                 if (gap)
                         continue;
                 if (p > run) {
-                        k = iodomain_map(dom, r, run - r->address, run, p - run, r->access, NULL);
+                        k = map_run(dom, r, run, p);
                         if (k < 0)
                                 return k;
                 }
@@ -73,6 +84,8 @@ static int resolve_record(IoDomain *dom, const FaultRecord *rec) {
         end = (end + PAGE_SIZE_4K - 1) & ~(uint64_t)(PAGE_SIZE_4K - 1);
         if (end > r->address + r->length)
                 end = r->address + r->length;
+        if (end - page == PAGE_SIZE_4K)
+                return map_run(dom, r, page, end);      /* the common case: one page */
         return map_missing(dom, r, page, end);
 }
 

@@ -20,11 +20,17 @@
  * list sorted by deadline. Timeouts are nearly always the same per client,
  * so a new group is inserted by walking back from the tail: O(1) in practice.
  */
+/* Answered groups kept for reuse: a fault costs no malloc()/free() pair. */
+#define SPARE_GROUPS_MAX 256u
+
 struct FaultTable {
         FaultGroup **buckets;   /* owned array; the groups are owned too */
         unsigned n_buckets;     /* a power of two */
         unsigned n_groups;
         ListNode by_deadline;   /* FaultGroup.deadline_link */
+        FaultGroup *spare;      /* owned, chained through hash_next */
+        unsigned n_spare;
+        FaultGroup oneshot;     /* the group fault_serve_record() decides on the spot */
 };
 
 static unsigned bucket_of(const FaultTable *t, uint64_t source, uint32_t cookie) {
@@ -48,14 +54,36 @@ int fault_table_new(FaultTable **ret) {
         }
         t->n_buckets = INITIAL_BUCKETS;
         list_init(&t->by_deadline);
+        list_init(&t->oneshot.deadline_link);
+        list_init(&t->oneshot.slot_link);
         *ret = t;
         return 0;
 }
 
+/* Only for tracked groups: a one-shot group lives on its caller's stack. */
 static void fault_group_destroy(FaultGroup *fg) {
+        FaultTable *t = fg->core ? fg->core->faults : NULL;
+
         if (fg->records != &fg->inline_record)
                 free(fg->records);
+        if (t && t->n_spare < SPARE_GROUPS_MAX) {
+                fg->hash_next = t->spare;
+                t->spare = fg;
+                t->n_spare++;
+                return;
+        }
         free(fg);
+}
+
+static FaultGroup *fault_group_alloc(FaultTable *t) {
+        FaultGroup *fg = t->spare;
+
+        if (!fg)
+                return xzalloc(sizeof(*fg));
+        t->spare = fg->hash_next;
+        t->n_spare--;
+        memset(fg, 0, sizeof(*fg));
+        return fg;
 }
 
 FaultTable *fault_table_free(FaultTable *t) {
@@ -66,7 +94,14 @@ FaultTable *fault_table_free(FaultTable *t) {
 
                 list_del_init(&fg->deadline_link);
                 list_del_init(&fg->slot_link);
+                fg->core = NULL;        /* not to the spare list: it goes */
                 fault_group_destroy(fg);
+        }
+        while (t->spare) {
+                FaultGroup *fg = t->spare;
+
+                t->spare = fg->hash_next;
+                free(fg);
         }
         free(t->buckets);
         free(t);
@@ -165,23 +200,27 @@ static void fault_answer(FaultGroup *fg, FaultCode code, AnswerReason why) {
         Core *c = fg->core;
         FaultTable *t = c->faults;
 
-        table_unhash(t, fg);
-        t->n_groups--;
-        list_del_init(&fg->deadline_link);
-        list_del_init(&fg->slot_link);
+        if (fg->tracked) {
+                table_unhash(t, fg);
+                t->n_groups--;
+                list_del_init(&fg->deadline_link);
+                list_del_init(&fg->slot_link);
+        }
 
         c->ops->fault_respond(c->backend_data, fg, code);
 
         fault_count(&fg->device->faults, code, why);
         if (fg->client) {
                 fault_count(&fg->client->faults, code, why);
-                client_uncharge(fg->client, RES_PENDING_FAULTS, 1);
+                if (fg->tracked)
+                        client_uncharge(fg->client, RES_PENDING_FAULTS, 1);
         }
         if (code == FAULT_INVALID && (why == ANSWER_SERVICE || why == ANSWER_REFUSED))
                 core_emit(c, CORE_EVENT_FAULT_REFUSED, fg->device->group->id,
                           fg->records[0].addr, fg->client ? fg->client->id : 0,
                           fg->device->name);
-        fault_group_destroy(fg);
+        if (fg->tracked)
+                fault_group_destroy(fg);
 }
 
 static int group_append(FaultGroup *fg, const FaultRecord *rec) {
@@ -211,7 +250,7 @@ static int group_new(Core *c, uint64_t source, Device *d, uint32_t pasid,
         FaultGroup *fg;
         Slot *slot;
 
-        fg = xzalloc(sizeof(*fg));
+        fg = fault_group_alloc(c->faults);
         if (!fg)
                 return -ENOMEM;
         fg->core = c;
@@ -234,6 +273,7 @@ static int group_new(Core *c, uint64_t source, Device *d, uint32_t pasid,
                 fg->doomed = true;
         fg->deadline_usec = now_usec + (fg->client ? fg->client->fault_timeout_usec
                                                    : c->default_fault_timeout_usec);
+        fg->tracked = true;
         table_insert(c->faults, fg);
         *ret = fg;
         return 0;
@@ -292,6 +332,44 @@ int fault_push(Core *c, uint64_t source, Device *d, const FaultRecord *rec,
                 fault_answer(fg, FAULT_INVALID, ANSWER_REFUSED);
         else
                 *ret_ready = fg;
+        return 0;
+}
+
+int fault_serve_record(Core *c, uint64_t source, Device *d, const FaultRecord *rec, uint64_t now_usec) {
+        FaultGroup *fg = NULL, *one = &c->faults->oneshot;
+        Slot *slot;
+        int r;
+
+        if (!(rec->flags & FAULT_FLAG_LAST_PAGE) || fault_table_find(c->faults, source, rec->cookie)) {
+                r = fault_push(c, source, d, rec, now_usec, &fg);
+                if (r >= 0 && fg)
+                        fault_group_resolve(fg);
+                return r;
+        }
+        if ((rec->flags & FAULT_FLAG_PASID_VALID) && (rec->pasid == PASID_NONE || rec->pasid > PASID_MAX))
+                return -EINVAL;
+
+        /* Field by field: this runs once per page request, and the group
+         * never enters the table, so most fields stay as they were. */
+        slot = device_find_slot(d, rec->flags & FAULT_FLAG_PASID_VALID ? rec->pasid : PASID_NONE);
+        one->core = c;
+        one->source = source;
+        one->cookie = rec->cookie;
+        one->device = d;
+        one->pasid = rec->flags & FAULT_FLAG_PASID_VALID ? rec->pasid : PASID_NONE;
+        one->slot = slot;
+        one->client = slot ? slot_client(slot) : NULL;
+        one->records = (FaultRecord *)rec;
+        one->n_records = one->n_alloc = 1;
+        one->complete = true;
+        one->doomed = one->tracked = false;
+        d->faults.received++;
+        if (!slot) {
+                fault_answer(one, FAULT_INVALID, ANSWER_REFUSED);
+                return 0;
+        }
+        one->client->faults.received++;
+        fault_group_resolve(one);
         return 0;
 }
 

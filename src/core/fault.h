@@ -46,6 +46,7 @@ struct FaultGroup {
         FaultRecord inline_record;
         uint64_t deadline_usec;
         bool complete;          /* LAST_PAGE seen */
+        bool tracked;           /* in the cookie table (not a one-shot group) */
         bool doomed;            /* answer INVALID once complete (no slot, quota) */
         ListNode deadline_link; /* in table->by_deadline, ascending */
         ListNode slot_link;     /* in slot->faults while it has a slot */
@@ -67,6 +68,15 @@ FaultTable *fault_table_free(FaultTable *t);
  */
 int fault_push(Core *c, uint64_t source, Device *d, const FaultRecord *rec,
                uint64_t now_usec, FaultGroup **ret_ready);
+
+/*
+ * push + resolve for one record, as the daemon's fault loop does: a group of
+ * one record (LAST_PAGE on its first) is decided and answered on the spot,
+ * without entering the cookie table, which is for groups that wait; any
+ * other record goes through fault_push() and, once complete, is resolved.
+ * Returns fault_push()'s errors.
+ */
+int fault_serve_record(Core *c, uint64_t source, Device *d, const FaultRecord *rec, uint64_t now_usec);
 
 /* Answers fg and frees it. */
 void fault_group_respond(FaultGroup *fg, FaultCode code);

@@ -68,7 +68,7 @@ static int region_map_pinned(Region *r) {
 }
 
 int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
-               unsigned access, int64_t handle, Region **ret) {
+               unsigned access, void *backing, Region **ret) {
         Region *r;
         int k;
 
@@ -97,7 +97,7 @@ int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
         r->offset = offset;
         r->length = length;
         r->access = access;
-        r->handle = handle;
+        r->backing = backing;
         list_init(&r->mappings);
         list_add_tail(&cl->regions, &r->client_link);
 
@@ -129,6 +129,8 @@ Region *region_free(Region *r) {
         while (!list_empty(&r->mappings))
                 mapping_unmap(list_entry(r->mappings.next, Mapping, region_link));
         list_del_init(&r->client_link);
+        if (r->id)      /* 0: half-built by region_new(), never announced */
+                core_emit(r->client->core, CORE_EVENT_REGION_REMOVED, 0, r->id, r->client->id, NULL);
         client_uncharge(r->client, RES_BYTES, r->length);
         client_uncharge(r->client, RES_REGIONS, 1);
         free(r);

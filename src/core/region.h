@@ -17,7 +17,10 @@ struct Region {
         uint64_t offset;        /* offset into the memfd */
         uint64_t length;
         unsigned access;        /* ACCESS_READ | ACCESS_WRITE */
-        int64_t handle;         /* the daemon's token for the memfd, opaque here */
+        void *backing;          /* borrowed: the daemon's mapping of these bytes
+                                 * (memfd at offset), for backends that copy
+                                 * (sim); NULL in tests. Unmapped by the
+                                 * daemon only after region_free(). */
         ListNode client_link;   /* in client->regions */
         ListNode mappings;      /* Mapping.region_link, borrowed */
 };
@@ -30,7 +33,7 @@ struct Region {
  * domains.
  */
 int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
-               unsigned access, int64_t handle, Region **ret);
+               unsigned access, void *backing, Region **ret);
 
 /* Unmaps it from SVA domains; -EBUSY while a space maps it. */
 int region_remove(Region *r);

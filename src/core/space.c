@@ -71,6 +71,7 @@ int space_free(Space *s) {
         iodomain_destroy(&s->io);
         list_del_init(&s->free_node.link);
         list_del_init(&s->client_link);
+        core_emit(cl->core, CORE_EVENT_SPACE_REMOVED, 0, s->id, cl->id, NULL);
         client_uncharge(cl, RES_SPACES, 1);
         free(s);
         client_maybe_put_pasid(cl);

@@ -46,6 +46,9 @@ BusClient *bus_client_free(BusClient *bc) {
                 return NULL;
         if (bc->client)
                 client_release(bc->daemon->core, bc->client->id);
+        /* The core has unmapped every region: now the memory may go. */
+        while (!list_empty(&bc->shared))
+                shared_memory_free(list_entry(bc->shared.next, SharedMemory, link));
         list_del_init(&bc->link);
         sd_bus_track_unref(bc->track);
         sd_event_source_disable_unref(bc->pidfd_source);
@@ -152,6 +155,7 @@ static int bus_client_new(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_
         bc->daemon = d;
         bc->pidfd = -1;
         list_init(&bc->link);
+        list_init(&bc->shared);
         bc->name = strdup(sd_bus_message_get_sender(m));
         if (!bc->name)
                 return -ENOMEM;
@@ -173,6 +177,7 @@ static int bus_client_new(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_
         if (r < 0)
                 return r;
         bc->client->fault_timeout_usec = timeout;
+        bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
         bus_client_watch_pid(bc);
 
         list_add_tail(&d->clients, &bc->link);

@@ -65,6 +65,11 @@ DEVICE_GETTER(property_pasid, "b", (int)dev->pasid_capable)
 DEVICE_GETTER(property_pri, "b", (int)dev->pri_capable)
 DEVICE_GETTER(property_ats, "b", (int)dev->ats_capable)
 DEVICE_GETTER(property_max_pasids, "u", dev->max_pasids)
+DEVICE_GETTER(property_faults_received, "t", dev->faults.received)
+DEVICE_GETTER(property_faults_resolved, "t", dev->faults.resolved)
+DEVICE_GETTER(property_faults_refused, "t", dev->faults.refused)
+DEVICE_GETTER(property_faults_timed_out, "t", dev->faults.timed_out)
+DEVICE_GETTER(property_faults_aborted, "t", dev->faults.aborted)
 
 static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -79,6 +84,12 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("PriCapable", "b", property_pri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AtsCapable", "b", property_ats, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxPasids", "u", property_max_pasids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Counted per page request group; read them, they are not signalled. */
+        SD_BUS_PROPERTY("FaultsReceived", "t", property_faults_received, 0, 0),
+        SD_BUS_PROPERTY("FaultsResolved", "t", property_faults_resolved, 0, 0),
+        SD_BUS_PROPERTY("FaultsRefused", "t", property_faults_refused, 0, 0),
+        SD_BUS_PROPERTY("FaultsTimedOut", "t", property_faults_timed_out, 0, 0),
+        SD_BUS_PROPERTY("FaultsAborted", "t", property_faults_aborted, 0, 0),
         SD_BUS_VTABLE_END,
 };
 

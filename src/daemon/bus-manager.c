@@ -339,11 +339,20 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("BindSva", "s", SD_BUS_PARAM(device), "ou",
                                  SD_BUS_PARAM(bond) SD_BUS_PARAM(pasid), method_bind_sva,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ShareMemory", "htttu",
+                                 SD_BUS_PARAM(memfd) SD_BUS_PARAM(address) SD_BUS_PARAM(offset)
+                                 SD_BUS_PARAM(length) SD_BUS_PARAM(access),
+                                 "o", SD_BUS_PARAM(region), method_share_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateSpace", "", , "o", SD_BUS_PARAM(space),
+                                 method_create_space, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("GroupChanged", "uss",
                                  SD_BUS_PARAM(group) SD_BUS_PARAM(ownership) SD_BUS_PARAM(owner), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(device), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(device), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("FaultRefused", "stsu",
+                                 SD_BUS_PARAM(device) SD_BUS_PARAM(address) SD_BUS_PARAM(client)
+                                 SD_BUS_PARAM(suppressed), 0),
         SD_BUS_VTABLE_END,
 };
 

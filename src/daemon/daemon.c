@@ -30,6 +30,7 @@ static int on_post(sd_event_source *s, void *userdata) {
         Daemon *d = userdata;
 
         core_dispatch(d->core);
+        fault_service_post(d);
         return 0;
 }
 
@@ -79,6 +80,7 @@ static void daemon_apply_policy(Daemon *d) {
                 bus_client_subject(bc, &subject);
                 policy_limits(d->policy, &subject, &bc->client->quota, &timeout);
                 bc->client->fault_timeout_usec = timeout;
+                bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
                 list_for_each_entry_safe(g, tmp, &bc->client->groups, owner_link) {
                         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                         Device *dev;
@@ -153,6 +155,10 @@ static int daemon_setup_bus(Daemon *d) {
                 r = bus_device_register(d);
         if (r >= 0)
                 r = bus_bond_register(d);
+        if (r >= 0)
+                r = bus_region_register(d);
+        if (r >= 0)
+                r = bus_space_register(d);
         if (r >= 0 && d->backend_kind != BACKEND_KERNEL)
                 r = bus_simulator_register(d);
         if (r >= 0)
@@ -213,6 +219,8 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
         if (r >= 0)
                 r = daemon_setup_backend(d, cfg);
         if (r >= 0)
+                r = fault_service_setup(d);
+        if (r >= 0)
                 r = daemon_setup_bus(d);
         if (r < 0)
                 return r;
@@ -228,6 +236,10 @@ Daemon *daemon_free(Daemon *d) {
         if (d->core)
                 core_dispatch(d->core);
         d->core = core_free(d->core);
+        /* Before the sim closes the fds they watch. */
+        d->fault_source = sd_event_source_disable_unref(d->fault_source);
+        d->device_source = sd_event_source_disable_unref(d->device_source);
+        d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
         sim_backend_free(d->sim);
         policy_free(d->policy);
         free(d->policy_path);

@@ -30,6 +30,12 @@ typedef struct Daemon {
         sd_bus *bus;                    /* owned */
         sd_event_source *post;          /* runs core_dispatch() after each event */
         sd_event_source *sigterm, *sigint, *sighup;
+        sd_event_source *fault_source;  /* the fault queue: page requests */
+        sd_event_source *device_source; /* the sim devices: page responses */
+        sd_event_source *fault_timer;   /* the earliest fault deadline */
+        uint64_t refused_window_usec;   /* FaultRefused rate limit: window start */
+        unsigned refused_in_window;
+        unsigned refused_suppressed;
 
         BackendKind backend_kind;
         SimBackend *sim;                /* owned; the sim backend's state */
@@ -71,9 +77,34 @@ struct BusClient {
         sd_bus_track *track;            /* owned: watches the bus name */
         sd_event_source *pidfd_source;  /* owned: fires when the process exits */
         sd_event_source *release_source;/* owned: the scheduled release, once gone */
+        ListNode shared;                /* SharedMemory.link, owned */
         const char *gone_why;           /* static string, for the log */
         ListNode link;                  /* in daemon->clients */
 };
+
+/*
+ * The daemon's side of a shared region: the memfd the client passed and the
+ * daemon's own mapping of it, which Region.backing points into. Owned by the
+ * BusClient; unmapped only after the core has freed the region, so no
+ * device can still reach the pages (L2).
+ */
+typedef struct SharedMemory {
+        uint64_t region_id;
+        int fd;                         /* owned */
+        void *map;                      /* owned mapping */
+        size_t map_len;
+        ListNode link;                  /* in BusClient.shared */
+} SharedMemory;
+
+SharedMemory *shared_memory_free(SharedMemory *sm);
+int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int region_object_path(uint64_t id, char **ret);
+int bus_region_register(Daemon *d);
+#define IOMMUD_REGION_PREFIX "/org/iommud1/region"
+#define IOMMUD_SPACE_PREFIX "/org/iommud1/space"
+int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int space_object_path(uint64_t id, char **ret);
+int bus_space_register(Daemon *d);
 
 /* The BusClient of the message's sender, created on its first call. */
 int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error);
@@ -107,6 +138,10 @@ int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);
 int bus_bond_register(Daemon *d);
 int bus_simulator_register(Daemon *d);
+
+/* fault-service.c: page requests in the event loop. */
+int fault_service_setup(Daemon *d);
+void fault_service_post(Daemon *d);
 
 /* signals.c: core events to D-Bus signals. */
 void daemon_on_core_event(void *userdata, const CoreEvent *ev);

@@ -114,8 +114,11 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
         r = daemon_new(&d, &cfg);
-        if (r < 0)
+        if (r < 0) {
+                /* The step that failed said why where it could; this is the rest. */
+                fprintf(stderr, "iommud: cannot start: %s\n", strerror(-r));
                 return EXIT_FAILURE;
+        }
         r = daemon_run(d);
         if (r < 0) {
                 fprintf(stderr, "iommud: event loop failed: %s\n", strerror(-r));

@@ -88,10 +88,48 @@ static void on_group_lifetime(Daemon *d, const CoreEvent *ev) {
                 sd_bus_emit_object_added(d->bus, path);
 }
 
+/*
+ * At most FAULT_SIGNALS_PER_SEC FaultRefused signals a second: a device
+ * hammering a bad address must not flood the bus. The next signal that goes
+ * out says how many were held back.
+ */
+#define FAULT_SIGNALS_PER_SEC 10
+
+static void on_fault_refused(Daemon *d, const CoreEvent *ev) {
+        uint64_t now = 0;
+
+        (void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        if (now - d->refused_window_usec >= 1000000) {
+                d->refused_window_usec = now;
+                d->refused_in_window = 0;
+        }
+        if (d->refused_in_window >= FAULT_SIGNALS_PER_SEC) {
+                d->refused_suppressed++;
+                return;
+        }
+        d->refused_in_window++;
+        sd_bus_emit_signal(d->bus, IOMMUD_PATH, "org.iommud1.Manager", "FaultRefused", "stsu", ev->name,
+                           ev->id, client_bus_name(core_find_client(d->core, ev->client)),
+                           d->refused_suppressed);
+        d->refused_suppressed = 0;
+}
+
+static void on_memory_removed(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *path = NULL;
+        bool region = ev->kind == CORE_EVENT_REGION_REMOVED;
+
+        if ((region ? region_object_path(ev->id, &path) : space_object_path(ev->id, &path)) >= 0)
+                emit_removed(d, path, region ? "org.iommud1.Region" : "org.iommud1.Space");
+}
+
 void daemon_on_core_event(void *userdata, const CoreEvent *ev) {
         Daemon *d = userdata;
 
         switch (ev->kind) {
+        case CORE_EVENT_REGION_REMOVED:
+        case CORE_EVENT_SPACE_REMOVED:
+                on_memory_removed(d, ev);
+                break;
         case CORE_EVENT_GROUP_ADDED:
         case CORE_EVENT_GROUP_REMOVED:
                 on_group_lifetime(d, ev);
@@ -108,8 +146,10 @@ void daemon_on_core_event(void *userdata, const CoreEvent *ev) {
         case CORE_EVENT_BOND_REMOVED:
                 on_bond(d, ev);
                 break;
-        case CORE_EVENT_CLIENT_RELEASED:
         case CORE_EVENT_FAULT_REFUSED:
+                on_fault_refused(d, ev);
+                break;
+        case CORE_EVENT_CLIENT_RELEASED:
         case _CORE_EVENT_MAX:
                 break;
         }

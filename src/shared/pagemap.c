@@ -6,10 +6,14 @@
 #include "alloc.h"
 #include "pagemap.h"
 
+/*
+ * Consecutive pages land in consecutive slots (four to a cache line), as
+ * page faults and mappings mostly come in runs; the higher bits are folded
+ * in so that runs far apart, and strides of the table size, spread out.
+ */
 static size_t slot_of(const PageMap *m, uint64_t key) {
-        key ^= key >> 33;
-        key *= UINT64_C(0xff51afd7ed558ccd);
-        key ^= key >> 33;
+        key ^= (key >> 16) * UINT64_C(0x9E3779B97F4A7C15) >> 40;
+        key ^= key >> 40;
         return (size_t)key & (m->capacity - 1);
 }
 

@@ -49,13 +49,14 @@ def interfaces(xml_text):
 
 
 def test_introspection_matches_api_xml(w):
-    sess = w.spawn_ctl("claim", "1", "+", "bind", DEV_PRI, "+", "hold")
+    sess = w.spawn_ctl("claim", "1", "+", "bind", DEV_PRI, "+", "share", "64K", "+", "space", "+", "hold")
     try:
-        wait_for("a bond", lambda: "/org/iommud1/bond/" in w.call("ListBonds").out)
-        bond = re.search(r"/org/iommud1/bond/\d+", w.call("ListBonds").out).group(0)
+        wait_for("a space", lambda: "/org/iommud1/space/" in w.busctl("tree", "org.iommud1").out)
+        tree = w.busctl("tree", "org.iommud1").out
+        paths = ["/org/iommud1", "/org/iommud1/group/1", "/org/iommud1/device/_30000_3a00_3a02_2e0"]
+        paths += [re.search(r"/org/iommud1/%s/\d+" % kind, tree).group(0) for kind in ("bond", "region", "space")]
         served = {}
-        for path in ["/org/iommud1", "/org/iommud1/group/1",
-                     "/org/iommud1/device/_30000_3a00_3a02_2e0", bond]:
+        for path in paths:
             served.update(interfaces(w.busctl("introspect", "--xml-interface", "org.iommud1", path).out))
     finally:
         sess.terminate()
@@ -279,6 +280,65 @@ def test_custom_topology_driver_refusing_unbind_rolls_back(w):
     out = w.call("ListDevices").out
     check(out.count('"nvme"') == 2, "both drivers still bound (L5): " + out)
     check(w.groups() == {7: "dma-api"}, str(w.groups()))
+
+
+def test_shared_memory_dma_and_page_requests_end_to_end(w):
+    """A separate client process shares memfds and checks device DMA in its own pages."""
+    r = w.run([os.path.join(w.build, "tests/integration/share-client")], check_rc=None)
+    check(r.rc == 0 and "share-client:" in r.out and " 0 failed" in r.out, f"share-client:\n{r.out}{r.err}")
+    wait_for("everything released", lambda: w.groups() == INITIAL)
+    check(w.prop("PasidsInUse") == 0, "PASIDs freed")
+
+
+def test_space_maps_chosen_iovas_and_never_maps_on_fault(w):
+    r = w.ctl("claim", "2", "--detach-drivers", "+", "share", "64K", "+", "space", "+",
+              "map", "@space", "@region", "0x3000", "0x100000", "0x2000", "+",
+              "attach", "@space", DEV_NIC, "+",
+              "dma", DEV_NIC, "0", "0x100010", "8", "--fill", "0x5c", "+",
+              "peek", "@share+0x3010", "8", "+", "spaces")
+    check(re.search(r"0x[0-9a-f]+: 5c 5c 5c 5c 5c 5c 5c 5c", r.out), "device write in the client's pages:\n" + r.out)
+    check("0x100000+0x2000" in r.out, "spaces table shows the mapping:\n" + r.out)
+    r = w.ctl("claim", "2", "--detach-drivers", "+", "share", "64K", "+", "space", "+",
+              "attach", "@space", DEV_NIC, "+", "dma", DEV_NIC, "0", "0x200000", "8", check_rc=1)
+    check("DmaFault" in r.err or "DMA fault" in r.err, "unmapped IOVA of a space: " + r.err)
+    wait_for("released", lambda: w.groups() == INITIAL)
+
+
+def test_L6_space_and_bond_exclude_each_other_over_dbus(w):
+    r = w.ctl("claim", "1", "+", "bind", DEV_PRI, "+", "space", "+", "attach", "@space", DEV_PRI, "@pasid",
+              check_rc=1)
+    check("Busy" in r.err or "taken" in r.err, r.err)
+    r = w.ctl("claim", "1", "+", "pasid", "+", "space", "+", "attach", "@space", DEV_PRI, "@pasid", "+",
+              "bind", DEV_PRI, check_rc=1)
+    check("held by a space" in r.err, r.err)
+
+
+@with_world(policy_text=json.dumps({"rules": [
+    {"principals": {"users": ["nobody"]}, "allow": ["share-memory"],
+     "quota": {"bytes": "64K", "regions": 4}}]}))
+def test_L10_bytes_quota_for_an_unprivileged_client(w):
+    r = w.ctl("share", "32K", "+", "share", "32K", "+", "share", "4K", uid=NOBODY, check_rc=1)
+    check(r.out.count("shared ") == 2, r.out)
+    check("quota" in r.err, "third share over 64K: " + r.err)
+    r = w.ctl("space", uid=NOBODY, check_rc=1)
+    check("may not spaces" in r.err, "spaces not granted: " + r.err)
+
+
+def test_refused_faults_are_counted_and_signalled(w):
+    mon = w.spawn_ctl("monitor")
+    try:
+        time.sleep(0.5)
+        r = w.ctl("claim", "1", "+", "bind", DEV_PRI, "+", "share", "16K", "+",
+                  "dma", DEV_PRI, "@pasid", "@share+0x1000", "8", "--fill", "1", "+",
+                  "dma", DEV_PRI, "@pasid", "0x1000", "8", "--fill", "1", check_rc=1)
+        check("DmaFault" in r.err or "DMA fault" in r.err, r.err)
+        time.sleep(0.3)
+    finally:
+        mon.send_signal(signal.SIGINT)
+        out, _ = mon.communicate(timeout=10)
+    check(re.search(r"FaultRefused.*0000:00:02\.0.*address=0x1000", out), "monitor:\n" + out)
+    faults = w.ctl("faults").out
+    check(re.search(r"0000:00:02\.0\s+2\s+1\s+1\s+0\s+0", faults), "counters:\n" + faults)
 
 
 TESTS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]

@@ -12,8 +12,8 @@ static void setup(void) {
         cl = new_client(1000);
         claim_ok(cl, DEV_PRI);
         bond = bind_ok(cl, DEV_PRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, 1, &rw), 0);
-        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_READ, 2, &ro), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &rw), 0);
+        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_READ, NULL, &ro), 0);
         recorder_clear(&fx.rec);
 }
 
@@ -58,7 +58,7 @@ Test(fault_service, prefault_fills_only_the_gaps_and_stops_at_the_region_end) {
 Test(fault_service, prefault_is_capped) {
         Region *big;
 
-        cr_assert_eq(region_new(cl, 0x1000000, 0, 0x1000000, ACCESS_ALL, 3, &big), 0);
+        cr_assert_eq(region_new(cl, 0x1000000, 0, 0x1000000, ACCESS_ALL, NULL, &big), 0);
         cr_assert_eq(serve_one(0x1000000, UINT32_MAX, FAULT_PERM_READ), FAULT_SUCCESS);
         cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x1000000 len=0x40000"), 1,
                      "at most FAULT_PREFAULT_MAX");
@@ -130,4 +130,65 @@ Test(fault_service, unmapped_by_region_removal_faults_again) {
         cr_assert_eq(region_remove(rw), 0);
         cr_assert_eq(recorder_count(&fx.rec, "unmap d1 iova=0x10000"), 1);
         cr_assert_eq(serve_one(0x10000, 0x1000, FAULT_PERM_READ), FAULT_INVALID);
+}
+
+static int serve_record(uint64_t addr, uint32_t cookie, uint32_t flags) {
+        FaultRecord r = { .flags = flags, .pasid = bond->pasid, .addr = addr, .length = PAGE_SIZE_4K,
+                          .perm = FAULT_PERM_WRITE, .cookie = cookie };
+
+        return fault_serve_record(fx.core, 1, dev(DEV_PRI), &r, 0);
+}
+
+Test(fault_service, L8_one_record_group_is_answered_once_on_the_spot) {
+        cr_assert_eq(serve_record(0x10000, 1, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "respond 0000:00:02.0 cookie=1 SUCCESS"), 1);
+        cr_assert_eq(fault_table_pending(fx.core->faults), 0, "it never waited in the table");
+        cr_assert_eq(cl->used[RES_PENDING_FAULTS], 0);
+        cr_assert_eq(fault_respond_cookie(fx.core, 1, 1, FAULT_SUCCESS), -ENOENT, "no second answer");
+        cr_assert_eq(dev(DEV_PRI)->faults.received, 1);
+        cr_assert_eq(cl->faults.resolved, 1);
+}
+
+Test(fault_service, L8_multi_record_groups_still_wait_for_their_last_page) {
+        cr_assert_eq(serve_record(0x10000, 2, FAULT_FLAG_PASID_VALID), 0);
+        cr_assert_eq(fault_table_pending(fx.core->faults), 1);
+        cr_assert_eq(recorder_count(&fx.rec, "respond"), 0);
+        /* The last record of that cookie joins the waiting group. */
+        cr_assert_eq(serve_record(0x11000, 2, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "respond 0000:00:02.0 cookie=2 SUCCESS"), 1);
+        cr_assert_eq(fault_table_pending(fx.core->faults), 0);
+}
+
+Test(fault_service, one_record_group_without_a_slot_is_refused) {
+        FaultRecord r = { .flags = FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE, .pasid = 77,
+                          .addr = 0x10000, .perm = FAULT_PERM_READ, .cookie = 3 };
+
+        cr_assert_eq(fault_serve_record(fx.core, 1, dev(DEV_PRI), &r, 0), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "respond 0000:00:02.0 cookie=3 INVALID"), 1);
+        r.pasid = 0;
+        cr_assert_eq(fault_serve_record(fx.core, 1, dev(DEV_PRI), &r, 0), -EINVAL, "PASID 0 flagged valid");
+}
+
+Test(fault_service, consecutive_faults_extend_one_mapping) {
+        for (uint32_t i = 0; i < 4; i++)
+                cr_assert_eq(serve_record(0x10000 + i * PAGE_SIZE_4K, 10 + i,
+                                          FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x10000 len=0x1000"), 1);
+        cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x11000 len=0x1000"), 1, "the delta only");
+        cr_assert_eq(list_count(&bond->domain->io.mappings), 1, "one mapping grew");
+        cr_assert_eq(iodomain_mapping_at(&bond->domain->io, 0x13000)->length, 0x4000);
+        cr_assert_eq(region_remove(rw), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "unmap d1 iova=0x10000 len=0x4000"), 1, "unmapped whole");
+        cr_assert_null(iodomain_mapping_at(&bond->domain->io, 0x12000));
+}
+
+Test(fault_service, extension_stops_at_another_region) {
+        Region *next;
+
+        /* rw ends at 0x14000; a region right after it must not be merged. */
+        cr_assert_eq(region_new(cl, 0x14000, 0, 0x1000, ACCESS_ALL, NULL, &next), 0);
+        cr_assert_eq(serve_record(0x13000, 20, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
+        cr_assert_eq(serve_record(0x14000, 21, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
+        cr_assert_eq(list_count(&bond->domain->io.mappings), 2);
+        cr_assert_eq(iodomain_mapping_at(&bond->domain->io, 0x14000)->region, next);
 }
