@@ -12,6 +12,19 @@ int device_object_path(const char *name, char **ret) {
         return sd_bus_path_encode(IOMMUD_DEVICE_PREFIX, name, ret);
 }
 
+int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error) {
+        *ret = core_find_device(d->core, name);
+        if (!*ret)
+                return bus_error_set(error, -ENODEV, "There is no device \"%s\"; 'iommuctl list' shows them.",
+                                     name);
+        return 0;
+}
+
+int bus_error_not_claimed(sd_bus_error *error, const Device *dev) {
+        return bus_error_set(error, -EPERM, "Device %s is in group %u, which you have not claimed; call "
+                             "ClaimGroup(%u, 0) first.", dev->name, dev->group->id, dev->group->id);
+}
+
 static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
         _cleanup_(freep) char *name = NULL;

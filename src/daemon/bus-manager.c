@@ -246,8 +246,7 @@ static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *e
 static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error *error) {
         switch (r) {
         case -EPERM:
-                return bus_error_set(error, r, "Device %s is in group %u, which you have not claimed; call "
-                                     "ClaimGroup(%u, 0) first.", dev->name, dev->group->id, dev->group->id);
+                return bus_error_not_claimed(error, dev);
         case -EOPNOTSUPP:
                 return bus_error_set(error, r, "Device %s has no PASID capability, so it cannot be bound for "
                                      "SVA; it can only do DMA through its RID.", dev->name);
@@ -282,10 +281,9 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(m, "s", &name);
         if (r < 0)
                 return r;
-        dev = core_find_device(d->core, name);
-        if (!dev)
-                return bus_error_set(error, -ENODEV, "There is no device \"%s\"; 'iommuctl list' shows them.",
-                                     name);
+        r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
         r = bus_client_get(d, m, &bc, error);
         if (r < 0)
                 return r;

@@ -13,14 +13,6 @@
  * points as the kernel backend's sysfs/uevent events will.
  */
 
-static int find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error) {
-        *ret = core_find_device(d->core, name);
-        if (!*ret)
-                return bus_error_set(error, -ENODEV, "There is no device \"%s\"; 'iommuctl list' shows them.",
-                                     name);
-        return 0;
-}
-
 static int method_probe_driver(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         const char *name, *driver;
@@ -33,7 +25,7 @@ static int method_probe_driver(sd_bus_message *m, void *userdata, sd_bus_error *
         r = bus_authorize_root(m, "Simulator.ProbeDriver()", error);
         if (r < 0)
                 return r;
-        r = find_device(d, name, &dev, error);
+        r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
         r = device_probe_driver(dev, driver, managed);
@@ -63,7 +55,7 @@ static int method_remove_driver(sd_bus_message *m, void *userdata, sd_bus_error 
         r = bus_authorize_root(m, "Simulator.RemoveDriver()", error);
         if (r < 0)
                 return r;
-        r = find_device(d, name, &dev, error);
+        r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
         r = device_remove_driver(dev);
@@ -127,7 +119,7 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = bus_authorize_root(m, "Simulator.Dma()", error);
         if (r < 0)
                 return r;
-        r = find_device(d, name, &dev, error);
+        r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
         if (length == 0 || length > SIM_DMA_MAX)

@@ -152,8 +152,7 @@ static int method_unmap(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static int attach_error(Space *s, Device *dev, uint32_t pasid, int r, sd_bus_error *error) {
         switch (r) {
         case -EPERM:
-                return bus_error_set(error, r, "Device %s is in group %u, which you have not claimed; call "
-                                     "ClaimGroup(%u, 0) first.", dev->name, dev->group->id, dev->group->id);
+                return bus_error_not_claimed(error, dev);
         case -EBUSY:
                 return bus_error_set(error, r, "PASID %u of device %s is taken (by an SVA bond or a space); "
                                      "detach or unbind it first.", pasid, dev->name);
@@ -185,10 +184,9 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 r = space_owner_check(m, s, error);
         if (r < 0)
                 return r;
-        dev = core_find_device(d->core, name);
-        if (!dev)
-                return bus_error_set(error, -ENODEV, "There is no device \"%s\"; 'iommuctl list' shows them.",
-                                     name);
+        r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
         bc = bus_client_find(d, sd_bus_message_get_sender(m));
         r = bus_authorize(d, bc, POLICY_SPACES, dev, error);
         if (r < 0)

@@ -147,6 +147,8 @@ void fault_service_post(Daemon *d);
 void daemon_on_core_event(void *userdata, const CoreEvent *ev);
 
 /* Helpers shared by the interfaces. */
+int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error);
+int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
 Bond *daemon_find_bond(Daemon *d, uint64_t id);
 const char *client_bus_name(const Client *cl);
 
