@@ -12,6 +12,8 @@ static FaultRecord record_from_abi(const IommuHwptPgfault *p) {
 
 int fault_queue_serve(FaultQueue *q, Core *c, FaultDeviceLookup lookup, void *userdata, uint64_t now_usec) {
         const IommuHwptPgfault *recs;
+        Device *dev = NULL;
+        uint32_t dev_id = 0;
         int n, r;
 
         n = fault_queue_read(q, &recs);
@@ -19,7 +21,13 @@ int fault_queue_serve(FaultQueue *q, Core *c, FaultDeviceLookup lookup, void *us
                 return n;
         for (int i = 0; i < n; i++) {
                 FaultRecord rec = record_from_abi(&recs[i]);
-                Device *dev = lookup(userdata, recs[i].dev_id);
+
+                /* Serving a batch unplugs nothing: a device found for one
+                 * record is still there for the next. */
+                if (!dev || recs[i].dev_id != dev_id) {
+                        dev_id = recs[i].dev_id;
+                        dev = lookup(userdata, dev_id);
+                }
 
                 if (!dev) {
                         /* A device the model doesn't know: nobody else will answer. */

@@ -340,7 +340,9 @@ int fault_serve_record(Core *c, uint64_t source, Device *d, const FaultRecord *r
         Slot *slot;
         int r;
 
-        if (!(rec->flags & FAULT_FLAG_LAST_PAGE) || fault_table_find(c->faults, source, rec->cookie)) {
+        /* With no group waiting, a record can't belong to one. */
+        if (!(rec->flags & FAULT_FLAG_LAST_PAGE) ||
+            (c->faults->n_groups > 0 && fault_table_find(c->faults, source, rec->cookie))) {
                 r = fault_push(c, source, d, rec, now_usec, &fg);
                 if (r >= 0 && fg)
                         fault_group_resolve(fg);

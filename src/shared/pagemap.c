@@ -1,100 +1,118 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* pagemap.c - a hash map from 64-bit keys (page numbers) to pointers */
+/* pagemap.c - a page table: 64-bit page numbers to pointers, as a radix tree */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "alloc.h"
 #include "pagemap.h"
 
-/*
- * Consecutive pages land in consecutive slots (four to a cache line), as
- * page faults and mappings mostly come in runs; the higher bits are folded
- * in so that runs far apart, and strides of the table size, spread out.
- */
-static size_t slot_of(const PageMap *m, uint64_t key) {
-        key ^= (key >> 16) * UINT64_C(0x9E3779B97F4A7C15) >> 40;
-        key ^= key >> 40;
-        return (size_t)key & (m->capacity - 1);
+struct PageMapNode {
+        void *slot[PAGEMAP_FANOUT];     /* child nodes, or values at the last level */
+        unsigned used;                  /* non-NULL slots */
+};
+
+static unsigned index_at(uint64_t key, unsigned level) {
+        return (unsigned)(key >> ((PAGEMAP_LEVELS - 1 - level) * PAGEMAP_BITS)) & (PAGEMAP_FANOUT - 1);
+}
+
+static void remember_leaf(const PageMap *m, PageMapNode *leaf, uint64_t key) {
+        PageMap *mm = (PageMap *)m;     /* the cache is not the map's value */
+
+        mm->leaf = leaf;
+        mm->leaf_prefix = key >> PAGEMAP_BITS;
 }
 
 void *pagemap_get(const PageMap *m, uint64_t key) {
-        if (m->count == 0)
+        PageMapNode *n = m->root;
+
+        if (m->leaf && m->leaf_prefix == key >> PAGEMAP_BITS)
+                return m->leaf->slot[key & (PAGEMAP_FANOUT - 1)];
+        for (unsigned level = 0; n && level < PAGEMAP_LEVELS - 1; level++)
+                n = n->slot[index_at(key, level)];
+        if (!n)
                 return NULL;
-        for (size_t i = slot_of(m, key);; i = (i + 1) & (m->capacity - 1)) {
-                if (!m->entries[i].value)
-                        return NULL;
-                if (m->entries[i].key == key)
-                        return m->entries[i].value;
-        }
-}
-
-static void insert_fresh(PageMapEntry *entries, size_t capacity, const PageMapEntry *e) {
-        PageMap tmp = { entries, capacity, 0 };
-        size_t i = slot_of(&tmp, e->key);
-
-        while (entries[i].value)
-                i = (i + 1) & (capacity - 1);
-        entries[i] = *e;
-}
-
-static int grow(PageMap *m) {
-        size_t n = m->capacity ? m->capacity * 2 : 64;
-        PageMapEntry *e = xcalloc(n, sizeof(*e));
-
-        if (!e)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->capacity; i++)
-                if (m->entries[i].value)
-                        insert_fresh(e, n, &m->entries[i]);
-        free(m->entries);
-        m->entries = e;
-        m->capacity = n;
-        return 0;
+        remember_leaf(m, n, key);
+        return n->slot[index_at(key, PAGEMAP_LEVELS - 1)];
 }
 
 int pagemap_put(PageMap *m, uint64_t key, void *value) {
-        size_t i;
+        PageMapNode **p = &m->root, *n = NULL;
+        unsigned i;
 
-        if ((m->count + 1) * 2 > m->capacity) {
-                int r = grow(m);
-                if (r < 0)
-                        return r;
+        if (m->leaf && m->leaf_prefix == key >> PAGEMAP_BITS) {
+                n = m->leaf;
+                i = key & (PAGEMAP_FANOUT - 1);
+                goto store;
         }
-        for (i = slot_of(m, key); m->entries[i].value; i = (i + 1) & (m->capacity - 1))
-                if (m->entries[i].key == key) {
-                        m->entries[i].value = value;
-                        return 0;
+        for (unsigned level = 0;; level++) {
+                if (!*p) {
+                        /* An empty node left by a failure here is harmless:
+                         * it holds nothing and goes with pagemap_clear(). */
+                        *p = xcalloc(1, sizeof(PageMapNode));
+                        if (!*p)
+                                return -ENOMEM;
+                        if (level > 0)
+                                n->used++;
                 }
-        m->entries[i] = (PageMapEntry) { key, value };
-        m->count++;
+                n = *p;
+                i = index_at(key, level);
+                if (level == PAGEMAP_LEVELS - 1)
+                        break;
+                p = (PageMapNode **)&n->slot[i];
+        }
+        remember_leaf(m, n, key);
+store:
+        if (!n->slot[i]) {
+                n->used++;
+                m->count++;
+        }
+        n->slot[i] = value;
         return 0;
 }
 
 void *pagemap_remove(PageMap *m, uint64_t key) {
-        size_t mask = m->capacity - 1, i, j;
+        PageMapNode **path[PAGEMAP_LEVELS];
+        PageMapNode **p = &m->root;
         void *value;
+        unsigned i;
 
-        if (m->count == 0)
-                return NULL;
-        for (i = slot_of(m, key); m->entries[i].key != key || !m->entries[i].value; i = (i + 1) & mask)
-                if (!m->entries[i].value)
+        for (unsigned level = 0; level < PAGEMAP_LEVELS; level++) {
+                if (!*p)
                         return NULL;
-        value = m->entries[i].value;
-        /* Backward shift: pull later members of the probe run into the hole. */
-        for (j = (i + 1) & mask; m->entries[j].value; j = (j + 1) & mask) {
-                size_t home = slot_of(m, m->entries[j].key);
-
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                        m->entries[i] = m->entries[j];
-                        i = j;
-                }
+                path[level] = p;
+                if (level < PAGEMAP_LEVELS - 1)
+                        p = (PageMapNode **)&(*p)->slot[index_at(key, level)];
         }
-        m->entries[i].value = NULL;
+        i = index_at(key, PAGEMAP_LEVELS - 1);
+        value = (*path[PAGEMAP_LEVELS - 1])->slot[i];
+        if (!value)
+                return NULL;
+        (*path[PAGEMAP_LEVELS - 1])->slot[i] = NULL;
         m->count--;
+        /* Free the nodes this emptied, from the leaf up. */
+        for (int level = PAGEMAP_LEVELS - 1; level >= 0; level--) {
+                PageMapNode *n = *path[level];
+
+                if (--n->used > 0)
+                        break;
+                if (n == m->leaf)
+                        m->leaf = NULL;
+                free(n);
+                *path[level] = NULL;
+        }
         return value;
 }
 
+static void free_node(PageMapNode *n, unsigned level) {
+        if (!n)
+                return;
+        if (level < PAGEMAP_LEVELS - 1)
+                for (unsigned i = 0; i < PAGEMAP_FANOUT; i++)
+                        free_node(n->slot[i], level + 1);
+        free(n);
+}
+
 void pagemap_clear(PageMap *m) {
-        free(m->entries);
+        free_node(m->root, 0);
         *m = (PageMap) PAGEMAP_INIT;
 }
