@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-kernel-sysfs.c - enumeration of groups and functions from a sysfs tree built for the test */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/kernel-sysfs.h"
+
+static char root[64];
+
+static void put(const char *rel, const void *data, size_t len) {
+        char path[512], *slash;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = 0;
+                mkdir(path, 0755);
+                *slash = '/';
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        cr_assert_geq(fd, 0, "%s", path);
+        cr_assert_eq(write(fd, data, len), (ssize_t)len);
+        close(fd);
+}
+
+static void link_to(const char *rel, const char *target) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        cr_assert_eq(symlink(target, path), 0, "%s", path);
+}
+
+/* A config space with the given extended capabilities chained from 0x100. */
+static void config(const char *dev, unsigned pasid_width, bool pri, bool ats) {
+        uint8_t cfg[4096] = { 0 };
+        unsigned off = 0x100, ids[3], n = 0;
+        char rel[256];
+
+        if (ats)
+                ids[n++] = PCI_EXT_CAP_ATS;
+        if (pri)
+                ids[n++] = PCI_EXT_CAP_PRI;
+        if (pasid_width)
+                ids[n++] = PCI_EXT_CAP_PASID;
+        for (unsigned i = 0; i < n; i++, off += 0x10) {
+                uint32_t next = i + 1 < n ? off + 0x10 : 0, hdr = ids[i] | 1u << 16 | next << 20;
+
+                memcpy(cfg + off, &hdr, 4);
+                if (ids[i] == PCI_EXT_CAP_PASID)
+                        cfg[off + 5] = (uint8_t)pasid_width;
+        }
+        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/config", dev);
+        put(rel, cfg, sizeof(cfg));
+}
+
+static void device(const char *name, unsigned group, const char *ids, const char *driver, const char *iommu) {
+        char rel[256], target[256], vendor[8], devid[8];
+
+        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vendor", name);
+        sscanf(ids, "%6[^:]:%6s", vendor, devid);
+        put(rel, vendor, strlen(vendor));
+        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/device", name);
+        put(rel, devid, strlen(devid));
+        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/class", name);
+        put(rel, "0x020000\n", 9);
+        if (driver) {
+                snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", name);
+                snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+                link_to(rel, target);
+        }
+        if (iommu) {
+                snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu", name);
+                snprintf(target, sizeof(target), "../../../devices/virtual/iommu/%s", iommu);
+                link_to(rel, target);
+        }
+        snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/.keep", group);
+        put(rel, "", 0);
+        snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/%s", group, name);
+        snprintf(target, sizeof(target), "../../../../bus/pci/devices/%s", name);
+        link_to(rel, target);
+}
+
+static void setup(void) {
+        snprintf(root, sizeof(root), "/tmp/iommud-sysfs-XXXXXX");
+        cr_assert_not_null(mkdtemp(root));
+}
+
+static void teardown(void) {
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+        cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(kernel_sysfs, .init = setup, .fini = teardown);
+
+static const SysfsDevice *find(const SysfsDevice *v, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].name, name) == 0)
+                        return &v[i];
+        cr_assert_fail("no %s", name);
+        return NULL;
+}
+
+Test(kernel_sysfs, groups_ids_drivers_iommus_and_capabilities) {
+        SysfsDevice *v = NULL;
+        char *skipped = NULL;
+        size_t n = 0;
+        const SysfsDevice *e, *b1, *b2, *acc;
+
+        device("0000:00:02.0", 3, "0x8086:0x10d3", "e1000e", "dmar0");
+        config("0000:00:02.0", 0, false, false);
+        device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        device("0000:01:02.0", 7, "0x8086:0x100e", "vfio-pci", "dmar0");
+        device("0000:02:00.0", 9, "0x8086:0x0b25", NULL, "dmar1");
+        config("0000:02:00.0", 20, true, true);
+        put("kernel/iommu_groups/11/devices/0000:09:00.0", "", 0);      /* no PCI attributes */
+
+        cr_assert_eq(sysfs_enumerate(root, &v, &n, &skipped), 0);
+        cr_assert_eq(n, 4);
+        e = find(v, n, "0000:00:02.0");
+        cr_assert_eq(e->info.group, 3);
+        cr_assert_eq(e->info.vendor_id, 0x8086);
+        cr_assert_eq(e->info.device_id, 0x10d3);
+        cr_assert_eq(e->info.class_code, 0x020000);
+        cr_assert_str_eq(e->info.driver, "e1000e");
+        cr_assert_not(e->info.driver_managed_dma);
+        cr_assert_str_eq(e->info.iommu, "dmar0");
+        cr_assert_not(e->info.pasid);
+        b1 = find(v, n, "0000:01:01.0");
+        b2 = find(v, n, "0000:01:02.0");
+        cr_assert_eq(b1->info.group, b2->info.group, "two functions, one group");
+        cr_assert(b2->info.driver_managed_dma, "vfio-pci manages DMA itself");
+        acc = find(v, n, "0000:02:00.0");
+        cr_assert_null(acc->info.driver);
+        cr_assert(acc->info.pasid && acc->info.pri && acc->info.ats);
+        cr_assert_eq(acc->info.max_pasids, 1u << 20);
+        cr_assert_str_eq(acc->info.iommu, "dmar1");
+        cr_assert_not_null(skipped);
+        cr_assert(strstr(skipped, "0000:09:00.0"), "the function it could not read is named: %s", skipped);
+        free(v);
+        free(skipped);
+}
+
+Test(kernel_sysfs, capability_walk_survives_loops_and_bad_pointers) {
+        uint8_t cfg[4096] = { 0 };
+        uint32_t loop = PCI_EXT_CAP_PRI | 0x100u << 20;        /* points at itself */
+        DeviceInfo info = { 0 };
+
+        memcpy(cfg + 0x100, &loop, 4);
+        pci_read_ext_caps(cfg, sizeof(cfg), &info);
+        cr_assert(info.pri);
+        memset(&info, 0, sizeof(info));
+        pci_read_ext_caps(cfg, 64, &info);      /* non-root reads 64 bytes: nothing */
+        cr_assert_not(info.pri);
+}
+
+Test(kernel_sysfs, missing_sysfs_is_an_error) {
+        SysfsDevice *v = NULL;
+        size_t n = 0;
+
+        cr_assert_eq(sysfs_enumerate("/nonexistent", &v, &n, NULL), -ENOENT);
+}
