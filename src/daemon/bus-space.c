@@ -170,21 +170,29 @@ static int attach_error(Space *s, Device *dev, uint32_t pasid, int r, sd_bus_err
         }
 }
 
+/* Attach(s device, u pasid) and Detach(s, u): the caller owns s, the device exists. */
+static int read_slot_args(sd_bus_message *m, Space *s, Device **ret_dev, uint32_t *ret_pasid,
+                          sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &name, ret_pasid);
+        if (r >= 0)
+                r = space_owner_check(m, s, error);
+        if (r >= 0)
+                r = bus_find_device(current_daemon(m), name, ret_dev, error);
+        return r;
+}
+
 static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = current_daemon(m);
         Space *s = userdata;
-        const char *name;
         uint32_t pasid;
         BusClient *bc;
         Device *dev;
         int r;
 
-        r = sd_bus_message_read(m, "su", &name, &pasid);
-        if (r >= 0)
-                r = space_owner_check(m, s, error);
-        if (r < 0)
-                return r;
-        r = bus_find_device(d, name, &dev, error);
+        r = read_slot_args(m, s, &dev, &pasid, error);
         if (r < 0)
                 return r;
         bc = bus_client_find(d, sd_bus_message_get_sender(m));
@@ -202,20 +210,16 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = current_daemon(m);
         Space *s = userdata;
-        const char *name;
         uint32_t pasid;
         Device *dev;
         int r;
 
-        r = sd_bus_message_read(m, "su", &name, &pasid);
-        if (r >= 0)
-                r = space_owner_check(m, s, error);
+        r = read_slot_args(m, s, &dev, &pasid, error);
         if (r < 0)
                 return r;
-        dev = core_find_device(d->core, name);
-        r = dev ? space_detach(s, dev, pasid) : -ENOENT;
+        r = space_detach(s, dev, pasid);
         if (r == -ENOENT)
-                return bus_error_set(error, r, "This space is not attached at %s PASID %u.", name, pasid);
+                return bus_error_set(error, r, "This space is not attached at %s PASID %u.", dev->name, pasid);
         if (r < 0)
                 return r;
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), "org.iommud1.Space",
