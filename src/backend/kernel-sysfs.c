@@ -41,8 +41,11 @@ void pci_read_ext_caps(const uint8_t *config, size_t len, DeviceInfo *info) {
         }
 }
 
+/* The kernel drivers that set driver_managed_dma (vfio-pci and its variants,
+ * pci-stub, the PCIe port driver): they don't put a group in DMA-API use. */
 bool driver_manages_dma(const char *driver) {
-        return driver && (strncmp(driver, "vfio", 4) == 0 || strcmp(driver, "pci-stub") == 0);
+        return driver && (strncmp(driver, "vfio", 4) == 0 || strcmp(driver, "pci-stub") == 0 ||
+                          strcmp(driver, "pcieport") == 0);
 }
 
 /* Reads a small sysfs attribute, without its newline. */
