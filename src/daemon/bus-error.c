@@ -25,6 +25,7 @@ static const struct {
         { EEXIST,     E("InvalidArgument") },
         { ENOENT,     E("InvalidArgument") },
         { EFAULT,     E("DmaFault") },
+        { ENOSYS,     E("NotSupported") },      /* not in this backend yet */
 };
 
 const char *bus_error_name(int r) {

@@ -264,6 +264,9 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
                                      (unsigned long long)bc->client->quota.limit[RES_PASIDS]);
         case -ENOSPC:
                 return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
+        case -ENOSYS:
+                return bus_error_set(error, r, "SVA bonds are not in the %s backend of this iommud yet "
+                                     "(claims are).", backend_kind_to_string(d->backend_kind));
         default:
                 return bus_error_set(error, r, "Binding %s failed: %s.", dev->name, strerror(-r));
         }

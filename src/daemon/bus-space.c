@@ -32,6 +32,9 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r == -EDQUOT)
                 return bus_error_set(error, r, "You hold %" PRIu64 " spaces, the most your policy allows; "
                                      "destroy one first.", bc->client->quota.limit[RES_SPACES]);
+        if (r == -ENOSYS)
+                return bus_error_set(error, r, "Spaces are not in the %s backend of this iommud yet.",
+                                     backend_kind_to_string(d->backend_kind));
         if (r < 0)
                 return bus_error_set(error, r, "Creating a space failed: %s.", strerror(-r));
         r = space_object_path(s->id, &path);

@@ -10,6 +10,7 @@
 #include "core/client.h"
 #include "core/device.h"
 #include "core/group.h"
+#include "backend/kernel.h"
 #include "daemon.h"
 
 const char *backend_kind_to_string(BackendKind k) {
@@ -111,10 +112,37 @@ int daemon_reload(Daemon *d, char **ret_error) {
         return 0;
 }
 
+/* The kernel backend: real groups from sysfs, claims through vfio-pci. */
+static int daemon_setup_kernel(Daemon *d) {
+        _cleanup_(freep) char *skipped = NULL;
+        int r;
+
+        r = kernel_backend_new(&d->kernel, "/sys", "/dev");
+        if (r == -ENOENT)
+                fprintf(stderr, "iommud: /dev/iommu does not exist: this kernel has no iommufd "
+                        "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).\n");
+        else if (r < 0)
+                fprintf(stderr, "iommud: cannot open /dev/iommu: %s\n", strerror(-r));
+        if (r < 0)
+                return r;
+        r = core_new(&d->core, &kernel_ops, d->kernel);
+        if (r < 0)
+                return r;
+        core_set_listener(d->core, daemon_on_core_event, d);
+        r = kernel_load_topology(d->kernel, d->core, &skipped);
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot read the IOMMU groups from sysfs: %s\n", strerror(-r));
+        if (skipped)
+                fprintf(stderr, "iommud: left out, sysfs could not describe them:\n%s", skipped);
+        return r;
+}
+
 static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         _cleanup_(freep) char *error = NULL;
         int r;
 
+        if (cfg->backend == BACKEND_KERNEL)
+                return daemon_setup_kernel(d);
         if (cfg->backend != BACKEND_SIM) {
                 fprintf(stderr, "iommud: the %s backend is not part of this version yet; run the "
                         "simulation with 'iommud --sim'.\n", backend_kind_to_string(cfg->backend));
@@ -159,7 +187,7 @@ static int daemon_setup_bus(Daemon *d) {
                 r = bus_region_register(d);
         if (r >= 0)
                 r = bus_space_register(d);
-        if (r >= 0 && d->backend_kind != BACKEND_KERNEL)
+        if (r >= 0 && d->sim)
                 r = bus_simulator_register(d);
         if (r >= 0)
                 r = sd_bus_add_object_manager(d->bus, NULL, IOMMUD_PATH);
@@ -218,7 +246,7 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 r = daemon_setup_signals(d);
         if (r >= 0)
                 r = daemon_setup_backend(d, cfg);
-        if (r >= 0)
+        if (r >= 0 && d->sim)
                 r = fault_service_setup(d);
         if (r >= 0)
                 r = daemon_setup_bus(d);
@@ -241,6 +269,7 @@ Daemon *daemon_free(Daemon *d) {
         d->device_source = sd_event_source_disable_unref(d->device_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
         sim_backend_free(d->sim);
+        kernel_backend_free(d->kernel);
         policy_free(d->policy);
         free(d->policy_path);
         sd_event_source_disable_unref(d->post);

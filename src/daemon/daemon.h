@@ -38,7 +38,8 @@ typedef struct Daemon {
         unsigned refused_suppressed;
 
         BackendKind backend_kind;
-        SimBackend *sim;                /* owned; the sim backend's state */
+        SimBackend *sim;                /* owned; the sim backend's state, or NULL */
+        struct KernelBackend *kernel;   /* owned; the kernel backend's state, or NULL */
         Core *core;                     /* owned */
 
         Policy *policy;                 /* owned; replaced whole on reload */

@@ -62,6 +62,8 @@ static int on_fault_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 void fault_service_post(Daemon *d) {
         uint64_t next;
 
+        if (!d->sim)
+                return;         /* the kernel backend's fault fds come later */
         (void)fault_queue_flush(sim_fault_queue(d->sim));
         next = fault_table_expire(d->core, now_usec(d));
         (void)fault_queue_flush(sim_fault_queue(d->sim));

@@ -3,8 +3,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 #include "backend/fault-abi.h"
+#include "backend/kernel-uapi.h"
 #include "core/fault.h"
 
 /*
@@ -39,7 +41,14 @@ _Static_assert(FAULT_PERM_PRIV == IOMMU_PGFAULT_PERM_PRIV, "PERM_PRIV");
 _Static_assert((int)FAULT_SUCCESS == (int)IOMMUFD_PAGE_RESP_SUCCESS, "RESP_SUCCESS");
 _Static_assert((int)FAULT_INVALID == (int)IOMMUFD_PAGE_RESP_INVALID, "RESP_INVALID");
 
+/* The kernel backend's VFIO declarations (src/backend/kernel-uapi.h). */
+SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, argsz);
+SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, flags);
+SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, iommufd);
+SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, out_devid);
+_Static_assert(KVFIO_DEVICE_BIND_IOMMUFD == VFIO_DEVICE_BIND_IOMMUFD, "VFIO_DEVICE_BIND_IOMMUFD");
+
 int main(void) {
-        printf("check-uapi: the fault record and response layouts and constants match the kernel's\n");
+        printf("check-uapi: the fault ABI and VFIO bind declarations match the kernel's\n");
         return 0;
 }
