@@ -7,10 +7,6 @@
 #include "domain.h"
 #include "region.h"
 
-static bool page_aligned(uint64_t v) {
-        return (v & (PAGE_SIZE_4K - 1)) == 0;
-}
-
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
         return a < b + blen && b < a + alen;
 }

@@ -78,10 +78,6 @@ int space_free(Space *s) {
         return 0;
 }
 
-static bool page_aligned(uint64_t v) {
-        return (v & (PAGE_SIZE_4K - 1)) == 0;
-}
-
 int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
               uint64_t length, unsigned access) {
         Mapping *m;

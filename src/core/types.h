@@ -24,6 +24,10 @@ typedef struct BackendOps BackendOps;
 
 #define PAGE_SIZE_4K 4096u
 
+static inline bool page_aligned(uint64_t v) {
+        return (v & (PAGE_SIZE_4K - 1)) == 0;
+}
+
 /* Group DMA ownership, as the kernel's group->owner / owner_cnt express it. */
 typedef enum Ownership {
         OWNERSHIP_NONE,         /* no DMA users */

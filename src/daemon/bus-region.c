@@ -31,10 +31,6 @@ SharedMemory *shared_memory_free(SharedMemory *sm) {
 
 DEFINE_POINTER_CLEANUP(SharedMemory, shared_memory_free)
 
-static bool aligned(uint64_t v) {
-        return (v & (PAGE_SIZE_4K - 1)) == 0;
-}
-
 /*
  * The memfd must stay at least as long as the range we map: a shrink would
  * turn device DMA into SIGBUS in the daemon. So it is sealed against
@@ -66,7 +62,7 @@ static int check_memfd(int fd, uint64_t offset, uint64_t length, unsigned access
 
 static int check_args(uint64_t address, uint64_t offset, uint64_t length, unsigned access,
                       sd_bus_error *error) {
-        if (!aligned(address) || !aligned(offset) || !aligned(length) || length == 0)
+        if (!page_aligned(address) || !page_aligned(offset) || !page_aligned(length) || length == 0)
                 return bus_error_set(error, -EINVAL, "address 0x%" PRIx64 ", offset 0x%" PRIx64 " and "
                                      "length 0x%" PRIx64 " must be non-zero multiples of 4096.",
                                      address, offset, length);
