@@ -66,7 +66,7 @@ static void reset_region(Bench *b) {
 
         if (b->region)
                 region_remove(b->region);
-        r = region_new(b->client, REGION_ADDR, 0, (uint64_t)REGION_PAGES * 4096, ACCESS_ALL, b->memory,
+        r = region_new(b->client, REGION_ADDR, 0, (uint64_t)REGION_PAGES * 4096, ACCESS_ALL, b->memory, -1,
                        &b->region);
         if (r < 0)
                 die("region", r);

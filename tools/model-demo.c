@@ -81,7 +81,7 @@ int main(void) {
         step("AllocPasid", client_get_pasid(cl, &pasid));
         printf("     PASID %" PRIu32 "\n", pasid);
         step("share 16 KiB at 0x7f0000000000",
-             region_new(cl, UINT64_C(0x7f0000000000), 0, 0x4000, ACCESS_ALL, NULL, &r));
+             region_new(cl, UINT64_C(0x7f0000000000), 0, 0x4000, ACCESS_ALL, NULL, -1, &r));
         step("BindSva 0000:00:02.0", bond_bind(cl, core_find_device(c, "0000:00:02.0"), &b));
 
         printf("\n5. The device faults on an address of the client; the group is pending:\n");

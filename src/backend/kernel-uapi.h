@@ -24,3 +24,104 @@ typedef struct VfioDeviceBindIommufd {
 } VfioDeviceBindIommufd;
 
 #define KVFIO_DEVICE_BIND_IOMMUFD _IO(KVFIO_TYPE, KVFIO_BASE + 18)
+
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH (6.6); the pasid field and the
+ * PASID flag came with 6.15. */
+typedef struct VfioDeviceAttachIommufdPt {
+        uint32_t argsz;
+        uint32_t flags;         /* KVFIO_DEVICE_ATTACH_PASID */
+        uint32_t pt_id;
+        uint32_t pasid;
+} VfioDeviceAttachIommufdPt;
+
+typedef struct VfioDeviceDetachIommufdPt {
+        uint32_t argsz;
+        uint32_t flags;         /* KVFIO_DEVICE_DETACH_PASID */
+        uint32_t pasid;
+} VfioDeviceDetachIommufdPt;
+
+#define KVFIO_DEVICE_ATTACH_PASID (1u << 0)
+#define KVFIO_DEVICE_DETACH_PASID (1u << 0)
+#define KVFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(KVFIO_TYPE, KVFIO_BASE + 19)
+#define KVFIO_DEVICE_DETACH_IOMMUFD_PT _IO(KVFIO_TYPE, KVFIO_BASE + 20)
+
+/*
+ * /dev/iommu. Every command takes a struct that starts with its size; a
+ * kernel that does not know a command answers ENOTTY, one that does not know
+ * a flag EOPNOTSUPP.
+ */
+#define KIOMMUFD_TYPE ';'
+#define KIOMMUFD_CMD(n) _IO(KIOMMUFD_TYPE, 0x80 + (n))
+
+typedef struct IommuDestroy {
+        uint32_t size;
+        uint32_t id;
+} IommuDestroy;
+#define KIOMMU_DESTROY KIOMMUFD_CMD(0)
+
+typedef struct IommuIoasAlloc {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t out_ioas_id;
+} IommuIoasAlloc;
+#define KIOMMU_IOAS_ALLOC KIOMMUFD_CMD(1)
+
+#define KIOMMU_IOAS_MAP_FIXED_IOVA (1u << 0)
+#define KIOMMU_IOAS_MAP_WRITEABLE (1u << 1)
+#define KIOMMU_IOAS_MAP_READABLE (1u << 2)
+
+typedef struct IommuIoasMap {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t ioas_id;
+        uint32_t reserved;
+        uint64_t user_va;
+        uint64_t length;
+        uint64_t iova;
+} IommuIoasMap;
+#define KIOMMU_IOAS_MAP KIOMMUFD_CMD(5)
+
+typedef struct IommuIoasUnmap {
+        uint32_t size;
+        uint32_t ioas_id;
+        uint64_t iova;
+        uint64_t length;
+} IommuIoasUnmap;
+#define KIOMMU_IOAS_UNMAP KIOMMUFD_CMD(6)
+
+#define KIOMMU_HWPT_FAULT_ID_VALID (1u << 2)    /* 6.11 */
+#define KIOMMU_HWPT_ALLOC_PASID (1u << 3)       /* 6.15 */
+
+typedef struct IommuHwptAlloc {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t dev_id;
+        uint32_t pt_id;
+        uint32_t out_hwpt_id;
+        uint32_t reserved;
+        uint32_t data_type;
+        uint32_t data_len;
+        uint64_t data_uptr;
+        uint32_t fault_id;
+        uint32_t reserved2;
+} IommuHwptAlloc;
+#define KIOMMU_HWPT_ALLOC KIOMMUFD_CMD(9)
+
+typedef struct IommuFaultAlloc {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t out_fault_id;
+        uint32_t out_fault_fd;
+} IommuFaultAlloc;
+#define KIOMMU_FAULT_QUEUE_ALLOC KIOMMUFD_CMD(14)      /* 6.11 */
+
+typedef struct IommuIoasMapFile {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t ioas_id;
+        int32_t fd;
+        uint64_t start;
+        uint64_t length;
+        uint64_t iova;
+} IommuIoasMapFile;
+#define KIOMMU_IOAS_MAP_FILE KIOMMUFD_CMD(15)          /* 6.13 */

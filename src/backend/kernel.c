@@ -8,14 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/device.h"
 #include "core/group.h"
+#include "kernel-internal.h"
 #include "kernel-sysfs.h"
 #include "kernel-uapi.h"
-#include "kernel.h"
+#include "selftest-uapi.h"
 
 /*
  * Claiming a group moves each of its functions that has no DMA-API driver
@@ -26,31 +28,86 @@
  * every function as it left it (L5). Release closes the cdevs and gives the
  * functions back to no driver, for the core to rebind the recorded one.
  *
- * Domains, slots, mappings and faults are the next steps of the kernel
- * backend; until they exist their operations say -ENOSYS.
+ * Domains, spaces, PASIDs and page requests are in kernel-domain.c; mock
+ * devices of the kernel's iommufd selftest in selftest.c.
  */
 
 #define CDEV_WAIT_USEC (5 * 1000 * 1000)
 
-struct KernelBackend {
-        char *sysfs;            /* owned: "/sys" outside tests */
-        char *devdir;           /* owned: "/dev" outside tests */
-        int iommufd;            /* owned */
-};
+int kernel_ioctl(int fd, unsigned long request, void *arg) {
+        return ioctl(fd, request, arg) < 0 ? -errno : 0;
+}
 
-/* Per function while its group is claimed; owned by Device.backend_data. */
-typedef struct KernelDevice {
-        int cdev;               /* owned VFIO device cdev fd, bound to iommufd */
-        uint32_t dev_id;        /* iommufd's id for it */
-} KernelDevice;
+int kernel_unsupported(KernelBackend *k, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(k->why, sizeof(k->why), fmt, ap);
+        va_end(ap);
+        return -ENOSYS;
+}
+
+const char *kernel_backend_why(const KernelBackend *k) {
+        return k->why[0] ? k->why : "this kernel lacks an iommufd feature that operation needs";
+}
+
+const KernelFeatures *kernel_features(const KernelBackend *k) {
+        return &k->features;
+}
+
+void kernel_features_describe(const KernelBackend *k, char *buf, size_t size) {
+        const KernelFeatures *f = &k->features;
+
+        snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s, "
+                 "selftest %s", f->major, f->minor, f->fault_queue ? "yes" : "no (needs 6.11)",
+                 f->map_file ? "yes" : "no (needs 6.13; memfds are mapped by address)",
+                 f->pasid ? "yes" : "no (needs 6.15)", f->selftest ? "yes" : "no (CONFIG_IOMMUFD_TEST)");
+}
+
+/*
+ * What the kernel can do. Commands it does not know answer ENOTTY whatever
+ * their arguments, so a call with an id of 0 (never valid) tells without
+ * changing anything. The one fault queue is allocated here: every HWPT of a
+ * PRI-capable device reports to it, and the daemon polls its fd.
+ * PASID attach has no such probe (a flag, not a command): the version says.
+ */
+static int kernel_probe_features(KernelBackend *k) {
+        KernelFeatures *f = &k->features;
+        IommuFaultAlloc fa = { .size = sizeof(fa) };
+        IommuIoasMapFile mf = { .size = sizeof(mf), .fd = -1 };
+        IommuTestCmd tc = { .size = sizeof(tc), .op = 0 };
+        struct utsname u;
+        int r;
+
+        if (uname(&u) == 0)
+                (void)sscanf(u.release, "%u.%u", &f->major, &f->minor);
+        f->pasid = f->major > 6 || (f->major == 6 && f->minor >= 15);
+        f->map_file = kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP_FILE, &mf) != -ENOTTY;
+        f->selftest = kernel_ioctl(k->iommufd, KIOMMU_TEST_CMD, &tc) != -ENOTTY;
+        r = kernel_ioctl(k->iommufd, KIOMMU_FAULT_QUEUE_ALLOC, &fa);
+        if (r == -ENOTTY)
+                return 0;
+        if (r < 0)
+                return r;
+        f->fault_queue = true;
+        k->fault_fd = (int)fa.out_fault_fd;
+        k->fault_id = fa.out_fault_id;
+        /* Non-blocking, as the event loop expects of a fault queue. */
+        if (fcntl(k->fault_fd, F_SETFL, fcntl(k->fault_fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        fault_queue_init(&k->queue, k->fault_fd, KERNEL_FAULT_SOURCE);
+        return 0;
+}
 
 int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir) {
         _cleanup_(kernel_backend_freep) KernelBackend *k = calloc(1, sizeof(*k));
         char path[PATH_MAX];
+        int r;
 
         if (!k)
                 return -ENOMEM;
-        k->iommufd = -1;
+        k->iommufd = k->fault_fd = -1;
+        list_init(&k->dmas);
         k->sysfs = strdup(sysfs);
         k->devdir = strdup(devdir);
         if (!k->sysfs || !k->devdir)
@@ -59,6 +116,9 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
         k->iommufd = open(path, O_RDWR | O_CLOEXEC);
         if (k->iommufd < 0)
                 return -errno;
+        r = kernel_probe_features(k);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(k);
         return 0;
 }
@@ -66,6 +126,11 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
 KernelBackend *kernel_backend_free(KernelBackend *k) {
         if (!k)
                 return NULL;
+        selftest_dma_fail(k, NULL, 0, "iommud is shutting down");
+        if (k->fault_fd >= 0)
+                close(k->fault_fd);
+        free(k->mocks);
+        /* Closing iommufd destroys every object left in it (mock devices too). */
         if (k->iommufd >= 0)
                 close(k->iommufd);
         free(k->sysfs);
@@ -74,11 +139,46 @@ KernelBackend *kernel_backend_free(KernelBackend *k) {
         return NULL;
 }
 
+FaultQueue *kernel_fault_queue(KernelBackend *k) {
+        return k->fault_fd >= 0 ? &k->queue : NULL;
+}
+
+Device *kernel_device_by_id(KernelBackend *k, uint32_t dev_id) {
+        Device *d;
+
+        if (!k->core)
+                return NULL;
+        list_for_each_entry(d, &k->core->devices, core_link) {
+                KernelDevice *kd = d->backend_data;
+
+                if (kd && kd->dev_id == dev_id)
+                        return d;
+        }
+        return NULL;
+}
+
+void kernel_destroy_object(KernelBackend *k, uint32_t id) {
+        IommuDestroy cmd = { .size = sizeof(cmd), .id = id };
+
+        if (id)
+                (void)kernel_ioctl(k->iommufd, KIOMMU_DESTROY, &cmd);
+}
+
+int kernel_ioas_alloc(KernelBackend *k, uint32_t *ret) {
+        IommuIoasAlloc cmd = { .size = sizeof(cmd) };
+        int r = kernel_ioctl(k->iommufd, KIOMMU_IOAS_ALLOC, &cmd);
+
+        if (r >= 0)
+                *ret = cmd.out_ioas_id;
+        return r;
+}
+
 int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped) {
         SysfsDevice *v = NULL;
         size_t n = 0;
         int r;
 
+        k->core = c;
         r = sysfs_enumerate(k->sysfs, &v, &n, ret_skipped);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = device_add(c, &v[i].info, NULL);
@@ -106,6 +206,12 @@ static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
         w = write(fd, s, strlen(s));
         close(fd);
         return w < 0 ? -errno : 0;
+}
+
+static bool is_vfio(const Device *d) {
+        const KernelDevice *kd = d->backend_data;
+
+        return kd && kd->kind == KDEV_VFIO;
 }
 
 static bool is_bridge(const Device *d) {
@@ -181,13 +287,14 @@ static int kernel_group_claim(void *ud, Group *g) {
         list_for_each_entry(d, &g->devices, group_link) {
                 KernelDevice *kd;
 
-                if (is_bridge(d) || d->driver)
-                        continue;       /* no DMA of its own, or a DMA-managing driver already */
+                if (is_bridge(d) || d->driver || d->backend_data)
+                        continue;       /* no DMA of its own, a DMA-managing driver, or a mock */
                 kd = calloc(1, sizeof(*kd));
                 if (!kd) {
                         r = -ENOMEM;
                         break;
                 }
+                kd->kind = KDEV_VFIO;
                 kd->cdev = -1;
                 d->backend_data = kd;
                 r = vfio_bind(k, d, kd);
@@ -196,7 +303,7 @@ static int kernel_group_claim(void *ud, Group *g) {
         }
         if (r < 0)
                 list_for_each_entry(d, &g->devices, group_link)
-                        if (d->backend_data)
+                        if (is_vfio(d))
                                 vfio_unbind(k, d);
         return r;
 }
@@ -205,7 +312,7 @@ static void kernel_group_release(void *ud, Group *g) {
         Device *d;
 
         list_for_each_entry(d, &g->devices, group_link)
-                if (d->backend_data)
+                if (is_vfio(d))
                         vfio_unbind(ud, d);
 }
 
@@ -217,39 +324,15 @@ static int kernel_driver_attach(void *ud, Device *d, const char *driver) {
         return sysfs_write(ud, d->name, "bus/pci/drivers/%s/bind", driver);
 }
 
-static int kernel_not_yet(void *ud, IoDomain *dom) {
-        return -ENOSYS;
-}
-
-static void kernel_domain_free(void *ud, IoDomain *dom) {
-}
-
-static int kernel_map(void *ud, IoDomain *dom, const Mapping *m) {
-        return -ENOSYS;
-}
-
-static void kernel_unmap(void *ud, IoDomain *dom, const Mapping *m) {
-}
-
-static int kernel_slot_attach(void *ud, Slot *slot) {
-        return -ENOSYS;
-}
-
-static void kernel_slot_detach(void *ud, Slot *slot) {
-}
-
-static void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
-}
-
 const BackendOps kernel_ops = {
         .driver_detach = kernel_driver_detach,
         .driver_attach = kernel_driver_attach,
         .group_claim = kernel_group_claim,
         .group_release = kernel_group_release,
-        .domain_alloc = kernel_not_yet,
+        .domain_alloc = kernel_domain_alloc,
         .domain_free = kernel_domain_free,
-        .domain_map = kernel_map,
-        .domain_unmap = kernel_unmap,
+        .domain_map = kernel_domain_map,
+        .domain_unmap = kernel_domain_unmap,
         .slot_attach = kernel_slot_attach,
         .slot_detach = kernel_slot_detach,
         .fault_respond = kernel_fault_respond,

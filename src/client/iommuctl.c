@@ -48,7 +48,9 @@ static const Verb verbs[] = {
           .needs_bus = true, .run = verb_bonds },
         { "share", "Share SIZE bytes of new zeroed memory for DMA; sets @share and @region",
           1, { ARG_SIZE }, { "SIZE" },
-          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the memory but not write it") },
+          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the memory but not write it"),
+            VALUE("--at", OPT_AT, "map it at this address of iommuctl (page-aligned), for a device "
+                  "that only reaches some addresses", "ADDRESS", ARG_ADDRESS) },
           .needs_bus = true, .connection_scoped = true,
           .run = verb_share, .sets_refs = REF_SHARE | REF_REGION },
         { "unshare", "Remove a shared region (REGION: /org/iommud1/region/N, N or @region)",

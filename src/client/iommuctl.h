@@ -42,6 +42,7 @@ enum {
         OPT_READ_ONLY = 1 << 2,
         OPT_FILL = 1 << 3,
         OPT_WRITE = 1 << 4,
+        OPT_AT = 1 << 5,
 };
 
 /* Results of earlier verbs that later arguments may name ("@pasid"); bits. */

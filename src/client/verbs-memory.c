@@ -70,7 +70,7 @@ static const Share *shares_find(const Ctx *ctx, uint64_t address, uint64_t lengt
 }
 
 /* A new memfd of size bytes (zeroed), mapped shared and writable here. */
-static int share_map(Ctx *ctx, uint64_t size, int *ret_fd, void **ret) {
+static int share_map(Ctx *ctx, uint64_t size, void *at, int *ret_fd, void **ret) {
         _cleanup_(closep) int fd = -EBADF;
         void *p;
 
@@ -80,7 +80,7 @@ static int share_map(Ctx *ctx, uint64_t size, int *ret_fd, void **ret) {
                         "%s\n", ctx->verb, size, strerror(errno));
                 return EXIT_REFUSED;
         }
-        p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        p = mmap(at, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED_NOREPLACE : 0), fd, 0);
         if (p == MAP_FAILED) {
                 fprintf(stderr, "iommuctl: %s: cannot map %" PRIu64 " bytes of shared memory: %s\n",
                         ctx->verb, size, strerror(errno));
@@ -113,14 +113,20 @@ int verb_share(Ctx *ctx, const Command *cmd) {
         _cleanup_(closep) int fd = -EBADF;
         bool read_only = cmd->flags & OPT_READ_ONLY;
         const char *path = NULL;
-        uint64_t size;
+        uint64_t size, at = 0;
         void *p;
         Json j;
         int r;
 
         r = arg_number(ctx, cmd->args[0], ARG_SIZE, &size);
+        if (r == 0 && (cmd->flags & OPT_AT))
+                r = arg_number(ctx, cmd->values[1], ARG_ADDRESS, &at);
+        if (r == 0 && (at & 4095)) {
+                fprintf(stderr, "iommuctl: share: --at 0x%" PRIx64 " is not page-aligned (4096).\n", at);
+                r = EXIT_USAGE;
+        }
         if (r == 0)
-                r = share_map(ctx, size, &fd, &p);
+                r = share_map(ctx, size, (void *)(uintptr_t)at, &fd, &p);
         if (r != 0)
                 return r;
         r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER, "ShareMemory", &reply, "htttu", fd,

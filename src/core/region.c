@@ -64,7 +64,7 @@ static int region_map_pinned(Region *r) {
 }
 
 int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
-               unsigned access, void *backing, Region **ret) {
+               unsigned access, void *backing, int memfd, Region **ret) {
         Region *r;
         int k;
 
@@ -94,6 +94,7 @@ int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
         r->length = length;
         r->access = access;
         r->backing = backing;
+        r->memfd = memfd;
         list_init(&r->mappings);
         list_add_tail(&cl->regions, &r->client_link);
 

@@ -21,6 +21,9 @@ struct Region {
                                  * (memfd at offset), for backends that copy
                                  * (sim); NULL in tests. Unmapped by the
                                  * daemon only after region_free(). */
+        int memfd;              /* borrowed: the memfd behind it, for backends
+                                 * that map files (kernel); -1 in tests.
+                                 * Closed by the daemon after region_free(). */
         ListNode client_link;   /* in client->regions */
         ListNode mappings;      /* Mapping.region_link, borrowed */
 };
@@ -33,7 +36,7 @@ struct Region {
  * domains.
  */
 int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
-               unsigned access, void *backing, Region **ret);
+               unsigned access, void *backing, int memfd, Region **ret);
 
 /* Unmaps it from SVA domains; -EBUSY while a space maps it. */
 int region_remove(Region *r);

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "backend/kernel.h"
 
 #include "daemon.h"
 
@@ -27,6 +30,14 @@ static const struct {
         { EFAULT,     E("DmaFault") },
         { ENOSYS,     E("NotSupported") },      /* not in this backend yet */
 };
+
+const char *daemon_backend_error(Daemon *d, int r) {
+        /* The kernel backend says which command the kernel refused, or which
+         * kernel version has what is missing. */
+        if (d->kernel && (r == -ENOSYS || r == -EIO))
+                return kernel_backend_why(d->kernel);
+        return strerror(r < 0 ? -r : r);
+}
 
 const char *bus_error_name(int r) {
         int errnum = r < 0 ? -r : r;

@@ -265,10 +265,10 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
         case -ENOSPC:
                 return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
         case -ENOSYS:
-                return bus_error_set(error, r, "SVA bonds are not in the %s backend of this iommud yet "
-                                     "(claims are).", backend_kind_to_string(d->backend_kind));
+                return bus_error_set(error, r, "Binding %s is not possible on this kernel: %s.", dev->name,
+                                     daemon_backend_error(d, r));
         default:
-                return bus_error_set(error, r, "Binding %s failed: %s.", dev->name, strerror(-r));
+                return bus_error_set(error, r, "Binding %s failed: %s.", dev->name, daemon_backend_error(d, r));
         }
 }
 

@@ -82,7 +82,7 @@ static int share_error(BusClient *bc, int r, sd_bus_error *error) {
                 return bus_error_set(error, r, "Sharing it would exceed your quota of %" PRIu64 " regions "
                                      "or %" PRIu64 " bytes; remove some first.",
                                      bc->client->quota.limit[RES_REGIONS], bc->client->quota.limit[RES_BYTES]);
-        return bus_error_set(error, r, "Sharing failed: %s.", strerror(-r));
+        return bus_error_set(error, r, "Sharing failed: %s.", daemon_backend_error(bc->daemon, r));
 }
 
 int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -123,7 +123,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (sm->map == MAP_FAILED)
                 return bus_error_set(error, -EINVAL, "Cannot map the memfd: %s.", strerror(errno));
 
-        r = region_new(bc->client, address, offset, length, access, sm->map, &reg);
+        r = region_new(bc->client, address, offset, length, access, sm->map, sm->fd, &reg);
         if (r < 0)
                 return share_error(bc, r, error);
         sm->region_id = reg->id;

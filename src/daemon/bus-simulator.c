@@ -1,17 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus-simulator.c - org.iommud1.Simulator: kernel driver events and unplug, for the sim backend */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
+#include "backend/selftest.h"
 #include "core/device.h"
 #include "core/group.h"
 #include "daemon.h"
 
 /*
  * These calls play the part of the kernel: a driver binding or unbinding, a
- * device going away. They are root-only, and go through the same core entry
- * points as the kernel backend's sysfs/uevent events will.
+ * device going away, a device's DMA. They are root-only, and go through the
+ * same core entry points as the kernel backend's sysfs/uevent events will.
+ * On the selftest backend the devices are the kernel's mock devices: DMA
+ * raises real page requests and the Check methods look into the kernel;
+ * driver events are the sim's alone.
  */
+
+static int sim_only(Daemon *d, const char *what, sd_bus_error *error) {
+        if (d->sim)
+                return 0;
+        return bus_error_set(error, -EOPNOTSUPP, "%s plays a kernel event, which only the sim backend can; "
+                             "on the %s backend the kernel has its own (bind drivers through sysfs).", what,
+                             backend_kind_to_string(d->backend_kind));
+}
+
+static int selftest_only(Daemon *d, const char *what, sd_bus_error *error) {
+        if (d->backend_kind == BACKEND_SELFTEST)
+                return 0;
+        return bus_error_set(error, -EOPNOTSUPP, "%s looks into the kernel's mock page tables, which only "
+                             "the selftest backend has (iommud --backend=selftest on a kernel with "
+                             "CONFIG_IOMMUFD_TEST).", what);
+}
 
 static int method_probe_driver(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
@@ -23,6 +44,8 @@ static int method_probe_driver(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = bus_authorize_root(m, "Simulator.ProbeDriver()", error);
+        if (r >= 0)
+                r = sim_only(d, "ProbeDriver()", error);
         if (r < 0)
                 return r;
         r = bus_find_device(d, name, &dev, error);
@@ -53,6 +76,8 @@ static int method_remove_driver(sd_bus_message *m, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         r = bus_authorize_root(m, "Simulator.RemoveDriver()", error);
+        if (r >= 0)
+                r = sim_only(d, "RemoveDriver()", error);
         if (r < 0)
                 return r;
         r = bus_find_device(d, name, &dev, error);
@@ -75,6 +100,8 @@ static int method_unplug(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         r = bus_authorize_root(m, "Simulator.Unplug()", error);
+        if (r >= 0)
+                r = sim_only(d, "Unplug()", error);
         if (r < 0)
                 return r;
         r = device_unplug(d->core, name);
@@ -128,12 +155,75 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (write ? size != length : size != 0)
                 return bus_error_set(error, -EINVAL, "A write takes exactly length (%u) bytes of data, a "
                                      "read none; %zu were given.", length, size);
-        r = sim_dma(d->sim, dev, pasid, address, length, write, data, on_dma_done, sd_bus_message_ref(m));
+        if (d->sim)
+                r = sim_dma(d->sim, dev, pasid, address, length, write, data, on_dma_done, sd_bus_message_ref(m));
+        else
+                r = selftest_dma(d->kernel, dev, pasid, address, length, write, data, on_dma_done,
+                                 sd_bus_message_ref(m));
         if (r < 0) {
                 sd_bus_message_unref(m);
+                if (r == -EOPNOTSUPP)
+                        return bus_error_set(error, r, "%s is a real device: iommud cannot make it do DMA. "
+                                             "Use a mock device (mock0, ...).", name);
                 return bus_error_set(error, r, "The DMA could not start: %s.", strerror(-r));
         }
         return 1;       /* answered by on_dma_done() */
+}
+
+static int method_check_mapping(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        const char *name;
+        uint64_t address, length;
+        uint32_t pasid;
+        char why[256];
+        Device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "sutt", &name, &pasid, &address, &length);
+        if (r < 0)
+                return r;
+        r = bus_authorize_root(m, "Simulator.CheckMapping()", error);
+        if (r >= 0)
+                r = selftest_only(d, "CheckMapping()", error);
+        if (r >= 0)
+                r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
+        if (length == 0 || address + length < address)
+                return bus_error_set(error, -EINVAL, "length %" PRIu64 " at 0x%" PRIx64 ": give a non-empty "
+                                     "range that does not wrap.", length, address);
+        r = selftest_check_map(d->kernel, dev, pasid, address, length, why, sizeof(why));
+        if (r < 0)
+                return bus_error_set(error, -EFAULT, "%s.", why);
+        return sd_bus_reply_method_return(m, "u", (uint32_t)r);
+}
+
+static int method_check_attachment(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        const char *name;
+        uint32_t pasid;
+        char why[256];
+        Device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &name, &pasid);
+        if (r < 0)
+                return r;
+        r = bus_authorize_root(m, "Simulator.CheckAttachment()", error);
+        if (r >= 0)
+                r = selftest_only(d, "CheckAttachment()", error);
+        if (r >= 0)
+                r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
+        r = selftest_check_attachment(d->kernel, dev, pasid, why, sizeof(why));
+        if (r == -EOPNOTSUPP)
+                return bus_error_set(error, r, "%s is a real device; the kernel's checks exist for mock "
+                                     "devices only.", name);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "The model and the kernel disagree: %s.",
+                                         why);
+        return sd_bus_reply_method_return(m, "b", r > 0);
 }
 
 static const sd_bus_vtable simulator_vtable[] = {
@@ -149,6 +239,13 @@ static const sd_bus_vtable simulator_vtable[] = {
                                  SD_BUS_PARAM(device) SD_BUS_PARAM(pasid) SD_BUS_PARAM(address)
                                  SD_BUS_PARAM(length) SD_BUS_PARAM(write) SD_BUS_PARAM(data),
                                  "ay", SD_BUS_PARAM(data), method_dma, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CheckMapping", "sutt",
+                                 SD_BUS_PARAM(device) SD_BUS_PARAM(pasid) SD_BUS_PARAM(address)
+                                 SD_BUS_PARAM(length),
+                                 "u", SD_BUS_PARAM(pages), method_check_mapping, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CheckAttachment", "su", SD_BUS_PARAM(device) SD_BUS_PARAM(pasid),
+                                 "b", SD_BUS_PARAM(attached), method_check_attachment,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -32,11 +32,8 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r == -EDQUOT)
                 return bus_error_set(error, r, "You hold %" PRIu64 " spaces, the most your policy allows; "
                                      "destroy one first.", bc->client->quota.limit[RES_SPACES]);
-        if (r == -ENOSYS)
-                return bus_error_set(error, r, "Spaces are not in the %s backend of this iommud yet.",
-                                     backend_kind_to_string(d->backend_kind));
         if (r < 0)
-                return bus_error_set(error, r, "Creating a space failed: %s.", strerror(-r));
+                return bus_error_set(error, r, "Creating a space failed: %s.", daemon_backend_error(d, r));
         r = space_object_path(s->id, &path);
         if (r < 0)
                 return r;
@@ -125,7 +122,7 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                      "(0x%" PRIx64 " bytes) and access within the region's (%u).",
                                      reg->length, reg->access);
         if (r < 0)
-                return bus_error_set(error, r, "Mapping failed: %s.", strerror(-r));
+                return bus_error_set(error, r, "Mapping failed: %s.", daemon_backend_error(current_daemon(m), r));
         (void)sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), sd_bus_message_get_path(m),
                                              "org.iommud1.Space", "Mappings", NULL);
         return sd_bus_reply_method_return(m, NULL);
@@ -152,7 +149,7 @@ static int method_unmap(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return sd_bus_reply_method_return(m, NULL);
 }
 
-static int attach_error(Space *s, Device *dev, uint32_t pasid, int r, sd_bus_error *error) {
+static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r, sd_bus_error *error) {
         switch (r) {
         case -EPERM:
                 return bus_error_not_claimed(error, dev);
@@ -169,7 +166,8 @@ static int attach_error(Space *s, Device *dev, uint32_t pasid, int r, sd_bus_err
                 return bus_error_set(error, r, "PASID %u does not fit device %s (max_pasids %u).", pasid,
                                      dev->name, dev->max_pasids);
         default:
-                return bus_error_set(error, r, "Attaching failed: %s.", strerror(-r));
+                return bus_error_set(error, r, "Attaching at %s PASID %u failed: %s.", dev->name, pasid,
+                                     daemon_backend_error(d, r));
         }
 }
 
@@ -204,7 +202,7 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r;
         r = space_attach(s, dev, pasid);
         if (r < 0)
-                return attach_error(s, dev, pasid, r, error);
+                return attach_error(d, s, dev, pasid, r, error);
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), "org.iommud1.Space",
                                              "Attachments", NULL);
         return sd_bus_reply_method_return(m, NULL);

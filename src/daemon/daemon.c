@@ -11,6 +11,7 @@
 #include "core/device.h"
 #include "core/group.h"
 #include "backend/kernel.h"
+#include "backend/selftest.h"
 #include "daemon.h"
 
 const char *backend_kind_to_string(BackendKind k) {
@@ -112,9 +113,11 @@ int daemon_reload(Daemon *d, char **ret_error) {
         return 0;
 }
 
-/* The kernel backend: real groups from sysfs, claims through vfio-pci. */
-static int daemon_setup_kernel(Daemon *d) {
+/* The kernel backend: real groups from sysfs, claims through vfio-pci; with
+ * selftest, the kernel's mock devices too. */
+static int daemon_setup_kernel(Daemon *d, bool selftest) {
         _cleanup_(freep) char *skipped = NULL;
+        char features[256];
         int r;
 
         r = kernel_backend_new(&d->kernel, "/sys", "/dev");
@@ -134,6 +137,14 @@ static int daemon_setup_kernel(Daemon *d) {
                 fprintf(stderr, "iommud: cannot read the IOMMU groups from sysfs: %s\n", strerror(-r));
         if (skipped)
                 fprintf(stderr, "iommud: left out, sysfs could not describe them:\n%s", skipped);
+        if (r >= 0 && selftest) {
+                r = selftest_add_mocks(d->kernel, d->core, SELFTEST_MOCKS);
+                if (r < 0)
+                        fprintf(stderr, "iommud: cannot make the selftest's mock devices: %s\n",
+                                r == -ENOSYS ? kernel_backend_why(d->kernel) : strerror(-r));
+        }
+        kernel_features_describe(d->kernel, features, sizeof(features));
+        fprintf(stderr, "iommud: %s\n", features);
         return r;
 }
 
@@ -141,13 +152,8 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         _cleanup_(freep) char *error = NULL;
         int r;
 
-        if (cfg->backend == BACKEND_KERNEL)
-                return daemon_setup_kernel(d);
-        if (cfg->backend != BACKEND_SIM) {
-                fprintf(stderr, "iommud: the %s backend is not part of this version yet; run the "
-                        "simulation with 'iommud --sim'.\n", backend_kind_to_string(cfg->backend));
-                return -EOPNOTSUPP;
-        }
+        if (cfg->backend != BACKEND_SIM)
+                return daemon_setup_kernel(d, cfg->backend == BACKEND_SELFTEST);
         r = sim_backend_new(&d->sim);
         if (r < 0)
                 return r;
@@ -187,7 +193,7 @@ static int daemon_setup_bus(Daemon *d) {
                 r = bus_region_register(d);
         if (r >= 0)
                 r = bus_space_register(d);
-        if (r >= 0 && d->sim)
+        if (r >= 0 && d->backend_kind != BACKEND_KERNEL)
                 r = bus_simulator_register(d);
         if (r >= 0)
                 r = sd_bus_add_object_manager(d->bus, NULL, IOMMUD_PATH);
@@ -246,7 +252,7 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 r = daemon_setup_signals(d);
         if (r >= 0)
                 r = daemon_setup_backend(d, cfg);
-        if (r >= 0 && d->sim)
+        if (r >= 0)
                 r = fault_service_setup(d);
         if (r >= 0)
                 r = daemon_setup_bus(d);
@@ -264,7 +270,7 @@ Daemon *daemon_free(Daemon *d) {
         if (d->core)
                 core_dispatch(d->core);
         d->core = core_free(d->core);
-        /* Before the sim closes the fds they watch. */
+        /* Before the backends close the fds they watch. */
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);

@@ -127,6 +127,8 @@ int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error)
 _attribute_printf_(3, 4)
 int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...);
 const char *bus_error_name(int r);
+/* What went wrong in the backend: the kernel's own words where it has them. */
+const char *daemon_backend_error(Daemon *d, int r);
 
 /* Object paths. */
 int group_object_path(uint32_t id, char **ret);

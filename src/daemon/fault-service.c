@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "backend/fault-serve.h"
+#include "backend/kernel.h"
 #include "core/fault.h"
 #include "daemon.h"
 
@@ -29,7 +30,15 @@ static uint64_t now_usec(Daemon *d) {
 }
 
 static Device *lookup_device(void *userdata, uint32_t dev_id) {
-        return sim_device_by_id(userdata, dev_id);
+        Daemon *d = userdata;
+
+        return d->sim ? sim_device_by_id(d->sim, dev_id) : kernel_device_by_id(d->kernel, dev_id);
+}
+
+/* The backend's fault queue: the sim's socket or the kernel's fault fd;
+ * NULL when the kernel has no fault queues (before 6.11). */
+static FaultQueue *fault_queue(Daemon *d) {
+        return d->sim ? sim_fault_queue(d->sim) : kernel_fault_queue(d->kernel);
 }
 
 static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -37,7 +46,7 @@ static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userd
         uint64_t now = now_usec(d);
 
         for (int round = 0; round < FAULT_BUDGET; round++)
-                if (fault_queue_serve(sim_fault_queue(d->sim), d->core, lookup_device, d->sim, now) <= 0)
+                if (fault_queue_serve(fault_queue(d), d->core, lookup_device, d, now) <= 0)
                         break;
         return 0;
 }
@@ -62,11 +71,11 @@ static int on_fault_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 void fault_service_post(Daemon *d) {
         uint64_t next;
 
-        if (!d->sim)
-                return;         /* the kernel backend's fault fds come later */
-        (void)fault_queue_flush(sim_fault_queue(d->sim));
+        if (!fault_queue(d))
+                return;
+        (void)fault_queue_flush(fault_queue(d));
         next = fault_table_expire(d->core, now_usec(d));
-        (void)fault_queue_flush(sim_fault_queue(d->sim));
+        (void)fault_queue_flush(fault_queue(d));
         if (next == UINT64_MAX) {
                 sd_event_source_set_enabled(d->fault_timer, SD_EVENT_OFF);
                 return;
@@ -78,8 +87,10 @@ void fault_service_post(Daemon *d) {
 int fault_service_setup(Daemon *d) {
         int r;
 
-        r = sd_event_add_io(d->event, &d->fault_source, sim_fault_queue(d->sim)->fd, EPOLLIN, on_fault_fd, d);
-        if (r >= 0)
+        if (!fault_queue(d))
+                return 0;
+        r = sd_event_add_io(d->event, &d->fault_source, fault_queue(d)->fd, EPOLLIN, on_fault_fd, d);
+        if (r >= 0 && d->sim)
                 r = sd_event_add_io(d->event, &d->device_source, sim_device_fd(d->sim), EPOLLIN,
                                     on_device_fd, d);
         if (r >= 0)

@@ -86,7 +86,7 @@ static int op_bind(Client *cl, void *arg) {
 
 static int op_region(Client *cl, void *arg) {
         Region *r;
-        return region_new(cl, (uint64_t)(uintptr_t)arg, 0, 0x1000, ACCESS_ALL, NULL, &r);
+        return region_new(cl, (uint64_t)(uintptr_t)arg, 0, 0x1000, ACCESS_ALL, NULL, -1, &r);
 }
 
 static int op_space(Client *cl, void *arg) {

@@ -12,8 +12,8 @@ static void setup(void) {
         cl = new_client(1000);
         claim_ok(cl, DEV_PRI);
         bond = bind_ok(cl, DEV_PRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &rw), 0);
-        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_READ, NULL, &ro), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, -1, &rw), 0);
+        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_READ, NULL, -1, &ro), 0);
         recorder_clear(&fx.rec);
 }
 
@@ -58,7 +58,7 @@ Test(fault_service, prefault_fills_only_the_gaps_and_stops_at_the_region_end) {
 Test(fault_service, prefault_is_capped) {
         Region *big;
 
-        cr_assert_eq(region_new(cl, 0x1000000, 0, 0x1000000, ACCESS_ALL, NULL, &big), 0);
+        cr_assert_eq(region_new(cl, 0x1000000, 0, 0x1000000, ACCESS_ALL, NULL, -1, &big), 0);
         cr_assert_eq(serve_one(0x1000000, UINT32_MAX, FAULT_PERM_READ), FAULT_SUCCESS);
         cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x1000000 len=0x40000"), 1,
                      "at most FAULT_PREFAULT_MAX");
@@ -186,7 +186,7 @@ Test(fault_service, extension_stops_at_another_region) {
         Region *next;
 
         /* rw ends at 0x14000; a region right after it must not be merged. */
-        cr_assert_eq(region_new(cl, 0x14000, 0, 0x1000, ACCESS_ALL, NULL, &next), 0);
+        cr_assert_eq(region_new(cl, 0x14000, 0, 0x1000, ACCESS_ALL, NULL, -1, &next), 0);
         cr_assert_eq(serve_record(0x13000, 20, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
         cr_assert_eq(serve_record(0x14000, 21, FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE), 0);
         cr_assert_eq(list_count(&bond->domain->io.mappings), 2);

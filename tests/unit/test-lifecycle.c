@@ -18,7 +18,7 @@ static Client *busy_client(Bond **ret_bond) {
         claim_ok(cl, DEV_PRI);
         claim_ok(cl, DEV_NIC);
         claim_ok(cl, DEV_NOPRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &r), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, -1, &r), 0);
         b = bind_ok(cl, DEV_PRI);
         bind_ok(cl, DEV_NOPRI);
         cr_assert_eq(space_new(cl, &s), 0);
@@ -79,7 +79,7 @@ Test(lifecycle, L2_unbind_detaches_before_unmapping_pinned_regions) {
         Bond *b;
 
         claim_ok(cl, DEV_NOPRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x2000, ACCESS_ALL, NULL, &r), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), 0);
         b = bind_ok(cl, DEV_NOPRI);
         cr_assert_eq(recorder_count(&fx.rec, "map"), 1, "no PRI: regions pinned up front");
         cr_assert_eq(bond_unbind(cl, b->id), 0);

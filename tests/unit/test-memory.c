@@ -8,13 +8,13 @@ Test(memory, region_validation_names_each_mistake) {
         Client *cl = new_client(1000);
         Region *r = NULL;
 
-        cr_assert_eq(region_new(cl, 0x10001, 0, 0x1000, ACCESS_ALL, NULL, &r), -EINVAL, "address");
-        cr_assert_eq(region_new(cl, 0x10000, 0x10, 0x1000, ACCESS_ALL, NULL, &r), -EINVAL, "offset");
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1001, ACCESS_ALL, NULL, &r), -EINVAL, "length");
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0, ACCESS_ALL, NULL, &r), -EINVAL, "empty");
-        cr_assert_eq(region_new(cl, UINT64_MAX - 0xfff, 0, 0x2000, ACCESS_ALL, NULL, &r), -EINVAL, "wraps");
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, 0, NULL, &r), -EINVAL, "no access");
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, 4, NULL, &r), -EINVAL, "unknown access bit");
+        cr_assert_eq(region_new(cl, 0x10001, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), -EINVAL, "address");
+        cr_assert_eq(region_new(cl, 0x10000, 0x10, 0x1000, ACCESS_ALL, NULL, -1, &r), -EINVAL, "offset");
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1001, ACCESS_ALL, NULL, -1, &r), -EINVAL, "length");
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0, ACCESS_ALL, NULL, -1, &r), -EINVAL, "empty");
+        cr_assert_eq(region_new(cl, UINT64_MAX - 0xfff, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), -EINVAL, "wraps");
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, 0, NULL, -1, &r), -EINVAL, "no access");
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, 4, NULL, -1, &r), -EINVAL, "unknown access bit");
         cr_assert_null(r);
         cr_assert(list_empty(&cl->regions));
         cr_assert_eq(cl->used[RES_BYTES], 0);
@@ -24,11 +24,11 @@ Test(memory, overlapping_regions_are_refused) {
         Client *a = new_client(1000), *b = new_client(1001);
         Region *r;
 
-        cr_assert_eq(region_new(a, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &r), 0);
-        cr_assert_eq(region_new(a, 0x13000, 0, 0x2000, ACCESS_ALL, NULL, &r), -EEXIST);
-        cr_assert_eq(region_new(a, 0xf000, 0, 0x2000, ACCESS_ALL, NULL, &r), -EEXIST);
-        cr_assert_eq(region_new(a, 0x14000, 0, 0x1000, ACCESS_ALL, NULL, &r), 0, "adjacent is fine");
-        cr_assert_eq(region_new(b, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &r), 0,
+        cr_assert_eq(region_new(a, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, -1, &r), 0);
+        cr_assert_eq(region_new(a, 0x13000, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), -EEXIST);
+        cr_assert_eq(region_new(a, 0xf000, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), -EEXIST);
+        cr_assert_eq(region_new(a, 0x14000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), 0, "adjacent is fine");
+        cr_assert_eq(region_new(b, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, -1, &r), 0,
                      "another client's address space is its own");
         cr_assert_eq(client_region_at(a, 0x11000, 0x1000)->address, 0x10000);
         cr_assert_null(client_region_at(a, 0x13000, 0x2000), "spans two regions");
@@ -39,9 +39,9 @@ Test(memory, regions_shared_after_a_pinned_bind_are_mapped_too) {
         Region *r1, *r2;
 
         claim_ok(cl, DEV_NOPRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_READ, NULL, &r1), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_READ, NULL, -1, &r1), 0);
         bind_ok(cl, DEV_NOPRI);
-        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, &r2), 0);
+        cr_assert_eq(region_new(cl, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r2), 0);
         cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x10000 len=0x1000 access=1"), 1);
         cr_assert_eq(recorder_count(&fx.rec, "map d1 iova=0x20000 len=0x1000 access=3"), 1);
         cr_assert_eq(region_remove(r1), 0);
@@ -53,7 +53,7 @@ Test(memory, pri_devices_map_nothing_up_front) {
         Region *r;
 
         claim_ok(cl, DEV_PRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, &r), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), 0);
         bind_ok(cl, DEV_PRI);
         cr_assert_eq(recorder_count(&fx.rec, "map"), 0, "a PRI device faults pages in");
 }
@@ -63,8 +63,8 @@ Test(memory, space_map_checks_and_unmap_exact) {
         Region *r, *ro;
         Space *s;
 
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_READ, NULL, &r), 0);
-        cr_assert_eq(region_new(other, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, &ro), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x4000, ACCESS_READ, NULL, -1, &r), 0);
+        cr_assert_eq(region_new(other, 0x10000, 0, 0x4000, ACCESS_ALL, NULL, -1, &ro), 0);
         cr_assert_eq(space_new(cl, &s), 0);
         cr_assert_eq(space_map(s, ro, 0, 0, 0x1000, ACCESS_READ), -EACCES, "other's region");
         cr_assert_eq(space_map(s, r, 0, 0, 0x1000, ACCESS_ALL), -EINVAL, "write on read-only");

@@ -58,13 +58,13 @@ Test(quota, L10_regions_and_bytes) {
         Client *a = limited(RES_REGIONS, 1), *b = limited(RES_BYTES, 0x3000);
         Region *r = NULL;
 
-        cr_assert_eq(region_new(a, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, &r), 0);
-        cr_assert_eq(region_new(a, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, &r), -EDQUOT);
-        cr_assert_eq(region_new(b, 0x10000, 0, 0x2000, ACCESS_ALL, NULL, &r), 0);
-        cr_assert_eq(region_new(b, 0x20000, 0, 0x2000, ACCESS_ALL, NULL, &r), -EDQUOT);
+        cr_assert_eq(region_new(a, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), 0);
+        cr_assert_eq(region_new(a, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), -EDQUOT);
+        cr_assert_eq(region_new(b, 0x10000, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), 0);
+        cr_assert_eq(region_new(b, 0x20000, 0, 0x2000, ACCESS_ALL, NULL, -1, &r), -EDQUOT);
         cr_assert_eq(b->used[RES_BYTES], 0x2000);
         cr_assert_eq(b->used[RES_REGIONS], 1, "refused region not counted");
-        cr_assert_eq(region_new(b, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, &r), 0, "exactly at the limit");
+        cr_assert_eq(region_new(b, 0x20000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), 0, "exactly at the limit");
         cr_assert_eq(region_remove(r), 0);
         cr_assert_eq(b->used[RES_BYTES], 0x2000);
 }
@@ -106,7 +106,7 @@ Test(quota, L10_everything_is_uncharged_when_released) {
         Bond *b;
 
         claim_ok(cl, DEV_PRI);
-        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, &r), 0);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, -1, &r), 0);
         cr_assert_eq(space_new(cl, &s), 0);
         b = bind_ok(cl, DEV_PRI);
         cr_assert_eq(bond_unbind(cl, b->id), 0);
