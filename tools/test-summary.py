@@ -8,6 +8,11 @@
 # counts as one case, passed or failed by meson's verdict. A Criterion test
 # that failed without a Synthesis line (it crashed, or timed out) counts as
 # one failure, so a broken suite can never look like zero failures.
+#
+# usage: test-summary.py TESTLOG.json MESON_RC [LANE_LOG LANE_RC]...
+# Each LANE_LOG is the output of a lane run outside meson (the VM lane); its
+# last "<lane>: N passed, N failed" line is added, and a lane that exited
+# non-zero without reporting a failure counts one.
 import json
 import re
 import sys
@@ -21,6 +26,18 @@ def main():
     path, meson_rc = sys.argv[1], int(sys.argv[2])
     passed = failed = 0
     failures = []
+    lanes = sys.argv[3:]
+    for log, rc in zip(lanes[::2], lanes[1::2]):
+        with open(log) as f:
+            counts = PLAIN.findall(f.read())
+        p, f_ = map(int, counts[-1]) if counts else (0, 0)
+        if int(rc) != 0 and f_ == 0:
+            f_ = 1
+        passed += p
+        failed += f_
+        if f_:
+            failures.append(f"{log} (the lane's own log)")
+        meson_rc = meson_rc or int(rc)
     with open(path) as f:
         for line in f:
             t = json.loads(line)
