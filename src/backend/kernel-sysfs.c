@@ -227,3 +227,30 @@ int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **r
                 free(skipped);
         return 0;
 }
+
+int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret) {
+        char dir[PATH_MAX], group[32];
+        unsigned long g;
+        char *end;
+        int r;
+
+        snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name);
+        link_name(dir, "iommu_group", group, sizeof(group));
+        if (!group[0])
+                return -ENOENT;         /* not behind an IOMMU: not ours */
+        errno = 0;
+        g = strtoul(group, &end, 10);
+        if (errno || *end || g > UINT32_MAX)
+                return -EINVAL;
+        r = read_device(root, name, (uint32_t)g, ret);
+        if (r >= 0)
+                sysfs_device_point(ret);
+        return r;
+}
+
+void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size) {
+        char dir[PATH_MAX];
+
+        snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name);
+        link_name(dir, "driver", buf, size);
+}

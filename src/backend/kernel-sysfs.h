@@ -40,3 +40,9 @@ bool driver_manages_dma(const char *driver);
  * their reason written to *ret_skipped (malloc'ed, may be NULL).
  */
 int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **ret_skipped);
+
+/* One function, as sysfs_enumerate() reads it; -ENOENT when it is in no
+ * IOMMU group. ret's info points into ret. */
+int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret);
+/* The name of the driver bound to PCI function name, "" if none. */
+void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size);

@@ -186,6 +186,56 @@ int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped) {
         return r;
 }
 
+static bool is_vfio(const Device *d) {
+        const KernelDevice *kd = d->backend_data;
+
+        return kd && kd->kind == KDEV_VFIO;
+}
+
+/*
+ * The model follows what sysfs says of one function after a uevent. The
+ * event itself is only a hint: by the time it is read, the daemon may have
+ * changed the function again (a claim unbinds, a release rebinds), so the
+ * driver is read back from sysfs and the model changed only where the two
+ * differ. Groups owned by a client are left alone: their functions are the
+ * daemon's, and the kernel keeps DMA-API drivers out of them itself.
+ */
+static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
+        char driver[64];
+        int r = 0;
+
+        if (d->group->owner || (d->backend_data && !is_vfio(d)))
+                return 0;
+        sysfs_read_driver(k->sysfs, d->name, driver, sizeof(driver));
+        if (strcmp(driver, d->driver ? d->driver : "") == 0)
+                return 0;
+        if (d->driver)
+                r = device_remove_driver(d);
+        if (r >= 0 && driver[0])
+                r = device_probe_driver(d, driver, driver_manages_dma(driver));
+        return r < 0 ? r : 1;
+}
+
+int kernel_device_event(KernelBackend *k, const char *action, const char *name) {
+        Device *d = core_find_device(k->core, name);
+        SysfsDevice sd;
+        int r;
+
+        if (strcmp(action, "remove") == 0) {
+                r = d ? device_unplug(k->core, name) : 0;
+                return r < 0 ? r : !!d;
+        }
+        if (strcmp(action, "add") == 0 && !d) {
+                r = sysfs_read_device(k->sysfs, name, &sd);
+                if (r == -ENOENT)
+                        return 0;       /* not behind an IOMMU */
+                if (r >= 0)
+                        r = device_add(k->core, &sd.info, NULL);
+                return r < 0 ? r : 1;
+        }
+        return d ? kernel_reconcile_driver(k, d) : 0;
+}
+
 /* Writes s to the sysfs attribute at sysfs/fmt... */
 _attribute_printf_(3, 4)
 static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
@@ -208,11 +258,6 @@ static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
         return w < 0 ? -errno : 0;
 }
 
-static bool is_vfio(const Device *d) {
-        const KernelDevice *kd = d->backend_data;
-
-        return kd && kd->kind == KDEV_VFIO;
-}
 
 static bool is_bridge(const Device *d) {
         return (d->class_code >> 8) == 0x0604;

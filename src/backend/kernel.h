@@ -39,6 +39,13 @@ void kernel_features_describe(const KernelBackend *k, char *buf, size_t size);
  * version that has it. Valid until the next operation. */
 const char *kernel_backend_why(const KernelBackend *k);
 
+/*
+ * A uevent of PCI function name ("add", "remove", "bind", "unbind", ...):
+ * the model follows sysfs. Returns 1 if the model changed, 0 if not, or a
+ * negative errno.
+ */
+int kernel_device_event(KernelBackend *k, const char *action, const char *name);
+
 /* The fault queue all HWPTs report to (NULL: this kernel has none). */
 FaultQueue *kernel_fault_queue(KernelBackend *k);
 /* The device with iommufd device id dev_id (fault records carry it). */

@@ -10,6 +10,8 @@
 #include "core/client.h"
 #include "core/device.h"
 #include "core/group.h"
+#include <systemd/sd-device.h>
+
 #include "backend/kernel.h"
 #include "backend/selftest.h"
 #include "daemon.h"
@@ -254,6 +256,8 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 r = daemon_setup_backend(d, cfg);
         if (r >= 0)
                 r = fault_service_setup(d);
+        if (r >= 0 && d->kernel)
+                r = hotplug_setup(d);
         if (r >= 0)
                 r = daemon_setup_bus(d);
         if (r < 0)
@@ -274,6 +278,7 @@ Daemon *daemon_free(Daemon *d) {
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
+        d->device_monitor = sd_device_monitor_unref(d->device_monitor);
         sim_backend_free(d->sim);
         kernel_backend_free(d->kernel);
         policy_free(d->policy);

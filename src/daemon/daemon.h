@@ -33,6 +33,7 @@ typedef struct Daemon {
         sd_event_source *fault_source;  /* the fault queue: page requests */
         sd_event_source *device_source; /* the sim devices: page responses */
         sd_event_source *fault_timer;   /* the earliest fault deadline */
+        struct sd_device_monitor *device_monitor; /* owned; PCI uevents (kernel backends) */
         uint64_t refused_window_usec;   /* FaultRefused rate limit: window start */
         unsigned refused_in_window;
         unsigned refused_suppressed;
@@ -145,6 +146,9 @@ int bus_simulator_register(Daemon *d);
 /* fault-service.c: page requests in the event loop. */
 int fault_service_setup(Daemon *d);
 void fault_service_post(Daemon *d);
+
+/* hotplug.c: PCI uevents into the kernel backend's model. */
+int hotplug_setup(Daemon *d);
 
 /* signals.c: core events to D-Bus signals. */
 void daemon_on_core_event(void *userdata, const CoreEvent *ev);
