@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "backend/kernel-sysfs.h"
+#include "backend/kernel.h"
+#include "core/device.h"
+#include "core/group.h"
 
 static char root[64];
 
@@ -79,6 +82,9 @@ static void device(const char *name, unsigned group, const char *ids, const char
                 snprintf(target, sizeof(target), "../../../devices/virtual/iommu/%s", iommu);
                 link_to(rel, target);
         }
+        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", name);
+        snprintf(target, sizeof(target), "../../../../kernel/iommu_groups/%u", group);
+        link_to(rel, target);
         snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/.keep", group);
         put(rel, "", 0);
         snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/%s", group, name);
@@ -168,4 +174,48 @@ Test(kernel_sysfs, missing_sysfs_is_an_error) {
         size_t n = 0;
 
         cr_assert_eq(sysfs_enumerate("/nonexistent", &v, &n, NULL), -ENOENT);
+}
+
+/*
+ * uevents are hints: the model follows what sysfs says when one arrives.
+ * The backend runs on the fake tree with a plain file as /dev/iommu (every
+ * iommufd feature probe then says "no", which is all this needs).
+ */
+Test(kernel_sysfs, uevents_make_the_model_follow_sysfs) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        char dev[128], rel[256];
+        Core *c = NULL;
+        Device *d;
+
+        device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        device("0000:01:02.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        put("dev/iommu", "", 0);
+        snprintf(dev, sizeof(dev), "%s/dev", root);
+        cr_assert_eq(kernel_backend_new(&k, root, dev), 0);
+        cr_assert_eq(core_new(&c, &kernel_ops, k), 0);
+        cr_assert_eq(kernel_load_topology(k, c, NULL), 0);
+        d = core_find_device(c, "0000:01:02.0");
+        cr_assert_str_eq(d->driver, "e1000");
+
+        snprintf(rel, sizeof(rel), "%s/bus/pci/devices/0000:01:02.0/driver", root);
+        cr_assert_eq(unlink(rel), 0);
+        cr_assert_eq(kernel_device_event(k, "unbind", "0000:01:02.0"), 1, "the driver went");
+        cr_assert_null(d->driver);
+        cr_assert_eq(kernel_device_event(k, "unbind", "0000:01:02.0"), 0, "an event repeated changes nothing");
+        link_to("bus/pci/devices/0000:01:02.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        cr_assert_eq(kernel_device_event(k, "bind", "0000:01:02.0"), 1);
+        cr_assert_str_eq(d->driver, "vfio-pci");
+        cr_assert(d->driver_dma_api == false, "vfio-pci manages DMA itself");
+
+        device("0000:01:03.0", 7, "0x8086:0x100e", NULL, "dmar0");
+        cr_assert_eq(kernel_device_event(k, "add", "0000:01:03.0"), 1, "a hot-added function joins");
+        cr_assert_not_null(d = core_find_device(c, "0000:01:03.0"));
+        cr_assert_eq(d->group->id, 7);
+        put("bus/pci/devices/0000:05:00.0/vendor", "0x1af4", 6);
+        cr_assert_eq(kernel_device_event(k, "add", "0000:05:00.0"), 0, "one behind no IOMMU is not ours");
+        cr_assert_null(core_find_device(c, "0000:05:00.0"));
+        cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 1);
+        cr_assert_null(core_find_device(c, "0000:01:03.0"), "a removed function leaves the model");
+        cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 0, "and only once");
+        core_free(c);
 }
