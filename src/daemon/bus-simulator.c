@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bus-simulator.c - org.iommud1.Simulator: kernel driver events and unplug, for the sim backend */
+/* bus-simulator.c - org.iommud1.Simulator: device DMA and kernel events (sim), mock devices (selftest) */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
