@@ -234,23 +234,21 @@ int selftest_dma(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uin
                  const uint8_t *data, SimDmaDone done, void *userdata) {
         const KernelDevice *kd = d->backend_data;
         SelftestDma *dma;
+        uint8_t *buf;
+        int r;
 
         if (!kd || kd->kind != KDEV_MOCK)
                 return -EOPNOTSUPP;     /* a real device's DMA is not ours to start */
-        if (len == 0 || len > SIM_DMA_MAX || addr + len < addr)
-                return -EINVAL;
+        r = sim_dma_buffer(addr, len, write, data, &buf);
+        if (r < 0)
+                return r;
         dma = calloc(1, sizeof(*dma));
-        if (!dma)
-                return -ENOMEM;
-        dma->buf = malloc(len);
-        if (!dma->buf) {
-                free(dma);
+        if (!dma) {
+                free(buf);
                 return -ENOMEM;
         }
-        if (write)
-                memcpy(dma->buf, data, len);
         *dma = (SelftestDma) { .k = k, .device = d, .pasid = pasid, .addr = addr, .pos = addr, .len = len,
-                               .write = write, .buf = dma->buf, .asked = UINT64_MAX, .done = done,
+                               .write = write, .buf = buf, .asked = UINT64_MAX, .done = done,
                                .userdata = userdata };
         list_add_tail(&k->dmas, &dma->link);
         dma_step(dma);

@@ -141,22 +141,20 @@ static void dma_step(SimDma *dma) {
 
 int sim_dma(SimBackend *s, Device *d, uint32_t pasid, uint64_t addr, uint32_t len, bool write,
             const uint8_t *data, SimDmaDone done, void *userdata) {
+        uint8_t *buf;
         SimDma *dma;
+        int r;
 
-        if (len == 0 || len > SIM_DMA_MAX || addr + len < addr)
-                return -EINVAL;
+        r = sim_dma_buffer(addr, len, write, data, &buf);
+        if (r < 0)
+                return r;
         dma = calloc(1, sizeof(*dma));
-        if (!dma)
-                return -ENOMEM;
-        dma->buf = malloc(len);
-        if (!dma->buf) {
-                free(dma);
+        if (!dma) {
+                free(buf);
                 return -ENOMEM;
         }
-        if (write)
-                memcpy(dma->buf, data, len);
         *dma = (SimDma) { .sim = s, .device = d, .pasid = pasid, .addr = addr, .len = len, .write = write,
-                          .buf = dma->buf, .done = done, .userdata = userdata };
+                          .buf = buf, .done = done, .userdata = userdata };
         list_add_tail(&s->pending, &dma->link);
         dma_step(dma);
         return 0;

@@ -2,8 +2,12 @@
 /* sim.h - the simulation backend: an in-process IOMMU model for machines without one */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/backend.h"
 #include "core/core.h"
@@ -50,6 +54,25 @@ Device *sim_device_by_id(SimBackend *s, uint32_t dev_id);
 typedef void (*SimDmaDone)(void *userdata, int error, const char *why, const uint8_t *data, size_t len);
 
 #define SIM_DMA_MAX (1024u * 1024)
+
+/*
+ * The buffer of a DMA of len bytes at addr, for the sim and the selftest
+ * backends: -EINVAL for an empty, too long or wrapping one; a write's data
+ * copied in. *ret is malloc'ed.
+ */
+static inline int sim_dma_buffer(uint64_t addr, uint32_t len, bool write, const uint8_t *data, uint8_t **ret) {
+        uint8_t *buf;
+
+        if (len == 0 || len > SIM_DMA_MAX || addr + len < addr)
+                return -EINVAL;
+        buf = malloc(len);
+        if (!buf)
+                return -ENOMEM;
+        if (write)
+                memcpy(buf, data, len);
+        *ret = buf;
+        return 0;
+}
 
 /*
  * The device does a DMA of len bytes at addr through its slot at pasid
