@@ -12,6 +12,14 @@
 /* The kernel backend's one fault queue; the core knows it by this key. */
 #define KERNEL_FAULT_SOURCE 2
 
+/* What the running kernel can do, found out at start-up. */
+typedef struct KernelFeatures {
+        unsigned major, minor;  /* from uname(): only for messages and PASIDs */
+        bool map_file;          /* IOMMU_IOAS_MAP_FILE (6.13) */
+        bool pasid;             /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
+        bool selftest;          /* IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST) */
+} KernelFeatures;
+
 typedef struct SelftestDma SelftestDma;
 
 struct KernelBackend {
@@ -21,15 +29,15 @@ struct KernelBackend {
         int iommufd;            /* owned */
         KernelFeatures features;
 
-        int fault_fd;           /* owned; -1 without fault queues */
+        int fault_fd;           /* owned; -1: no IOMMU_FAULT_QUEUE_ALLOC (before 6.11) */
         uint32_t fault_id;      /* iommufd's id of that queue */
         FaultQueue queue;       /* reads fault_fd */
 
         /* selftest.c: mock devices and the DMAs waiting on their faults. */
         uint32_t park_ioas;     /* an empty IOAS for mock RIDs to sit on */
         struct KernelDevice *mocks;     /* owned array; Device.backend_data borrows */
-        size_t n_mocks;
         ListNode dmas;          /* SelftestDma.link */
+        uint32_t next_grpid;    /* of the page requests the DMAs raise */
 
         char why[256];          /* why the last -ENOSYS: what is missing, which kernel has it */
 };

@@ -164,17 +164,28 @@ static void note_skip(char **skipped, const char *name, int r) {
         *skipped = s;
 }
 
+/* An IOMMU group's number, as its directory in kernel/iommu_groups names it. */
+static int parse_group(const char *s, uint32_t *ret) {
+        unsigned long g;
+        char *end;
+
+        errno = 0;
+        g = strtoul(s, &end, 10);
+        if (errno || end == s || *end || g > UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t)g;
+        return 0;
+}
+
 static int enumerate_group(const char *root, const char *gname, SysfsDevice **v, size_t *n, char **skipped) {
         char dir[PATH_MAX];
         struct dirent *de;
         uint32_t group;
-        char *end;
         DIR *d;
         int r = 0;
 
-        group = (uint32_t)strtoul(gname, &end, 10);
-        if (*end || end == gname)
-                return 0;
+        if (parse_group(gname, &group) < 0)
+                return 0;       /* not a group's directory */
         snprintf(dir, sizeof(dir), "%s/kernel/iommu_groups/%s/devices", root, gname);
         d = opendir(dir);
         if (!d)
@@ -229,20 +240,17 @@ int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **r
 }
 
 int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret) {
-        char dir[PATH_MAX], group[32];
-        unsigned long g;
-        char *end;
+        char dir[PATH_MAX], gname[32];
+        uint32_t group;
         int r;
 
         snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name);
-        link_name(dir, "iommu_group", group, sizeof(group));
-        if (!group[0])
+        link_name(dir, "iommu_group", gname, sizeof(gname));
+        if (!gname[0])
                 return -ENOENT;         /* not behind an IOMMU: not ours */
-        errno = 0;
-        g = strtoul(group, &end, 10);
-        if (errno || *end || g > UINT32_MAX)
-                return -EINVAL;
-        r = read_device(root, name, (uint32_t)g, ret);
+        r = parse_group(gname, &group);
+        if (r >= 0)
+                r = read_device(root, name, group, ret);
         if (r >= 0)
                 sysfs_device_point(ret);
         return r;

@@ -51,15 +51,11 @@ const char *kernel_backend_why(const KernelBackend *k) {
         return k->why[0] ? k->why : "this kernel lacks an iommufd feature that operation needs";
 }
 
-const KernelFeatures *kernel_features(const KernelBackend *k) {
-        return &k->features;
-}
-
 void kernel_features_describe(const KernelBackend *k, char *buf, size_t size) {
         const KernelFeatures *f = &k->features;
 
         snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s, "
-                 "selftest %s", f->major, f->minor, f->fault_queue ? "yes" : "no (needs 6.11)",
+                 "selftest %s", f->major, f->minor, k->fault_fd >= 0 ? "yes" : "no (needs 6.11)",
                  f->map_file ? "yes" : "no (needs 6.13; memfds are mapped by address)",
                  f->pasid ? "yes" : "no (needs 6.15)", f->selftest ? "yes" : "no (CONFIG_IOMMUFD_TEST)");
 }
@@ -89,7 +85,6 @@ static int kernel_probe_features(KernelBackend *k) {
                 return 0;
         if (r < 0)
                 return r;
-        f->fault_queue = true;
         k->fault_fd = (int)fa.out_fault_fd;
         k->fault_id = fa.out_fault_id;
         /* Non-blocking, as the event loop expects of a fault queue. */
@@ -257,7 +252,6 @@ static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
         close(fd);
         return w < 0 ? -errno : 0;
 }
-
 
 static bool is_bridge(const Device *d) {
         return (d->class_code >> 8) == 0x0604;

@@ -8,15 +8,6 @@
 
 typedef struct KernelBackend KernelBackend;
 
-/* What the running kernel can do, found out at start-up. */
-typedef struct KernelFeatures {
-        unsigned major, minor;  /* from uname(): only for messages and PASIDs */
-        bool fault_queue;       /* IOMMU_FAULT_QUEUE_ALLOC (6.11) */
-        bool map_file;          /* IOMMU_IOAS_MAP_FILE (6.13) */
-        bool pasid;             /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
-        bool selftest;          /* IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST) */
-} KernelFeatures;
-
 extern const BackendOps kernel_ops;
 
 /*
@@ -31,8 +22,7 @@ DEFINE_POINTER_CLEANUP(KernelBackend, kernel_backend_free)
  * not describe is named in *ret_skipped (malloc'ed, may be NULL). */
 int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped);
 
-const KernelFeatures *kernel_features(const KernelBackend *k);
-/* "Linux 7.2: fault queues, IOAS_MAP_FILE, PASID attach, selftest" */
+/* "Linux 7.2: page requests yes, IOMMU_IOAS_MAP_FILE yes, PASID attach yes, selftest yes" */
 void kernel_features_describe(const KernelBackend *k, char *buf, size_t size);
 
 /* Why the last operation said -ENOSYS: the kernel feature and the Linux

@@ -94,7 +94,6 @@ int selftest_add_mocks(KernelBackend *k, Core *c, unsigned n) {
                 r = mock_create(k, kd);
                 if (r < 0)
                         break;
-                k->n_mocks++;
                 r = device_add(c, &info, &d);
                 if (r >= 0)
                         d->backend_data = kd;
@@ -179,9 +178,8 @@ static void dma_finish(SelftestDma *dma, int error, const char *why) {
 static int trigger_iopf(SelftestDma *dma, uint64_t page) {
         const KernelDevice *kd = dma->device->backend_data;
         IommuTestCmd cmd = { .op = KTEST_OP_TRIGGER_IOPF };
-        static uint32_t next_grpid;
 
-        dma->grpid = (next_grpid++ % 511) + 1;  /* 9 bits in PCIe, 0 means none here */
+        dma->grpid = (dma->k->next_grpid++ % 511) + 1;  /* 9 bits in PCIe, 0 means none here */
         dma->asked = page;
         cmd.trigger_iopf.dev_id = kd->dev_id;
         cmd.trigger_iopf.pasid = dma->pasid;
