@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend/recorder.h"
-#include "backend/topology.h"
-#include "core/bond.h"
-#include "core/client.h"
-#include "core/device.h"
-#include "core/fault.h"
-#include "core/group.h"
-#include "core/pasid.h"
-#include "core/region.h"
+#include "daemon/backend/recorder.h"
+#include "daemon/backend/topology.h"
+#include "daemon/core/bond.h"
+#include "daemon/core/client.h"
+#include "daemon/core/device.h"
+#include "daemon/core/fault.h"
+#include "daemon/core/group.h"
+#include "daemon/core/pasid.h"
+#include "daemon/core/region.h"
 
 /*
  * This is the model alone, driven in-process with the recorder backend: it

@@ -84,8 +84,8 @@ class World:
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.sock}")
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        self.iommud = os.path.join(build, "src/daemon/iommud")
-        self.iommuctl = os.path.join(build, "src/client/iommuctl")
+        self.iommud = os.path.join(build, "daemon/iommud")
+        self.iommuctl = os.path.join(build, "client/iommuctl")
         self.bus = None
         self.daemon = None
         self.policy = None

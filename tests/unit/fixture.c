@@ -45,7 +45,7 @@ void fixture_setup(void) {
  * Whatever was set up was torn down, exactly once. Criterion ignores the
  * verdict of assertions in a .fini, so a leak here aborts instead: Criterion
  * warns that the test crashed in its teardown and the executable exits 1,
- * which tools/test-summary.py counts as a failure of that suite.
+ * which tests/test-summary.py counts as a failure of that suite.
  */
 void fixture_teardown(void) {
         alloc_fail_after(-1);

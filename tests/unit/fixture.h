@@ -6,21 +6,21 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backend/recorder.h"
-#include "backend/topology.h"
-#include "core/bond.h"
-#include "core/client.h"
-#include "core/core.h"
-#include "core/device.h"
-#include "core/domain.h"
-#include "core/fault.h"
-#include "core/group.h"
-#include "core/pasid.h"
-#include "core/region.h"
-#include "core/space.h"
-#include "shared/alloc.h"
+#include "daemon/backend/recorder.h"
+#include "daemon/backend/topology.h"
+#include "daemon/core/bond.h"
+#include "daemon/core/client.h"
+#include "daemon/core/core.h"
+#include "daemon/core/device.h"
+#include "daemon/core/domain.h"
+#include "daemon/core/fault.h"
+#include "daemon/core/group.h"
+#include "daemon/core/pasid.h"
+#include "daemon/core/region.h"
+#include "daemon/core/space.h"
+#include "common/alloc.h"
 
-/* Names of the built-in topology (src/backend/topology.c). */
+/* Names of the built-in topology (daemon/backend/topology.c). */
 #define DEV_PRI   "0000:00:02.0"        /* group 1, dmar0, PASID + PRI */
 #define DEV_NIC   "0000:00:03.0"        /* group 2, dmar0, e1000e bound */
 #define DEV_NIC1  "0000:00:03.1"        /* group 2, no driver */

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend/kernel-sysfs.h"
-#include "backend/kernel.h"
-#include "core/device.h"
-#include "core/group.h"
+#include "daemon/backend/kernel-sysfs.h"
+#include "daemon/backend/kernel.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
 
 static char root[64];
 

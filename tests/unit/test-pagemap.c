@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "shared/alloc.h"
-#include "shared/pagemap.h"
+#include "common/alloc.h"
+#include "common/pagemap.h"
 
 static void *val(uint64_t k) {
         return (void *)(uintptr_t)(k * 8 + 8);  /* never NULL */

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "core/pasid.h"
-#include "shared/alloc.h"
+#include "daemon/core/pasid.h"
+#include "common/alloc.h"
 
 static PasidPool *pool;
 

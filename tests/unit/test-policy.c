@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
-#include "shared/alloc.h"
+#include "common/alloc.h"
 
 /* Every test gets its own directory, removed afterwards. */
 static char tmpdir[64];

@@ -7,10 +7,10 @@
 
 #include "iommufd_test.h"         /* from the lane kernel's source tree (build-kernel) */
 
-#include "backend/fault-abi.h"
-#include "backend/kernel-uapi.h"
-#include "backend/selftest-uapi.h"
-#include "core/fault.h"
+#include "daemon/backend/fault-abi.h"
+#include "daemon/backend/kernel-uapi.h"
+#include "daemon/backend/selftest-uapi.h"
+#include "daemon/core/fault.h"
 
 /*
  * Compiled with -I pointing at the uapi headers the lane's kernel installed
@@ -44,7 +44,7 @@ _Static_assert(FAULT_PERM_PRIV == IOMMU_PGFAULT_PERM_PRIV, "PERM_PRIV");
 _Static_assert((int)FAULT_SUCCESS == (int)IOMMUFD_PAGE_RESP_SUCCESS, "RESP_SUCCESS");
 _Static_assert((int)FAULT_INVALID == (int)IOMMUFD_PAGE_RESP_INVALID, "RESP_INVALID");
 
-/* The kernel backend's VFIO declarations (src/backend/kernel-uapi.h). */
+/* The kernel backend's VFIO declarations (daemon/backend/kernel-uapi.h). */
 SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, argsz);
 SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, flags);
 SAME_LAYOUT(VfioDeviceBindIommufd, vfio_device_bind_iommufd, iommufd);

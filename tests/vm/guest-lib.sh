@@ -3,7 +3,7 @@
 # the daemon. Sourced with top (the source tree) and build (the build tree)
 # set; sets T (scratch), ctl (iommuctl) and, after start_iommud, daemon.
 T=${TMPDIR:?guest-init sets TMPDIR}     # the guest's scratch: its /tmp is the host's, read-only
-ctl="$build/src/client/iommuctl"
+ctl="$build/client/iommuctl"
 passed=0 failed=0
 
 check() {        # check DESCRIPTION SHELL-CONDITION
@@ -28,7 +28,7 @@ start_iommud() {
         dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
         wait_until '[ -S "$T/bus" ]'
-        ASAN_OPTIONS=detect_leaks=0 "$build/src/daemon/iommud" --backend="$1" 2>"$T/iommud.log" &
+        ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$1" 2>"$T/iommud.log" &
         daemon=$!
         check "iommud starts on the $1 backend" \
                 'wait_until "busctl --system call org.iommud1 /org/iommud1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1"'

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/kernel-sysfs.h"
+#include "daemon/backend/kernel-sysfs.h"
 
 static unsigned failed;
 

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* iommuctl.h - the command-line client's verbs, command line and bus helpers */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "api/iommud.h"
+
+#include "json.h"
+#include "table.h"
+
+#define PAGE_SIZE_4K            UINT64_C(4096)
+
+/* Exit codes; docs/iommuctl.md lists them. */
+enum {
+        EXIT_REFUSED = 1,       /* the daemon refused, or failed in an unexpected way */
+        EXIT_USAGE = 2,         /* the command line is wrong; nothing was run */
+        EXIT_UNREACHABLE = 3,   /* no bus, or iommud is not on it */
+};
+
+/* Verb options, as bits of Command.flags. */
+enum {
+        OPT_DETACH_DRIVERS = 1 << 0,
+        OPT_MANAGED_DMA = 1 << 1,
+        OPT_READ_ONLY = 1 << 2,
+        OPT_FILL = 1 << 3,
+        OPT_WRITE = 1 << 4,
+        OPT_AT = 1 << 5,
+};
+
+/* Results of earlier verbs that later arguments may name ("@pasid"); bits. */
+typedef enum Ref {
+        REF_PASID = 1 << 0,     /* the PASID of the last pasid or bind */
+        REF_SHARE = 1 << 1,     /* the address of the last share */
+        REF_REGION = 1 << 2,    /* the region path of the last share */
+        REF_SPACE = 1 << 3,     /* the path of the last space */
+} Ref;
+
+typedef enum ArgKind {
+        ARG_GROUP,              /* a group id: decimal, 32 bits */
+        ARG_DEVICE,             /* a device name as the daemon lists it */
+        ARG_DRIVER,             /* a kernel driver name */
+        ARG_BOND,               /* /org/iommud1/bond/N or N */
+        ARG_SECONDS,            /* a non-negative decimal number of seconds */
+        ARG_PASID,              /* 32 bits, or @pasid */
+        ARG_ADDRESS,            /* 64 bits (addresses, IOVAs, offsets), or @share[+N] */
+        ARG_LENGTH,             /* 64 bits, not zero */
+        ARG_DMA_LENGTH,         /* 32 bits, not zero */
+        ARG_SIZE,               /* a non-zero multiple of 4096 that fits a size_t */
+        ARG_REGION,             /* /org/iommud1/region/N, N or @region */
+        ARG_SPACE,              /* /org/iommud1/space/N, N or @space */
+        ARG_BYTE,               /* 0 to 255 */
+        ARG_HEX,                /* hex bytes: "abcd", "ab:cd" or "0xabcd" */
+} ArgKind;
+
+#define VERB_MAX_ARGS 5
+#define VERB_MAX_OPTIONS 2
+
+typedef struct Ctx Ctx;
+typedef struct Command Command;
+
+typedef struct VerbOption {
+        const char *name;       /* "--detach-drivers" */
+        unsigned flag;
+        const char *help;
+        const char *value_name; /* "BYTE" when it takes a value, else NULL */
+        ArgKind value_kind;
+} VerbOption;
+
+typedef struct Verb {
+        const char *name;
+        const char *help;       /* one line for --help */
+        unsigned n_args;        /* the last n_optional of them may be left out */
+        ArgKind arg_kind[VERB_MAX_ARGS];
+        const char *arg_name[VERB_MAX_ARGS];
+        VerbOption options[VERB_MAX_OPTIONS];
+        bool needs_bus;
+        bool runs_until_signal; /* must be the last verb of the command line */
+        bool connection_scoped; /* what it makes ends with the connection */
+        int (*run)(Ctx *ctx, const Command *cmd);
+        unsigned n_optional;
+        unsigned sets_refs;     /* Ref bits a successful run sets */
+        const char *(*validate)(const Command *cmd);    /* whole-command checks, or NULL */
+} Verb;
+
+struct Command {
+        const Verb *verb;
+        const char *args[VERB_MAX_ARGS];        /* NULL: an optional one left out */
+        const char *values[VERB_MAX_OPTIONS];   /* of the options that take one */
+        unsigned flags;
+};
+
+/* Memory this iommuctl shared: mapped until it exits, or until unshare. */
+typedef struct Share {
+        void *address;
+        size_t size;
+        char *region;           /* its region's object path */
+} Share;
+
+struct Ctx {
+        sd_bus *bus;            /* one connection for every verb of the command line */
+        const char *verb;       /* the verb running, for messages */
+        const Command *cmd;     /* the command running */
+        bool json;
+        bool legend;
+
+        unsigned refs;          /* Ref bits of the values below that are set */
+        uint32_t pasid;
+        uint64_t share_address;
+        char *region, *space;
+
+        Share *shares;
+        size_t n_shares;
+};
+
+/* iommuctl.c */
+int ctl_usage_error(const Verb *v, const char *fmt, ...) _attribute_printf_(2, 3);
+
+/* argument.c: the parsers the command line validates with, reused by verbs */
+int parse_group(const char *s, uint32_t *ret);
+int parse_seconds(const char *s, uint64_t *ret_usec);
+int parse_bond(const char *s, char **ret_path);
+int parse_number(const char *s, uint64_t *ret);
+int parse_hex_bytes(const char *s, uint8_t **ret, size_t *ret_len);
+int check_argument(ArgKind kind, const char *s, unsigned refs, const char **ret_why);
+int arg_number(Ctx *ctx, const char *s, ArgKind kind, uint64_t *ret);
+int arg_u32(Ctx *ctx, const char *s, ArgKind kind, uint32_t *ret);
+int arg_path(Ctx *ctx, const char *s, ArgKind kind, char **ret);
+const char *object_name(const char *path);
+
+/* bus.c: one connection, calls, and errors a person can act on */
+int ctl_connect(Ctx *ctx);
+int ctl_fail(Ctx *ctx, int r, const sd_bus_error *error);
+int ctl_bad_reply(Ctx *ctx, int r);
+int ctl_call(Ctx *ctx, const char *path, const char *iface, const char *member,
+             sd_bus_message **ret_reply, const char *types, ...);
+bool ctl_error_is_unreachable(int r, const sd_bus_error *error);
+bool ctl_error_is_missing_object(const sd_bus_error *error);
+int ctl_print_table(Ctx *ctx, Table *t);
+int ctl_finish_json(Ctx *ctx, Json *j);
+int ctl_write(Ctx *ctx, const char *text);
+int ctl_call_message(Ctx *ctx, sd_bus_message *m, sd_bus_message **ret_reply);
+int ctl_call_object(Ctx *ctx, const char *path, const char *iface, const char *member,
+                    const char *what, const char *list_verb, sd_bus_message **ret_reply,
+                    const char *types, ...);
+void ctl_begin_json(Ctx *ctx, Json *j);
+int ctl_done(Ctx *ctx, Json *j);
+
+/* A table, or a JSON array built in memory, so that a failure prints no half list. */
+typedef struct ListOutput {
+        Table *table;           /* for people */
+        Json json, *j;          /* for programs: j is &json, else NULL */
+        FILE *mem;
+        char *buf;
+        size_t size;
+} ListOutput;
+
+int list_output_begin(Ctx *ctx, ListOutput *o, const char *const *headers, unsigned n_columns);
+int list_output_end(Ctx *ctx, ListOutput *o, int r);
+
+/* properties.c: GetAll into C variables */
+typedef struct Property {
+        const char *name;
+        const char *signature;  /* "s", "o", "u", "q", "t", "b", "as", or any other with a parser */
+        void *ret;              /* const char **, uint32_t *, uint16_t *, uint64_t *, bool *,
+                                 * char ***, or for other signatures a const PropertyParser * */
+} Property;
+
+/* Reads a value of another signature, such as "a(su)", itself. */
+typedef struct PropertyParser {
+        int (*parse)(sd_bus_message *m, void *userdata);
+        void *userdata;
+} PropertyParser;
+
+int bus_get_properties(sd_bus *bus, const char *path, const char *iface,
+                       const Property *props, size_t n_props,
+                       sd_bus_message **ret_reply, sd_bus_error *error);
+int bus_read_properties(sd_bus_message *m, const char *path, const Property *props, size_t n_props);
+char **strv_free(char **l);
+DEFINE_POINTER_CLEANUP(char *, strv_free)
+char *strv_join(char **l, const char *sep);
+int emit_value(sd_bus_message *m, Json *j);
+
+/* verbs-query.c */
+int verb_list(Ctx *ctx, const Command *cmd);
+int verb_groups(Ctx *ctx, const Command *cmd);
+int verb_status(Ctx *ctx, const Command *cmd);
+int verb_bonds(Ctx *ctx, const Command *cmd);
+int verb_faults(Ctx *ctx, const Command *cmd);
+
+/* verbs-memory.c */
+int verb_share(Ctx *ctx, const Command *cmd);
+int verb_unshare(Ctx *ctx, const Command *cmd);
+int verb_dma(Ctx *ctx, const Command *cmd);
+int verb_peek(Ctx *ctx, const Command *cmd);
+const char *validate_dma(const Command *cmd);
+void shares_free(Ctx *ctx);
+
+/* verbs-space.c */
+int verb_space(Ctx *ctx, const Command *cmd);
+int verb_map(Ctx *ctx, const Command *cmd);
+int verb_unmap(Ctx *ctx, const Command *cmd);
+int verb_attach(Ctx *ctx, const Command *cmd);
+int verb_detach(Ctx *ctx, const Command *cmd);
+int verb_destroy(Ctx *ctx, const Command *cmd);
+int verb_spaces(Ctx *ctx, const Command *cmd);
+int verb_regions(Ctx *ctx, const Command *cmd);
+
+/* verbs-action.c */
+int verb_claim(Ctx *ctx, const Command *cmd);
+int verb_release(Ctx *ctx, const Command *cmd);
+int verb_pasid(Ctx *ctx, const Command *cmd);
+int verb_bind(Ctx *ctx, const Command *cmd);
+int verb_unbind(Ctx *ctx, const Command *cmd);
+int verb_reload(Ctx *ctx, const Command *cmd);
+int verb_probe(Ctx *ctx, const Command *cmd);
+int verb_remove_driver(Ctx *ctx, const Command *cmd);
+int verb_unplug(Ctx *ctx, const Command *cmd);
+
+/* monitor.c */
+int verb_monitor(Ctx *ctx, const Command *cmd);
+int verb_hold(Ctx *ctx, const Command *cmd);
+int verb_sleep(Ctx *ctx, const Command *cmd);

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verbs-query.c - the read-only verbs: list, groups, status, bonds */
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iommuctl.h"
+
+#define NO_UID UINT32_MAX
+#define ROW_END (-1)    /* read_row: the array has no more entries */
+
+typedef struct DeviceRow {
+        const char *name, *driver, *path, *iommu;
+        uint32_t group, max_pasids;
+        int pasid, pri;
+} DeviceRow;
+
+typedef struct GroupRow {
+        const char *ownership, *path, *owner;
+        uint32_t id, owner_uid;
+        char **devices;
+} GroupRow;
+
+/*
+ * Reads the extra properties of one object. An object that went away since
+ * the list was taken (or a daemon without the interface) leaves the defaults.
+ */
+static int get_extras(Ctx *ctx, const char *path, const char *iface,
+                      const Property *props, size_t n, sd_bus_message **keep) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_get_properties(ctx->bus, path, iface, props, n, keep, &error);
+        if (r >= 0 || ctl_error_is_missing_object(&error))
+                return 0;
+        if (sd_bus_error_is_set(&error))
+                return ctl_fail(ctx, r, &error);
+        return ctl_bad_reply(ctx, r);
+}
+
+static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
+        if (j) {
+                json_begin_object(j);
+                json_pair_string(j, "device", d->name);
+                json_pair_uint(j, "group", d->group);
+                json_pair_string(j, "driver", d->driver);
+                json_pair_bool(j, "pasid", d->pasid);
+                json_pair_bool(j, "pri", d->pri);
+                json_key(j, "iommu");
+                d->iommu ? json_string(j, d->iommu) : json_null(j);
+                json_pair_uint(j, "max_pasids", d->max_pasids);
+                json_pair_string(j, "path", d->path);
+                json_end_object(j);
+                return 0;
+        }
+        if (table_add(t, d->name) < 0 ||
+            table_addf(t, "%u", d->group) < 0 ||
+            table_add(t, d->driver) < 0 ||
+            table_add(t, d->pasid ? "yes" : "no") < 0 ||
+            table_add(t, d->pri ? "yes" : "no") < 0 ||
+            table_add(t, d->iommu) < 0 ||
+            (d->max_pasids ? table_addf(t, "%u", d->max_pasids) : table_add(t, NULL)) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        DeviceRow d = { .name = NULL };
+        int r;
+
+        r = sd_bus_message_read(reply, "(susbbo)", &d.name, &d.group, &d.driver,
+                                &d.pasid, &d.pri, &d.path);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+
+        const Property extras[] = {
+                { "Iommu", "s", &d.iommu },
+                { "MaxPasids", "u", &d.max_pasids },
+        };
+        r = get_extras(ctx, d.path, IOMMUD_DEVICE_INTERFACE, extras, ELEMENTSOF(extras), &props);
+        if (r != 0)
+                return r;
+        return device_add_row(ctx, t, j, &d);
+}
+
+/*
+ * Shared by the List* verbs: a table or a JSON array, filled by read_row.
+ * Both are built in memory, so that a failure half-way prints no half list.
+ */
+static int list_verb(Ctx *ctx, const char *method, const char *signature,
+                     const char *const *headers, unsigned n_columns,
+                     int (*read_row)(Ctx *, sd_bus_message *, Table *, Json *)) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ListOutput o;
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', signature);
+        if (r < 0)
+                return ctl_bad_reply(ctx, r);
+        r = list_output_begin(ctx, &o, headers, n_columns);
+        if (r != 0)
+                return r;
+        /* read_row returns 0 per row, ROW_END, or an exit code it reported */
+        while ((r = read_row(ctx, reply, o.table, o.j)) == 0)
+                ;
+        return list_output_end(ctx, &o, r == ROW_END ? 0 : r);
+}
+
+int verb_list(Ctx *ctx, const Command *cmd) {
+        static const char *const headers[] = {
+                "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS",
+        };
+
+        return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),
+                         device_read_row);
+}
+
+static int group_owner_cell(Table *t, const GroupRow *g) {
+        struct passwd *pw;
+
+        if (!g->owner || !*g->owner)
+                return table_add(t, NULL);
+        if (g->owner_uid == NO_UID)
+                return table_add(t, g->owner);
+        pw = getpwuid(g->owner_uid);
+        if (pw)
+                return table_addf(t, "%s (%s)", g->owner, pw->pw_name);
+        return table_addf(t, "%s (uid %u)", g->owner, g->owner_uid);
+}
+
+static int group_add_row(Ctx *ctx, Table *t, Json *j, const GroupRow *g) {
+        _cleanup_(freep) char *devices = NULL;
+
+        if (j) {
+                json_begin_object(j);
+                json_pair_uint(j, "group", g->id);
+                json_pair_string(j, "ownership", g->ownership);
+                json_pair_string(j, "owner", g->owner);
+                json_key(j, "owner_uid");
+                g->owner_uid == NO_UID ? json_null(j) : json_uint(j, g->owner_uid);
+                json_key(j, "devices");
+                json_begin_array(j);
+                for (char **d = g->devices; d && *d; d++)
+                        json_string(j, *d);
+                json_end_array(j);
+                json_pair_string(j, "path", g->path);
+                json_end_object(j);
+                return 0;
+        }
+        devices = strv_join(g->devices, ",");
+        if (!devices ||
+            table_addf(t, "%u", g->id) < 0 ||
+            table_add(t, g->ownership) < 0 ||
+            group_owner_cell(t, g) < 0 ||
+            table_add(t, devices) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+static int group_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        GroupRow g = { .owner = "", .owner_uid = NO_UID };
+        int r;
+
+        r = sd_bus_message_read(reply, "(uso)", &g.id, &g.ownership, &g.path);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+
+        const Property extras[] = {
+                { "Owner", "s", &g.owner },
+                { "OwnerUid", "u", &g.owner_uid },
+                { "Devices", "as", &g.devices },
+        };
+        r = get_extras(ctx, g.path, IOMMUD_GROUP_INTERFACE, extras, ELEMENTSOF(extras), &props);
+        if (r == 0)
+                r = group_add_row(ctx, t, j, &g);
+        strv_free(g.devices);
+        return r;
+}
+
+int verb_groups(Ctx *ctx, const Command *cmd) {
+        static const char *const headers[] = { "GROUP", "OWNERSHIP", "OWNER", "DEVICES" };
+
+        return list_verb(ctx, "ListGroups", "(uso)", headers, ELEMENTSOF(headers),
+                         group_read_row);
+}
+
+static int bond_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+        const char *path, *device, *state, *owner;
+        uint32_t pasid, users;
+        int r;
+
+        r = sd_bus_message_read(reply, "(osuuss)", &path, &device, &pasid, &users,
+                                &state, &owner);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+        if (j) {
+                json_begin_object(j);
+                json_pair_string(j, "bond", path);
+                json_pair_string(j, "device", device);
+                json_pair_uint(j, "pasid", pasid);
+                json_pair_uint(j, "users", users);
+                json_pair_string(j, "state", state);
+                json_pair_string(j, "owner", owner);
+                json_end_object(j);
+                return 0;
+        }
+        if (table_add(t, path) < 0 || table_add(t, device) < 0 ||
+            table_addf(t, "%u", pasid) < 0 || table_addf(t, "%u", users) < 0 ||
+            table_add(t, state) < 0 || table_add(t, owner) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+int verb_bonds(Ctx *ctx, const Command *cmd) {
+        static const char *const headers[] = {
+                "BOND", "DEVICE", "PASID", "USERS", "STATE", "OWNER",
+        };
+
+        return list_verb(ctx, "ListBonds", "(osuuss)", headers, ELEMENTSOF(headers),
+                         bond_read_row);
+}
+
+/* Page request counters of one device; NO_COUNT where the daemon has none. */
+#define NO_COUNT UINT64_MAX
+#define N_FAULT_COUNTERS 5
+
+static const char *const fault_properties[N_FAULT_COUNTERS] = {
+        "FaultsReceived", "FaultsResolved", "FaultsRefused", "FaultsTimedOut", "FaultsAborted",
+};
+
+static int faults_add_row(Ctx *ctx, Table *t, Json *j, const char *device, const uint64_t *c) {
+        static const char *const keys[N_FAULT_COUNTERS] = {
+                "received", "resolved", "refused", "timed_out", "aborted",
+        };
+
+        if (j) {
+                json_begin_object(j);
+                json_pair_string(j, "device", device);
+                for (unsigned i = 0; i < N_FAULT_COUNTERS; i++) {
+                        json_key(j, keys[i]);
+                        c[i] == NO_COUNT ? json_null(j) : json_uint(j, c[i]);
+                }
+                json_end_object(j);
+                return 0;
+        }
+        if (table_add(t, device) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        for (unsigned i = 0; i < N_FAULT_COUNTERS; i++)
+                if ((c[i] == NO_COUNT ? table_add(t, NULL) : table_addf(t, "%" PRIu64, c[i])) < 0)
+                        return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+static int faults_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        uint64_t counts[N_FAULT_COUNTERS];
+        Property extras[N_FAULT_COUNTERS];
+        const char *name, *path;
+        int r;
+
+        r = sd_bus_message_read(reply, "(susbbo)", &name, NULL, NULL, NULL, NULL, &path);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+        for (unsigned i = 0; i < N_FAULT_COUNTERS; i++) {
+                counts[i] = NO_COUNT;
+                extras[i] = (Property) { fault_properties[i], "t", &counts[i] };
+        }
+        r = get_extras(ctx, path, IOMMUD_DEVICE_INTERFACE, extras, N_FAULT_COUNTERS, &props);
+        if (r != 0)
+                return r;
+        return faults_add_row(ctx, t, j, name, counts);
+}
+
+int verb_faults(Ctx *ctx, const Command *cmd) {
+        static const char *const headers[] = {
+                "DEVICE", "RECEIVED", "RESOLVED", "REFUSED", "TIMED-OUT", "ABORTED",
+        };
+
+        return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),
+                         faults_read_row);
+}
+
+typedef struct Counts {
+        unsigned total, n[4];   /* per name in the table below, then "other" */
+} Counts;
+
+static void count(Counts *c, const char *const names[3], const char *value) {
+        unsigned i;
+
+        for (i = 0; i < 3 && names[i]; i++)
+                if (strcmp(names[i], value) == 0)
+                        break;
+        c->n[i < 3 && names[i] ? i : 3]++;
+        c->total++;
+}
+
+static int skip(sd_bus_message *m, const char *types) {
+        return *types ? sd_bus_message_skip(m, types) : 0;
+}
+
+/*
+ * Counts the entries of a List* reply of basic-typed structs, by the string
+ * at position field of each (field < 0: only the total).
+ */
+static int count_list(Ctx *ctx, const char *method, const char *signature, int field,
+                      const char *const names[3], Counts *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        char inner[16], before[16];
+        const char *value;
+        int r;
+
+        snprintf(inner, sizeof(inner), "%.*s", (int)strlen(signature) - 2, signature + 1);
+        snprintf(before, sizeof(before), "%.*s", field < 0 ? 0 : field, inner);
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, &reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', signature);
+        if (r < 0)
+                return ctl_bad_reply(ctx, r);
+        *ret = (Counts) { .total = 0 };
+        while ((r = sd_bus_message_enter_container(reply, 'r', inner)) > 0) {
+                value = "";
+                r = skip(reply, field < 0 ? inner : before);
+                if (r >= 0 && field >= 0) {
+                        r = sd_bus_message_read_basic(reply, 's', &value);
+                        if (r >= 0)
+                                r = skip(reply, inner + field + 1);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return ctl_bad_reply(ctx, r);
+                count(ret, names, value);
+        }
+        return r < 0 ? ctl_bad_reply(ctx, r) : 0;
+}
+
+static void print_counts(Json *j, const char *key, const char *label, const Counts *c,
+                         const char *const names[3]) {
+        if (j) {
+                json_key(j, key);
+                json_begin_object(j);
+                json_pair_uint(j, "total", c->total);
+                for (unsigned i = 0; i < 3 && names[i]; i++)
+                        json_pair_uint(j, names[i], c->n[i]);
+                if (c->n[3])
+                        json_pair_uint(j, "other", c->n[3]);
+                json_end_object(j);
+                return;
+        }
+        printf("%-9s %u", label, c->total);
+        for (unsigned i = 0; i < 3 && names[i]; i++)
+                printf("%s%u %s", i ? ", " : " (", c->n[i], names[i]);
+        if (c->n[3])
+                printf(", %u other", c->n[3]);
+        printf(")\n");
+}
+
+/* Properties beyond the contract's Version and Backend, shown when present. */
+static void print_optional(Json *j, const char *key, const char *label, uint32_t v,
+                           const char *suffix) {
+        if (v == UINT32_MAX)
+                return;
+        if (j)
+                json_pair_uint(j, key, v);
+        else
+                printf("%-9s %u%s\n", label, v, suffix);
+}
+
+int verb_status(Ctx *ctx, const Command *cmd) {
+        static const char *const ownerships[3] = { "user", "dma-api", "none" };
+        static const char *const states[3] = { "active", "stale", NULL };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *version = NULL, *backend = NULL;
+        uint32_t clients = UINT32_MAX, pasids = UINT32_MAX;     /* optional */
+        Counts groups, devices, bonds;
+        Json json, *j = NULL;
+        int r;
+
+        const Property manager[] = {
+                { "Version", "s", &version },
+                { "Backend", "s", &backend },
+                { "Clients", "u", &clients },
+                { "PasidsInUse", "u", &pasids },
+        };
+        r = bus_get_properties(ctx->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, manager,
+                               ELEMENTSOF(manager), &props, &error);
+        if (r < 0)
+                return sd_bus_error_is_set(&error) ? ctl_fail(ctx, r, &error) :
+                                                     ctl_bad_reply(ctx, r);
+        r = count_list(ctx, "ListGroups", "(uso)", 1, ownerships, &groups);
+        if (r == 0)
+                r = count_list(ctx, "ListDevices", "(susbbo)", -1, ownerships, &devices);
+        if (r == 0)
+                r = count_list(ctx, "ListBonds", "(osuuss)", 4, states, &bonds);
+        if (r != 0)
+                return r;
+
+        if (ctx->json) {
+                j = &json;
+                json_init(j, stdout);
+                json_begin_object(j);
+                json_pair_string(j, "version", version);
+                json_pair_string(j, "backend", backend);
+                json_pair_uint(j, "devices", devices.total);
+        } else
+                printf("Version:  %s\nBackend:  %s\nDevices:  %u\n",
+                       version ? version : "-", backend ? backend : "-", devices.total);
+        print_counts(j, "groups", "Groups:", &groups, ownerships);
+        print_counts(j, "bonds", "Bonds:", &bonds, states);
+        print_optional(j, "clients", "Clients:", clients, "");
+        print_optional(j, "pasids_in_use", "PASIDs:", pasids, " in use");
+        if (j) {
+                json_end_object(j);
+                return ctl_finish_json(ctx, j);
+        }
+        return fflush(stdout) == 0 ? 0 : ctl_bad_reply(ctx, -EIO);
+}

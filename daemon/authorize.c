@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* authorize.c - who may do what: the caller's bus identity against the policy */
+#include <errno.h>
+
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include "daemon.h"
+
+static void policy_device_of(const Device *dev, PolicyDevice *ret) {
+        *ret = (PolicyDevice) {
+                .address = dev->name,
+                .vendor_id = dev->vendor_id,
+                .device_id = dev->device_id,
+                .class_code = dev->class_code,
+                .group = dev->group->id,
+                .driver = dev->driver,
+        };
+}
+
+int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error) {
+        PolicySubject subject;
+        PolicyDevice pdev;
+
+        bus_client_subject(bc, &subject);
+        if (dev)
+                policy_device_of(dev, &pdev);
+        if (policy_allows(d->policy, &subject, dev ? &pdev : NULL, op))
+                return 0;
+        if (dev)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "uid %u may not %s on device %s (group %u): no policy rule grants "
+                                         "\"%s\". An administrator can grant it with a rule in %s "
+                                         "(see docs/policy.md) and 'iommuctl reload'.",
+                                         (unsigned)bc->uid, policy_op_to_string(op), dev->name,
+                                         dev->group->id, policy_op_to_string(op),
+                                         d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "uid %u may not %s: no policy rule grants \"%s\". An administrator can "
+                                 "grant it with a rule in %s (see docs/policy.md) and 'iommuctl reload'.",
+                                 (unsigned)bc->uid, policy_op_to_string(op), policy_op_to_string(op),
+                                 d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
+}
+
+int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "%s is for root only (you are uid %u); run it with sudo.",
+                                         what, (unsigned)uid);
+        return 0;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kernel-domain.c - the kernel backend's domains, mappings, slots and page responses on iommufd */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/core/device.h"
+#include "daemon/core/domain.h"
+#include "daemon/core/fault.h"
+#include "daemon/core/region.h"
+#include "daemon/core/slot.h"
+#include "kernel-internal.h"
+#include "kernel-uapi.h"
+
+/*
+ * A model IoDomain is an IOAS plus the HWPTs over it. Mappings go into the
+ * IOAS, and iommufd puts them into every HWPT over it. A HWPT is made for a
+ * device (iommufd allocates page tables for one IOMMU instance), so a domain
+ * gets one per (IOMMU, flags) on the first attach of a device there, and
+ * keeps it until the domain is freed: by then the core has detached every
+ * slot (L2), so no HWPT is still attached when it is destroyed.
+ *
+ * Flags: a PASID-capable device gets IOMMU_HWPT_ALLOC_PASID on every HWPT,
+ * because the kernel allows PASID attachments only while the RID's HWPT is
+ * PASID-compatible too; a PRI-capable device gets the daemon's fault queue
+ * (IOMMU_HWPT_FAULT_ID_VALID), so its page requests reach the fault service.
+ */
+
+/*
+ * A kernel refusal the core cannot explain (its own checks passed) becomes
+ * -EIO, with the command and the kernel's errno in k->why for the daemon's
+ * message; running out of memory stays what it is.
+ */
+static int kernel_refused(KernelBackend *k, int r, const char *what, const Device *d) {
+        if (r >= 0 || r == -ENOMEM)
+                return r;
+        snprintf(k->why, sizeof(k->why), "the kernel refused %s%s%s: %s", what, d ? " for " : "",
+                 d ? d->name : "", strerror(-r));
+        return -EIO;
+}
+
+int kernel_domain_alloc(void *ud, IoDomain *dom) {
+        KernelBackend *k = ud;
+        KernelDomain *kd = calloc(1, sizeof(*kd));
+        int r;
+
+        if (!kd)
+                return -ENOMEM;
+        r = kernel_ioas_alloc(k, &kd->ioas_id);
+        if (r < 0) {
+                free(kd);
+                return kernel_refused(k, r, "IOMMU_IOAS_ALLOC", NULL);
+        }
+        dom->backend_data = kd;
+        return 0;
+}
+
+void kernel_domain_free(void *ud, IoDomain *dom) {
+        KernelDomain *kd = dom->backend_data;
+
+        if (!kd)
+                return;
+        for (size_t i = 0; i < kd->n_hwpts; i++)
+                kernel_destroy_object(ud, kd->hwpts[i].id);
+        kernel_destroy_object(ud, kd->ioas_id);
+        free(kd->hwpts);
+        free(kd);
+        dom->backend_data = NULL;
+}
+
+static uint32_t hwpt_flags(const KernelBackend *k, const Device *d) {
+        uint32_t flags = 0;
+
+        if (d->pasid_capable && k->features.pasid)
+                flags |= KIOMMU_HWPT_ALLOC_PASID;
+        if (d->pri_capable && k->fault_fd >= 0)
+                flags |= KIOMMU_HWPT_FAULT_ID_VALID;
+        return flags;
+}
+
+uint32_t kernel_domain_find_hwpt(KernelBackend *k, const IoDomain *dom, const Device *d) {
+        const KernelDomain *kd = dom->backend_data;
+        uint32_t flags = hwpt_flags(k, d);
+
+        for (size_t i = 0; kd && i < kd->n_hwpts; i++)
+                if (kd->hwpts[i].iommu == d->iommu && kd->hwpts[i].flags == flags)
+                        return kd->hwpts[i].id;
+        return 0;
+}
+
+int kernel_domain_hwpt(KernelBackend *k, IoDomain *dom, const Device *d, uint32_t *ret) {
+        KernelDomain *kd = dom->backend_data;
+        const KernelDevice *kdev = d->backend_data;
+        IommuHwptAlloc cmd = {
+                .size = sizeof(cmd), .flags = hwpt_flags(k, d), .dev_id = kdev->dev_id,
+                .pt_id = kd->ioas_id, .fault_id = k->fault_id,
+        };
+        KernelHwpt *a;
+        uint32_t id;
+        int r;
+
+        id = kernel_domain_find_hwpt(k, dom, d);
+        if (id) {
+                *ret = id;
+                return 0;
+        }
+        a = realloc(kd->hwpts, (kd->n_hwpts + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        kd->hwpts = a;
+        r = kernel_ioctl(k->iommufd, KIOMMU_HWPT_ALLOC, &cmd);
+        if (r < 0)
+                return r;
+        kd->hwpts[kd->n_hwpts++] = (KernelHwpt) { .iommu = d->iommu, .flags = cmd.flags, .id = cmd.out_hwpt_id };
+        *ret = cmd.out_hwpt_id;
+        return 0;
+}
+
+static uint32_t map_flags(unsigned access) {
+        return KIOMMU_IOAS_MAP_FIXED_IOVA | (access & ACCESS_READ ? KIOMMU_IOAS_MAP_READABLE : 0) |
+               (access & ACCESS_WRITE ? KIOMMU_IOAS_MAP_WRITEABLE : 0);
+}
+
+/*
+ * The region's memfd pages at the mapping's IOVA: by file where the kernel
+ * can (IOMMU_IOAS_MAP_FILE, 6.13), else through the daemon's own shared
+ * mapping of the same memfd (IOMMU_IOAS_MAP by address), which pins the
+ * same pages. iommufd pins them until the unmap.
+ */
+int kernel_domain_map(void *ud, IoDomain *dom, const Mapping *m) {
+        KernelBackend *k = ud;
+        KernelDomain *kd = dom->backend_data;
+        const Region *reg = m->region;
+
+        if (k->features.map_file && reg->memfd >= 0) {
+                IommuIoasMapFile cmd = {
+                        .size = sizeof(cmd), .flags = map_flags(m->access), .ioas_id = kd->ioas_id,
+                        .fd = reg->memfd, .start = reg->offset + m->region_offset,
+                        .length = m->length, .iova = m->iova,
+                };
+                return kernel_refused(k, kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP_FILE, &cmd),
+                                      "IOMMU_IOAS_MAP_FILE", NULL);
+        }
+        if (reg->backing) {
+                IommuIoasMap cmd = {
+                        .size = sizeof(cmd), .flags = map_flags(m->access), .ioas_id = kd->ioas_id,
+                        .user_va = (uint64_t)(uintptr_t)reg->backing + m->region_offset,
+                        .length = m->length, .iova = m->iova,
+                };
+                return kernel_refused(k, kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP, &cmd), "IOMMU_IOAS_MAP",
+                                      NULL);
+        }
+        return -EINVAL;         /* no memory behind the region */
+}
+
+void kernel_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
+        KernelBackend *k = ud;
+        KernelDomain *kd = dom->backend_data;
+        IommuIoasUnmap cmd = { .size = sizeof(cmd), .ioas_id = kd->ioas_id, .iova = m->iova, .length = m->length };
+
+        (void)kernel_ioctl(k->iommufd, KIOMMU_IOAS_UNMAP, &cmd);
+}
+
+static int vfio_attach(KernelBackend *k, KernelDevice *kdev, uint32_t pasid, uint32_t hwpt) {
+        VfioDeviceAttachIommufdPt cmd = {
+                .argsz = sizeof(cmd), .flags = pasid ? KVFIO_DEVICE_ATTACH_PASID : 0,
+                .pt_id = hwpt, .pasid = pasid,
+        };
+
+        return kernel_ioctl(kdev->cdev, KVFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
+}
+
+static void vfio_detach(KernelBackend *k, KernelDevice *kdev, uint32_t pasid) {
+        VfioDeviceDetachIommufdPt cmd = {
+                .argsz = sizeof(cmd), .flags = pasid ? KVFIO_DEVICE_DETACH_PASID : 0, .pasid = pasid,
+        };
+
+        (void)kernel_ioctl(kdev->cdev, KVFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
+}
+
+int kernel_slot_attach(void *ud, Slot *slot) {
+        KernelBackend *k = ud;
+        const Device *d = slot->device;
+        KernelDevice *kdev = d->backend_data;
+        uint32_t hwpt;
+        int r;
+
+        if (!kdev)
+                return -EPERM;          /* not claimed: the core checks this first */
+        if (slot->pasid && !k->features.pasid)
+                return kernel_unsupported(k, "Attaching at a PASID needs Linux 6.15 or later "
+                                          "(VFIO_DEVICE_ATTACH_PASID); this is %u.%u",
+                                          k->features.major, k->features.minor);
+        if (d->pri_capable && k->fault_fd < 0 && slot->domain->kind == DOMAIN_SVA)
+                return kernel_unsupported(k, "Serving page requests needs Linux 6.11 or later "
+                                          "(IOMMU_FAULT_QUEUE_ALLOC); this is %u.%u",
+                                          k->features.major, k->features.minor);
+        r = kernel_domain_hwpt(k, slot->domain, d, &hwpt);
+        if (r < 0)
+                return kernel_refused(k, r, "IOMMU_HWPT_ALLOC", d);
+        if (kdev->kind == KDEV_MOCK)
+                r = kernel_refused(k, selftest_mock_attach(k, kdev, slot->pasid, hwpt),
+                                   slot->pasid ? "IOMMU_TEST_OP_PASID_ATTACH" : "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE",
+                                   d);
+        else
+                r = kernel_refused(k, vfio_attach(k, kdev, slot->pasid, hwpt), "VFIO_DEVICE_ATTACH_IOMMUFD_PT", d);
+        return r;
+}
+
+/*
+ * After the detach, the kernel answers the page requests it still holds for
+ * that attachment itself; the core answers its own pending groups next
+ * (INVALID, L8), and the kernel drops responses to cookies it already
+ * answered.
+ */
+void kernel_slot_detach(void *ud, Slot *slot) {
+        KernelBackend *k = ud;
+        KernelDevice *kdev = slot->device->backend_data;
+
+        selftest_dma_fail(k, slot->device, slot->pasid, "its PASID was detached while the DMA waited");
+        if (!kdev)
+                return;
+        if (kdev->kind == KDEV_MOCK)
+                selftest_mock_detach(k, kdev, slot->pasid);
+        else
+                vfio_detach(k, kdev, slot->pasid);
+}
+
+void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
+        KernelBackend *k = ud;
+
+        if (k->fault_fd >= 0)
+                (void)fault_queue_respond(&k->queue, fg->cookie, code);
+        selftest_dma_answered(k, fg, code);
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kernel.c - the kernel backend: real IOMMU groups through sysfs, VFIO cdevs and iommufd */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/path.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include "kernel-internal.h"
+#include "kernel-sysfs.h"
+#include "kernel-uapi.h"
+#include "selftest-uapi.h"
+
+/*
+ * Claiming a group moves each of its functions that has no DMA-API driver
+ * left (the core detached those first) to vfio-pci: driver_override, then a
+ * probe; waits for its VFIO cdev, opens it and binds it to our iommufd.
+ * Bridges stay as they are: vfio-pci does not take them and they do no DMA.
+ * A failure half-way undoes what was done, so the core's rollback finds
+ * every function as it left it (L5). Release closes the cdevs and gives the
+ * functions back to no driver, for the core to rebind the recorded one.
+ *
+ * Domains, spaces, PASIDs and page requests are in kernel-domain.c; mock
+ * devices of the kernel's iommufd selftest in selftest.c.
+ */
+
+#define CDEV_WAIT_USEC (5 * 1000 * 1000)
+
+int kernel_ioctl(int fd, unsigned long request, void *arg) {
+        return ioctl(fd, request, arg) < 0 ? -errno : 0;
+}
+
+int kernel_unsupported(KernelBackend *k, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(k->why, sizeof(k->why), fmt, ap);
+        va_end(ap);
+        return -ENOSYS;
+}
+
+const char *kernel_backend_why(const KernelBackend *k) {
+        return k->why[0] ? k->why : "this kernel lacks an iommufd feature that operation needs";
+}
+
+void kernel_features_describe(const KernelBackend *k, char *buf, size_t size) {
+        const KernelFeatures *f = &k->features;
+
+        snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s, "
+                 "selftest %s", f->major, f->minor, k->fault_fd >= 0 ? "yes" : "no (needs 6.11)",
+                 f->map_file ? "yes" : "no (needs 6.13; memfds are mapped by address)",
+                 f->pasid ? "yes" : "no (needs 6.15)", f->selftest ? "yes" : "no (CONFIG_IOMMUFD_TEST)");
+}
+
+/*
+ * What the kernel can do. Commands it does not know answer ENOTTY whatever
+ * their arguments, so a call with an id of 0 (never valid) tells without
+ * changing anything. The one fault queue is allocated here: every HWPT of a
+ * PRI-capable device reports to it, and the daemon polls its fd.
+ * PASID attach has no such probe (a flag, not a command): the version says.
+ */
+static int kernel_probe_features(KernelBackend *k) {
+        KernelFeatures *f = &k->features;
+        IommuFaultAlloc fa = { .size = sizeof(fa) };
+        IommuIoasMapFile mf = { .size = sizeof(mf), .fd = -1 };
+        IommuTestCmd tc = { .size = sizeof(tc), .op = 0 };
+        struct utsname u;
+        int r;
+
+        if (uname(&u) == 0)
+                (void)sscanf(u.release, "%u.%u", &f->major, &f->minor);
+        f->pasid = f->major > 6 || (f->major == 6 && f->minor >= 15);
+        f->map_file = kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP_FILE, &mf) != -ENOTTY;
+        f->selftest = kernel_ioctl(k->iommufd, KIOMMU_TEST_CMD, &tc) != -ENOTTY;
+        r = kernel_ioctl(k->iommufd, KIOMMU_FAULT_QUEUE_ALLOC, &fa);
+        if (r == -ENOTTY)
+                return 0;
+        if (r < 0)
+                return r;
+        k->fault_fd = (int)fa.out_fault_fd;
+        k->fault_id = fa.out_fault_id;
+        /* Non-blocking, as the event loop expects of a fault queue. */
+        if (fcntl(k->fault_fd, F_SETFL, fcntl(k->fault_fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        fault_queue_init(&k->queue, k->fault_fd, KERNEL_FAULT_SOURCE);
+        return 0;
+}
+
+int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = calloc(1, sizeof(*k));
+        char path[PATH_MAX];
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        k->iommufd = k->fault_fd = -1;
+        list_init(&k->dmas);
+        k->sysfs = strdup(sysfs);
+        k->devdir = strdup(devdir);
+        if (!k->sysfs || !k->devdir)
+                return -ENOMEM;
+        if (path_printf(path, sizeof(path), "%s/iommu", devdir) < 0)
+                return -ENAMETOOLONG;
+        k->iommufd = open(path, O_RDWR | O_CLOEXEC);
+        if (k->iommufd < 0)
+                return -errno;
+        r = kernel_probe_features(k);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+KernelBackend *kernel_backend_free(KernelBackend *k) {
+        if (!k)
+                return NULL;
+        selftest_dma_fail(k, NULL, 0, "iommud is shutting down");
+        if (k->fault_fd >= 0)
+                close(k->fault_fd);
+        free(k->mocks);
+        /* Closing iommufd destroys every object left in it (mock devices too). */
+        if (k->iommufd >= 0)
+                close(k->iommufd);
+        free(k->sysfs);
+        free(k->devdir);
+        free(k);
+        return NULL;
+}
+
+FaultQueue *kernel_fault_queue(KernelBackend *k) {
+        return k->fault_fd >= 0 ? &k->queue : NULL;
+}
+
+Device *kernel_device_by_id(KernelBackend *k, uint32_t dev_id) {
+        Device *d;
+
+        if (!k->core)
+                return NULL;
+        list_for_each_entry(d, &k->core->devices, core_link) {
+                KernelDevice *kd = d->backend_data;
+
+                if (kd && kd->dev_id == dev_id)
+                        return d;
+        }
+        return NULL;
+}
+
+void kernel_destroy_object(KernelBackend *k, uint32_t id) {
+        IommuDestroy cmd = { .size = sizeof(cmd), .id = id };
+
+        if (id)
+                (void)kernel_ioctl(k->iommufd, KIOMMU_DESTROY, &cmd);
+}
+
+int kernel_ioas_alloc(KernelBackend *k, uint32_t *ret) {
+        IommuIoasAlloc cmd = { .size = sizeof(cmd) };
+        int r = kernel_ioctl(k->iommufd, KIOMMU_IOAS_ALLOC, &cmd);
+
+        if (r >= 0)
+                *ret = cmd.out_ioas_id;
+        return r;
+}
+
+int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped) {
+        SysfsDevice *v = NULL;
+        size_t n = 0;
+        int r;
+
+        k->core = c;
+        r = sysfs_enumerate(k->sysfs, &v, &n, ret_skipped);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = device_add(c, &v[i].info, NULL);
+        free(v);
+        return r;
+}
+
+static bool is_vfio(const Device *d) {
+        const KernelDevice *kd = d->backend_data;
+
+        return kd && kd->kind == KDEV_VFIO;
+}
+
+/*
+ * The model follows what sysfs says of one function after a uevent. The
+ * event itself is only a hint: by the time it is read, the daemon may have
+ * changed the function again (a claim unbinds, a release rebinds), so the
+ * driver is read back from sysfs and the model changed only where the two
+ * differ. Groups owned by a client are left alone: their functions are the
+ * daemon's, and the kernel keeps DMA-API drivers out of them itself.
+ */
+static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
+        char driver[64];
+        int r = 0;
+
+        if (d->group->owner || (d->backend_data && !is_vfio(d)))
+                return 0;
+        sysfs_read_driver(k->sysfs, d->name, driver, sizeof(driver));
+        if (strcmp(driver, d->driver ? d->driver : "") == 0)
+                return 0;
+        if (d->driver)
+                r = device_remove_driver(d);
+        if (r >= 0 && driver[0])
+                r = device_probe_driver(d, driver, driver_manages_dma(driver));
+        return r < 0 ? r : 1;
+}
+
+int kernel_device_event(KernelBackend *k, const char *action, const char *name) {
+        Device *d = core_find_device(k->core, name);
+        SysfsDevice sd;
+        int r;
+
+        if (strcmp(action, "remove") == 0) {
+                r = d ? device_unplug(k->core, name) : 0;
+                return r < 0 ? r : !!d;
+        }
+        if (strcmp(action, "add") == 0 && !d) {
+                r = sysfs_read_device(k->sysfs, name, &sd);
+                if (r == -ENOENT)
+                        return 0;       /* not behind an IOMMU */
+                if (r >= 0)
+                        r = device_add(k->core, &sd.info, NULL);
+                return r < 0 ? r : 1;
+        }
+        return d ? kernel_reconcile_driver(k, d) : 0;
+}
+
+/* Writes s to the sysfs attribute at sysfs/fmt... */
+_attribute_printf_(3, 4)
+static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
+        char rel[PATH_MAX / 2], path[PATH_MAX];
+        va_list ap;
+        ssize_t w;
+        int fd, n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(rel, sizeof(rel), fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= sizeof(rel) || path_printf(path, sizeof(path), "%s/%s", k->sysfs, rel) < 0)
+                return -ENAMETOOLONG;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        w = write(fd, s, strlen(s));
+        close(fd);
+        return w < 0 ? -errno : 0;
+}
+
+static bool is_bridge(const Device *d) {
+        return (d->class_code >> 8) == 0x0604;
+}
+
+/* The name of the VFIO cdev sysfs made for d ("vfio0"), once it exists. */
+static int wait_cdev(KernelBackend *k, const Device *d, char *name, size_t size) {
+        char path[PATH_MAX];
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+        if (path_printf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", k->sysfs, d->name) < 0)
+                return -ENAMETOOLONG;
+        for (unsigned waited = 0; waited < CDEV_WAIT_USEC; waited += 20000) {
+                DIR *dir = opendir(path);
+                struct dirent *de;
+
+                while (dir && (de = readdir(dir)))
+                        if (strncmp(de->d_name, "vfio", 4) == 0) {
+                                int r = path_printf(name, size, "%s", de->d_name);
+
+                                closedir(dir);
+                                return r;
+                        }
+                if (dir)
+                        closedir(dir);
+                nanosleep(&ts, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
+static int vfio_bind(KernelBackend *k, Device *d, KernelDevice *kd) {
+        VfioDeviceBindIommufd bind = { .argsz = sizeof(bind), .iommufd = k->iommufd };
+        char cdev[64], path[PATH_MAX];
+        int r;
+
+        r = sysfs_write(k, "vfio-pci", "bus/pci/devices/%s/driver_override", d->name);
+        if (r >= 0)
+                r = sysfs_write(k, d->name, "bus/pci/drivers_probe");
+        if (r >= 0)
+                r = wait_cdev(k, d, cdev, sizeof(cdev));
+        if (r < 0)
+                return r;
+        if (path_printf(path, sizeof(path), "%s/vfio/devices/%s", k->devdir, cdev) < 0)
+                return -ENAMETOOLONG;
+        kd->cdev = open(path, O_RDWR | O_CLOEXEC);
+        if (kd->cdev < 0)
+                return -errno;
+        if (ioctl(kd->cdev, KVFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+                r = -errno;
+                close(kd->cdev);
+                kd->cdev = -1;
+                return r;
+        }
+        kd->dev_id = bind.out_devid;
+        return 0;
+}
+
+/* Gives d back to no driver: cdev closed, vfio-pci unbound, override cleared. */
+static void vfio_unbind(KernelBackend *k, Device *d) {
+        KernelDevice *kd = d->backend_data;
+
+        if (kd && kd->cdev >= 0)
+                close(kd->cdev);
+        free(kd);
+        d->backend_data = NULL;
+        (void)sysfs_write(k, d->name, "bus/pci/drivers/vfio-pci/unbind");
+        (void)sysfs_write(k, "\n", "bus/pci/devices/%s/driver_override", d->name);
+}
+
+static int kernel_group_claim(void *ud, Group *g) {
+        KernelBackend *k = ud;
+        Device *d;
+        int r = 0;
+
+        list_for_each_entry(d, &g->devices, group_link) {
+                KernelDevice *kd;
+
+                if (is_bridge(d) || d->driver || d->backend_data)
+                        continue;       /* no DMA of its own, a DMA-managing driver, or a mock */
+                kd = calloc(1, sizeof(*kd));
+                if (!kd) {
+                        r = -ENOMEM;
+                        break;
+                }
+                kd->kind = KDEV_VFIO;
+                kd->cdev = -1;
+                d->backend_data = kd;
+                r = vfio_bind(k, d, kd);
+                if (r < 0)
+                        break;
+        }
+        if (r < 0)
+                list_for_each_entry(d, &g->devices, group_link)
+                        if (is_vfio(d))
+                                vfio_unbind(k, d);
+        return r;
+}
+
+static void kernel_group_release(void *ud, Group *g) {
+        Device *d;
+
+        list_for_each_entry(d, &g->devices, group_link)
+                if (is_vfio(d))
+                        vfio_unbind(ud, d);
+}
+
+static int kernel_driver_detach(void *ud, Device *d) {
+        return sysfs_write(ud, d->name, "bus/pci/devices/%s/driver/unbind", d->name);
+}
+
+static int kernel_driver_attach(void *ud, Device *d, const char *driver) {
+        return sysfs_write(ud, d->name, "bus/pci/drivers/%s/bind", driver);
+}
+
+const BackendOps kernel_ops = {
+        .driver_detach = kernel_driver_detach,
+        .driver_attach = kernel_driver_attach,
+        .group_claim = kernel_group_claim,
+        .group_release = kernel_group_release,
+        .domain_alloc = kernel_domain_alloc,
+        .domain_free = kernel_domain_free,
+        .domain_map = kernel_domain_map,
+        .domain_unmap = kernel_domain_unmap,
+        .slot_attach = kernel_slot_attach,
+        .slot_detach = kernel_slot_detach,
+        .fault_respond = kernel_fault_respond,
+};

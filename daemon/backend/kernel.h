@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kernel.h - the kernel backend: real IOMMU groups through sysfs, VFIO cdevs and iommufd */
+#pragma once
+
+#include "daemon/core/backend.h"
+#include "daemon/core/core.h"
+#include "fault-queue.h"
+
+typedef struct KernelBackend KernelBackend;
+
+extern const BackendOps kernel_ops;
+
+/*
+ * Opens /dev/iommu (under devdir) and remembers where sysfs is, so tests can
+ * point both elsewhere. -ENOENT: this kernel has no iommufd.
+ */
+int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir);
+KernelBackend *kernel_backend_free(KernelBackend *k);
+DEFINE_POINTER_CLEANUP(KernelBackend, kernel_backend_free)
+
+/* Adds every function of every IOMMU group to the core; what sysfs could
+ * not describe is named in *ret_skipped (malloc'ed, may be NULL). */
+int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped);
+
+/* "Linux 7.2: page requests yes, IOMMU_IOAS_MAP_FILE yes, PASID attach yes, selftest yes" */
+void kernel_features_describe(const KernelBackend *k, char *buf, size_t size);
+
+/* Why the last operation said -ENOSYS: the kernel feature and the Linux
+ * version that has it. Valid until the next operation. */
+const char *kernel_backend_why(const KernelBackend *k);
+
+/*
+ * A uevent of PCI function name ("add", "remove", "bind", "unbind", ...):
+ * the model follows sysfs. Returns 1 if the model changed, 0 if not, or a
+ * negative errno.
+ */
+int kernel_device_event(KernelBackend *k, const char *action, const char *name);
+
+/* The fault queue all HWPTs report to (NULL: this kernel has none). */
+FaultQueue *kernel_fault_queue(KernelBackend *k);
+/* The device with iommufd device id dev_id (fault records carry it). */
+Device *kernel_device_by_id(KernelBackend *k, uint32_t dev_id);

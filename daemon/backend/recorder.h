@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* recorder.h - an in-memory backend that logs every operation the core drives */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/core/backend.h"
+
+/*
+ * The recorder does nothing to hardware: it writes one line per operation
+ * into a log ("detach 0000:00:02.0 pasid=1 d1", ...), so that tests can see
+ * the order of teardown (L2), count setups against teardowns (L1), and make
+ * chosen operations fail (L5, rollbacks).
+ */
+typedef enum RecorderOp {
+        REC_DRIVER_DETACH,
+        REC_DRIVER_ATTACH,
+        REC_GROUP_CLAIM,
+        REC_GROUP_RELEASE,
+        REC_DOMAIN_ALLOC,
+        REC_DOMAIN_FREE,
+        REC_MAP,
+        REC_UNMAP,
+        REC_ATTACH,
+        REC_DETACH,
+        REC_RESPOND,
+        _REC_OP_MAX,
+} RecorderOp;
+
+typedef struct Recorder Recorder;
+typedef void (*RecorderHook)(void *userdata, RecorderOp op, const char *line);
+
+struct Recorder {
+        char **log;                     /* owned lines */
+        size_t n_log, n_alloc;
+        unsigned calls[_REC_OP_MAX];
+        long live_domains, live_slots, live_groups;
+        long live_mappings;             /* pages mapped and not unmapped */
+        unsigned next_domain;
+
+        /* Failure injection: calls of op whose line contains match fail. */
+        int fail_errno[_REC_OP_MAX];
+        char fail_match[_REC_OP_MAX][64];
+
+        RecorderHook hook;              /* called after each op is logged */
+        void *hook_data;
+};
+
+extern const BackendOps recorder_ops;
+
+void recorder_init(Recorder *rec);
+void recorder_done(Recorder *rec);
+void recorder_clear(Recorder *rec);
+
+/* Make operation op fail with -err when its log line contains match
+ * ("" matches all); err == 0 clears it. */
+void recorder_fail(Recorder *rec, RecorderOp op, int err, const char *match);
+
+/* Index of the first line starting with prefix at or after from, or -1. */
+long recorder_find(const Recorder *rec, const char *prefix, size_t from);
+/* Number of lines starting with prefix. */
+unsigned recorder_count(const Recorder *rec, const char *prefix);
+void recorder_dump(const Recorder *rec);

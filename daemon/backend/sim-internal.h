@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sim-internal.h - the sim backend's state, shared by sim.c and sim-dma.c */
+#pragma once
+
+#include "fault-queue.h"
+#include "common/list.h"
+#include "common/pagemap.h"
+#include "sim.h"
+
+struct SimBackend {
+        Core *core;                     /* borrowed, set by sim_load_topology() */
+        char **refuse_unbind;           /* owned device names */
+        size_t n_refuse_unbind;
+
+        int fds[2];                     /* owned: [0] the devices', [1] the daemon's end */
+        FaultQueue queue;               /* the daemon's end */
+        uint8_t resp[FAULT_QUEUE_BATCH * sizeof(IommuHwptPageResponse)];
+        size_t resp_len;                /* bytes of a partial response carried over */
+
+        uint32_t next_cookie;
+        uint32_t next_dev_id;
+        ListNode pending;               /* SimDma.link: DMAs waiting for an answer */
+};
+
+/* A domain's I/O page table; owned by its IoDomain (backend_data). */
+typedef struct SimDomain {
+        PageMap ptes;                   /* IOVA page -> host page | ACCESS_* */
+} SimDomain;
+
+/* Fails every pending DMA of (d, pasid), or all of them when d is NULL. */
+void sim_dma_fail_all(SimBackend *s, const Device *d, uint32_t pasid, const char *why);

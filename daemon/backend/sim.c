@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sim.c - the simulation backend: an in-process IOMMU model for machines without one */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/core/device.h"
+#include "daemon/core/domain.h"
+#include "daemon/core/fault.h"
+#include "daemon/core/region.h"
+#include "daemon/core/slot.h"
+#include "common/pagemap.h"
+#include "sim-internal.h"
+#include "sim-topology.h"
+#include "topology.h"
+
+/*
+ * The simulated IOMMU keeps one I/O page table per domain: IOVA page ->
+ * the daemon's mapping of the client's memfd page, with the access bits in
+ * the pointer's low bits (pages are 4 KiB aligned). Device DMA copies through
+ * it (sim-dma.c), so device writes land in the client's own pages.
+ */
+
+int sim_backend_new(SimBackend **ret) {
+        _cleanup_(sim_backend_freep) SimBackend *s = calloc(1, sizeof(*s));
+        int fl;
+
+        if (!s)
+                return -ENOMEM;
+        s->fds[0] = s->fds[1] = -1;
+        list_init(&s->pending);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s->fds) < 0)
+                return -errno;
+        /* Deep buffers, as a real fault queue holds many groups. */
+        fl = 1 << 20;
+        (void)setsockopt(s->fds[0], SOL_SOCKET, SO_SNDBUF, &fl, sizeof(fl));
+        (void)setsockopt(s->fds[1], SOL_SOCKET, SO_RCVBUF, &fl, sizeof(fl));
+        fault_queue_init(&s->queue, s->fds[1], SIM_FAULT_SOURCE);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+SimBackend *sim_backend_free(SimBackend *s) {
+        if (!s)
+                return NULL;
+        sim_dma_fail_all(s, NULL, 0, "the simulator is shutting down");
+        for (size_t i = 0; i < s->n_refuse_unbind; i++)
+                free(s->refuse_unbind[i]);
+        free(s->refuse_unbind);
+        if (s->fds[0] >= 0)
+                close(s->fds[0]);
+        if (s->fds[1] >= 0)
+                close(s->fds[1]);
+        free(s);
+        return NULL;
+}
+
+FaultQueue *sim_fault_queue(SimBackend *s) {
+        return &s->queue;
+}
+
+int sim_device_fd(const SimBackend *s) {
+        return s->fds[0];
+}
+
+bool sim_refuses_unbind(const SimBackend *s, const char *device) {
+        for (size_t i = 0; i < s->n_refuse_unbind; i++)
+                if (strcmp(s->refuse_unbind[i], device) == 0)
+                        return true;
+        return false;
+}
+
+static int sim_add_refuse_unbind(SimBackend *s, const char *device) {
+        char **a = realloc(s->refuse_unbind, (s->n_refuse_unbind + 1) * sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        s->refuse_unbind = a;
+        a[s->n_refuse_unbind] = strdup(device);
+        if (!a[s->n_refuse_unbind])
+                return -ENOMEM;
+        s->n_refuse_unbind++;
+        return 0;
+}
+
+/* Gives every device an id, as iommufd does at VFIO_DEVICE_BIND_IOMMUFD. */
+static void sim_number_devices(SimBackend *s) {
+        Device *d;
+
+        list_for_each_entry(d, &s->core->devices, core_link)
+                if (!d->backend_data)
+                        d->backend_data = (void *)(uintptr_t)++s->next_dev_id;
+}
+
+Device *sim_device_by_id(SimBackend *s, uint32_t dev_id) {
+        Device *d;
+
+        list_for_each_entry(d, &s->core->devices, core_link)
+                if ((uintptr_t)d->backend_data == dev_id)
+                        return d;
+        return NULL;
+}
+
+int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error) {
+        _cleanup_(sim_topology_freep) SimTopology *t = NULL;
+        int r;
+
+        s->core = c;
+        if (!path)
+                r = topology_load(c, sim_default_topology, sim_default_topology_size);
+        else {
+                r = sim_topology_parse_file(path, &t, ret_error);
+                for (size_t i = 0; r >= 0 && i < t->n_devices; i++)
+                        if (t->refuse_unbind[i])
+                                r = sim_add_refuse_unbind(s, t->devices[i].name);
+                if (r >= 0)
+                        r = topology_load(c, t->devices, t->n_devices);
+        }
+        if (r >= 0)
+                sim_number_devices(s);
+        return r;
+}
+
+static int sim_driver_detach(void *ud, Device *d) {
+        return sim_refuses_unbind(ud, d->name) ? -EIO : 0;
+}
+
+/* Driver binding is the core's bookkeeping; the sim has no driver model. */
+static int sim_driver_attach(void *ud, Device *d, const char *driver) {
+        return 0;
+}
+
+static int sim_group_claim(void *ud, Group *g) {
+        return 0;
+}
+
+static void sim_group_release(void *ud, Group *g) {
+}
+
+static int sim_domain_alloc(void *ud, IoDomain *dom) {
+        SimDomain *sd = calloc(1, sizeof(*sd));
+
+        if (!sd)
+                return -ENOMEM;
+        dom->backend_data = sd;
+        return 0;
+}
+
+static void sim_domain_free(void *ud, IoDomain *dom) {
+        SimDomain *sd = dom->backend_data;
+
+        pagemap_clear(&sd->ptes);
+        free(sd);
+        dom->backend_data = NULL;
+}
+
+static void sim_unmap_pages(SimDomain *sd, uint64_t iova, uint64_t n) {
+        for (uint64_t i = 0; i < n; i++)
+                pagemap_remove(&sd->ptes, iova / PAGE_SIZE_4K + i);
+}
+
+static int sim_domain_map(void *ud, IoDomain *dom, const Mapping *m) {
+        SimDomain *sd = dom->backend_data;
+        uint8_t *host = m->region->backing;
+        uint64_t n = m->length / PAGE_SIZE_4K;
+
+        if (!host)
+                return -EINVAL;         /* no memory behind the region */
+        host += m->region_offset;
+        for (uint64_t i = 0; i < n; i++) {
+                uintptr_t pte = (uintptr_t)(host + i * PAGE_SIZE_4K) | m->access;
+
+                if (pagemap_put(&sd->ptes, m->iova / PAGE_SIZE_4K + i, (void *)pte) < 0) {
+                        sim_unmap_pages(sd, m->iova, i);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static void sim_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
+        sim_unmap_pages(dom->backend_data, m->iova, m->length / PAGE_SIZE_4K);
+}
+
+/* Attaching is the core's slot bookkeeping: DMA looks the slot up. */
+static int sim_slot_attach(void *ud, Slot *slot) {
+        return 0;
+}
+
+/* DMA through the slot stops now: a DMA waiting on a page request fails. */
+static void sim_slot_detach(void *ud, Slot *slot) {
+        sim_dma_fail_all(ud, slot->device, slot->pasid, "its PASID was detached while the DMA waited");
+}
+
+static void sim_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
+        SimBackend *s = ud;
+
+        (void)fault_queue_respond(&s->queue, fg->cookie, code);
+}
+
+const BackendOps sim_ops = {
+        .driver_detach = sim_driver_detach,
+        .driver_attach = sim_driver_attach,
+        .group_claim = sim_group_claim,
+        .group_release = sim_group_release,
+        .domain_alloc = sim_domain_alloc,
+        .domain_free = sim_domain_free,
+        .domain_map = sim_domain_map,
+        .domain_unmap = sim_domain_unmap,
+        .slot_attach = sim_slot_attach,
+        .slot_detach = sim_slot_detach,
+        .fault_respond = sim_fault_respond,
+};

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-error.c - the one table from core results to org.iommud1.Error.* names */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/backend/kernel.h"
+
+#include "daemon.h"
+
+static const struct {
+        int errnum;
+        const char *name;
+} error_table[] = {
+        { EBUSY,      IOMMUD_ERROR_BUSY },
+        { ENODEV,     IOMMUD_ERROR_NO_SUCH_DEVICE },
+        { ENXIO,      IOMMUD_ERROR_NO_SUCH_GROUP },
+        { EPERM,      IOMMUD_ERROR_NOT_CLAIMED },
+        { EACCES,     SD_BUS_ERROR_ACCESS_DENIED },
+        { EOVERFLOW,  IOMMUD_ERROR_OVERFLOW },
+        { ENOSPC,     IOMMUD_ERROR_OVERFLOW },
+        { EDQUOT,     IOMMUD_ERROR_QUOTA_EXCEEDED },
+        { EOPNOTSUPP, IOMMUD_ERROR_NOT_SUPPORTED },
+        { EINVAL,     IOMMUD_ERROR_INVALID_ARGUMENT },
+        { EEXIST,     IOMMUD_ERROR_INVALID_ARGUMENT },
+        { ENOENT,     IOMMUD_ERROR_INVALID_ARGUMENT },
+        { EFAULT,     IOMMUD_ERROR_DMA_FAULT },
+        { ENOSYS,     IOMMUD_ERROR_NOT_SUPPORTED },      /* not in this backend yet */
+};
+
+const char *daemon_backend_error(Daemon *d, int r) {
+        /* The kernel backend says which command the kernel refused, or which
+         * kernel version has what is missing. */
+        if (d->kernel && (r == -ENOSYS || r == -EIO))
+                return kernel_backend_why(d->kernel);
+        return strerror(r < 0 ? -r : r);
+}
+
+const char *bus_error_name(int r) {
+        int errnum = r < 0 ? -r : r;
+
+        for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
+                if (error_table[i].errnum == errnum)
+                        return error_table[i].name;
+        return NULL;
+}
+
+/* Sets error from a core result with a message saying what to do next;
+ * results outside the table (ENOMEM, I/O) become system errors. */
+int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...) {
+        const char *name = bus_error_name(r);
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (!name)
+                return sd_bus_error_set_errnof(error, r < 0 ? -r : r, "%s", msg);
+        return sd_bus_error_set(error, name, msg);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-group.c - org.iommud1.Group objects at /org/iommud1/group/N */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/core/client.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include "daemon.h"
+
+int group_object_path(uint32_t id, char **ret) {
+        return asprintf(ret, IOMMUD_GROUP_PREFIX "/%" PRIu32, id) < 0 ? -ENOMEM : 0;
+}
+
+/* Parses the trailing number of prefix/N; false if path is not one. */
+bool object_path_id(const char *path, const char *prefix, uint64_t *ret) {
+        size_t n = strlen(prefix);
+        char *end;
+
+        if (strncmp(path, prefix, n) != 0 || path[n] != '/' || path[n + 1] < '0' || path[n + 1] > '9')
+                return false;
+        errno = 0;
+        *ret = strtoull(path + n + 1, &end, 10);
+        return errno == 0 && *end == 0;
+}
+
+static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                      void **found, sd_bus_error *error) {
+        Daemon *d = userdata;
+        uint64_t id;
+        Group *g;
+
+        if (!object_path_id(path, IOMMUD_GROUP_PREFIX, &id) || id > UINT32_MAX)
+                return 0;
+        g = core_find_group(d->core, (uint32_t)id);
+        if (!g)
+                return 0;
+        *found = g;
+        return 1;
+}
+
+static int group_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                           sd_bus_error *error) {
+        _cleanup_(strv_freep) char **v = NULL;
+        Daemon *d = userdata;
+        Group *g;
+        int r;
+
+        list_for_each_entry(g, &d->core->groups, core_link) {
+                char *p;
+
+                r = group_object_path(g->id, &p);
+                if (r >= 0)
+                        r = strv_consume(&v, p);
+                if (r < 0)
+                        return r;
+        }
+        *nodes = TAKE_PTR(v);
+        return 0;
+}
+
+static int property_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "u", g->id);
+}
+
+static int property_ownership(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "s", ownership_to_string(group_ownership(g)));
+}
+
+static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "s", client_bus_name(g->owner));
+}
+
+static int property_owner_uid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "u", g->owner ? (uint32_t)g->owner->uid : UINT32_MAX);
+}
+
+static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+        Device *dev;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        list_for_each_entry(dev, &g->devices, group_link)
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", dev->name);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable group_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Ownership", "s", property_ownership, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OwnerUid", "u", property_owner_uid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_group_register(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_GROUP_PREFIX, IOMMUD_GROUP_INTERFACE,
+                                       group_vtable, group_find, d);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_GROUP_PREFIX, group_enumerate, d);
+}

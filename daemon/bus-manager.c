@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-manager.c - org.iommud1.Manager: listing, claims, PASIDs, SVA bonds, reload */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "daemon/core/bond.h"
+#include "daemon/core/client.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include "daemon/core/pasid.h"
+#include "daemon.h"
+
+static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PROJECT_VERSION);
+}
+
+static int property_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_message_append(reply, "s", backend_kind_to_string(d->backend_kind));
+}
+
+static int property_clients(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_message_append(reply, "u", list_count(&d->core->clients));
+}
+
+static int property_pasids_in_use(sd_bus *bus, const char *path, const char *interface,
+                                  const char *property, sd_bus_message *reply, void *userdata,
+                                  sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        return sd_bus_message_append(reply, "u", pasid_pool_count(d->core->pasids));
+}
+
+static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Daemon *d = userdata;
+        Group *g;
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(uso)");
+        list_for_each_entry(g, &d->core->groups, core_link) {
+                _cleanup_(freep) char *path = NULL;
+
+                if (r >= 0)
+                        r = group_object_path(g->id, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(uso)", g->id,
+                                                  ownership_to_string(group_ownership(g)), path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Daemon *d = userdata;
+        Device *dev;
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(susbbo)");
+        list_for_each_entry(dev, &d->core->devices, core_link) {
+                _cleanup_(freep) char *path = NULL;
+
+                if (r >= 0)
+                        r = device_object_path(dev->name, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(susbbo)", dev->name, dev->group->id,
+                                                  dev->driver ? dev->driver : "",
+                                                  (int)dev->pasid_capable, (int)dev->pri_capable, path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_bonds(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Daemon *d = userdata;
+        Client *cl;
+        Bond *b;
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(osuuss)");
+        list_for_each_entry(cl, &d->core->clients, core_link)
+                list_for_each_entry(b, &cl->bonds, client_link) {
+                        _cleanup_(freep) char *path = NULL;
+
+                        if (r >= 0)
+                                r = bond_object_path(b->id, &path);
+                        if (r >= 0)
+                                r = sd_bus_message_append(reply, "(osuuss)", path, b->device_name, b->pasid,
+                                                          b->users, bond_state_to_string(b), cl->name);
+                }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* Every device of the group must be claimable by the caller, and every
+ * DMA-API driver detachable if it asked for that. */
+static int authorize_claim(Daemon *d, BusClient *bc, Group *g, uint64_t flags, sd_bus_error *error) {
+        Device *dev;
+        int r;
+
+        list_for_each_entry(dev, &g->devices, group_link) {
+                r = bus_authorize(d, bc, POLICY_CLAIM, dev, error);
+                if (r < 0)
+                        return r;
+                if ((flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && dev->driver_dma_api) {
+                        r = bus_authorize(d, bc, POLICY_DETACH_KERNEL_DRIVERS, dev, error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static const Device *group_dma_api_device(const Group *g) {
+        const Device *dev;
+
+        list_for_each_entry(dev, &g->devices, group_link)
+                if (dev->driver_dma_api)
+                        return dev;
+        return NULL;
+}
+
+static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
+        const Device *dev = group_dma_api_device(g);
+
+        switch (r) {
+        case -EBUSY:
+                if (g->owner)
+                        return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); it has to "
+                                             "release it (or exit) first.", g->id, g->owner->name,
+                                             (unsigned)g->owner->uid);
+                return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass flag "
+                                     "DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of the claim.",
+                                     g->id, dev ? dev->driver : "?", dev ? dev->name : "?");
+        case -ENODEV:
+                return bus_error_set(error, r, "Group %u has no devices left.", g->id);
+        case -EDQUOT:
+                return bus_error_set(error, r, "You already hold %llu group(s), the most your policy allows; "
+                                     "release one first.",
+                                     (unsigned long long)bc->client->quota.limit[RES_GROUPS]);
+        default:
+                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
+                                     "device and driver was left as it was. Retry, or unbind it by hand.",
+                                     g->id, strerror(-r));
+        }
+}
+
+static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *path = NULL;
+        Daemon *d = userdata;
+        BusClient *bc;
+        uint64_t flags;
+        uint32_t id;
+        Group *g;
+        int r;
+
+        r = sd_bus_message_read(m, "ut", &id, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~IOMMUD_CLAIM_FLAGS_ALL)
+                return bus_error_set(error, -EINVAL, "Unknown claim flags 0x%llx; the only flag is "
+                                     "DETACH_KERNEL_DRIVERS (1).", (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
+        g = core_find_group(d->core, id);
+        if (!g)
+                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
+        r = bus_client_get(d, m, &bc, error);
+        if (r < 0)
+                return r;
+        r = authorize_claim(d, bc, g, flags, error);
+        if (r < 0)
+                return r;
+        r = group_claim(g, bc->client, flags);
+        if (r < 0)
+                return claim_error(g, bc, r, error);
+        r = group_object_path(id, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+static int method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        BusClient *bc;
+        uint32_t id;
+        Group *g;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &id);
+        if (r < 0)
+                return r;
+        g = core_find_group(d->core, id);
+        if (!g)
+                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
+        bc = bus_client_find(d, sd_bus_message_get_sender(m));
+        r = group_release(g, bc ? bc->client : NULL);
+        if (r == -EPERM)
+                return bus_error_set(error, r, "Group %u is not claimed; there is nothing to release.", id);
+        if (r == -EACCES)
+                return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); only that client "
+                                     "can release it.", id, g->owner->name, (unsigned)g->owner->uid);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        BusClient *bc;
+        uint32_t pasid;
+        int r;
+
+        r = bus_client_get(d, m, &bc, error);
+        if (r < 0)
+                return r;
+        r = bus_authorize(d, bc, POLICY_SVA, NULL, error);
+        if (r < 0)
+                return r;
+        r = client_get_pasid(bc->client, &pasid);
+        if (r == -EDQUOT)
+                return bus_error_set(error, r, "Your policy allows no PASID (quota \"pasids\" is 0).");
+        if (r == -ENOSPC)
+                return bus_error_set(error, r, "All PASIDs (1..1048575) are in use; try again when a client "
+                                     "has exited.");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, "u", pasid);
+}
+
+static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error *error) {
+        switch (r) {
+        case -EPERM:
+                return bus_error_not_claimed(error, dev);
+        case -EOPNOTSUPP:
+                return bus_error_set(error, r, "Device %s has no PASID capability, so it cannot be bound for "
+                                     "SVA; it can only do DMA through its RID.", dev->name);
+        case -EOVERFLOW:
+                return bus_error_set(error, r, "Your PASID %u does not fit device %s, which takes PASIDs "
+                                     "below %u. A client keeps its PASID for life; use a device with more "
+                                     "PASIDs, or a new client.", bc->client->pasid, dev->name, dev->max_pasids);
+        case -EBUSY:
+                return bus_error_set(error, r, "PASID %u of device %s is held by a space attachment; detach "
+                                     "it before binding.", bc->client->pasid, dev->name);
+        case -EDQUOT:
+                return bus_error_set(error, r, "You reached a quota of your policy (bonds %llu, PASIDs %llu); "
+                                     "unbind something first.",
+                                     (unsigned long long)bc->client->quota.limit[RES_BONDS],
+                                     (unsigned long long)bc->client->quota.limit[RES_PASIDS]);
+        case -ENOSPC:
+                return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
+        case -ENOSYS:
+                return bus_error_set(error, r, "Binding %s is not possible on this kernel: %s.", dev->name,
+                                     daemon_backend_error(d, r));
+        default:
+                return bus_error_set(error, r, "Binding %s failed: %s.", dev->name, daemon_backend_error(d, r));
+        }
+}
+
+static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *path = NULL;
+        Daemon *d = userdata;
+        const char *name;
+        BusClient *bc;
+        Device *dev;
+        Bond *b;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
+        r = bus_client_get(d, m, &bc, error);
+        if (r < 0)
+                return r;
+        r = bus_authorize(d, bc, POLICY_SVA, dev, error);
+        if (r < 0)
+                return r;
+        r = bond_bind(bc->client, dev, &b);
+        if (r < 0)
+                return bind_error(d, bc, dev, r, error);
+        r = bond_object_path(b->id, &path);
+        if (r < 0)
+                return r;
+        if (b->users == 1)
+                sd_bus_emit_object_added(d->bus, path);
+        return sd_bus_reply_method_return(m, "ou", path, b->pasid);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *errors = NULL;
+        Daemon *d = userdata;
+        int r;
+
+        r = bus_authorize_root(m, "Reload()", error);
+        if (r < 0)
+                return r;
+        r = daemon_reload(d, &errors);
+        if (r < 0)
+                return bus_error_set(error, -EINVAL, "The policy was not reloaded; the old one stays in force. "
+                                     "Fix these and reload again:\n%s", errors ? errors : strerror(-r));
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Backend", "s", property_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Clients", "u", property_clients, 0, 0),
+        SD_BUS_PROPERTY("PasidsInUse", "u", property_pasids_in_use, 0, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListGroups", "", , "a(uso)", SD_BUS_PARAM(groups),
+                                 method_list_groups, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListDevices", "", , "a(susbbo)", SD_BUS_PARAM(devices),
+                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListBonds", "", , "a(osuuss)", SD_BUS_PARAM(bonds),
+                                 method_list_bonds, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ut", SD_BUS_PARAM(group) SD_BUS_PARAM(flags),
+                                 "o", SD_BUS_PARAM(path), method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ReleaseGroup", "u", SD_BUS_PARAM(group), "", ,
+                                 method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("AllocPasid", "", , "u", SD_BUS_PARAM(pasid),
+                                 method_alloc_pasid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("BindSva", "s", SD_BUS_PARAM(device), "ou",
+                                 SD_BUS_PARAM(bond) SD_BUS_PARAM(pasid), method_bind_sva,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ShareMemory", "htttu",
+                                 SD_BUS_PARAM(memfd) SD_BUS_PARAM(address) SD_BUS_PARAM(offset)
+                                 SD_BUS_PARAM(length) SD_BUS_PARAM(access),
+                                 "o", SD_BUS_PARAM(region), method_share_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateSpace", "", , "o", SD_BUS_PARAM(space),
+                                 method_create_space, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("GroupChanged", "uss",
+                                 SD_BUS_PARAM(group) SD_BUS_PARAM(ownership) SD_BUS_PARAM(owner), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(device), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(device), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("FaultRefused", "stsu",
+                                 SD_BUS_PARAM(device) SD_BUS_PARAM(address) SD_BUS_PARAM(client)
+                                 SD_BUS_PARAM(suppressed), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_manager_register(Daemon *d) {
+        return sd_bus_add_object_vtable(d->bus, NULL, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, manager_vtable, d);
+}

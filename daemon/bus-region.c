@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-region.c - ShareMemory() and org.iommud1.Region objects at /org/iommud1/region/N */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/core/client.h"
+#include "daemon/core/region.h"
+#include "daemon.h"
+
+int region_object_path(uint64_t id, char **ret) {
+        return asprintf(ret, IOMMUD_REGION_PREFIX "/%" PRIu64, id) < 0 ? -ENOMEM : 0;
+}
+
+SharedMemory *shared_memory_free(SharedMemory *sm) {
+        if (!sm)
+                return NULL;
+        list_del_init(&sm->link);
+        if (sm->map && sm->map != MAP_FAILED)
+                munmap(sm->map, sm->map_len);
+        if (sm->fd >= 0)
+                close(sm->fd);
+        free(sm);
+        return NULL;
+}
+
+DEFINE_POINTER_CLEANUP(SharedMemory, shared_memory_free)
+
+/*
+ * The memfd must stay at least as long as the range we map: a shrink would
+ * turn device DMA into SIGBUS in the daemon. So it is sealed against
+ * shrinking (by us, if the client has not), and refused if it cannot be.
+ */
+static int check_memfd(int fd, uint64_t offset, uint64_t length, unsigned access, sd_bus_error *error) {
+        struct stat st;
+        int seals;
+
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0)
+                return bus_error_set(error, -EINVAL, "The fd is not a memfd; create the memory with "
+                                     "memfd_create(name, MFD_ALLOW_SEALING).");
+        if (!(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+                return bus_error_set(error, -EINVAL, "The memfd cannot be sealed against shrinking (it was "
+                                     "made without MFD_ALLOW_SEALING, or sealed with F_SEAL_SEAL); create it "
+                                     "with MFD_ALLOW_SEALING, or add F_SEAL_SHRINK yourself.");
+        if ((access & IOMMUD_ACCESS_WRITE) && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+                return bus_error_set(error, -EINVAL, "The memfd is sealed against writes, so a device "
+                                     "cannot be given write access; share it read-only (access 1).");
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (offset > (uint64_t)st.st_size || length > (uint64_t)st.st_size - offset)
+                return bus_error_set(error, -EINVAL, "The memfd holds %jd bytes; offset 0x%" PRIx64
+                                     " + length 0x%" PRIx64 " runs past its end.", (intmax_t)st.st_size,
+                                     offset, length);
+        return 0;
+}
+
+static int check_args(uint64_t address, uint64_t offset, uint64_t length, unsigned access,
+                      sd_bus_error *error) {
+        if (!page_aligned(address) || !page_aligned(offset) || !page_aligned(length) || length == 0)
+                return bus_error_set(error, -EINVAL, "address 0x%" PRIx64 ", offset 0x%" PRIx64 " and "
+                                     "length 0x%" PRIx64 " must be non-zero multiples of 4096.",
+                                     address, offset, length);
+        if (access == 0 || (access & ~IOMMUD_ACCESS_ALL))
+                return bus_error_set(error, -EINVAL, "access %u: use 1 (read), 2 (write) or 3 (both).",
+                                     access);
+        if (address + length < address)
+                return bus_error_set(error, -EINVAL, "address + length wraps around.");
+        return 0;
+}
+
+static int share_error(BusClient *bc, int r, sd_bus_error *error) {
+        if (r == -EEXIST)
+                return bus_error_set(error, r, "That range overlaps memory you already shared; remove it "
+                                     "first or share a range beside it.");
+        if (r == -EDQUOT)
+                return bus_error_set(error, r, "Sharing it would exceed your quota of %" PRIu64 " regions "
+                                     "or %" PRIu64 " bytes; remove some first.",
+                                     bc->client->quota.limit[RES_REGIONS], bc->client->quota.limit[RES_BYTES]);
+        return bus_error_set(error, r, "Sharing failed: %s.", daemon_backend_error(bc->daemon, r));
+}
+
+int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(shared_memory_freep) SharedMemory *sm = NULL;
+        _cleanup_(freep) char *path = NULL;
+        uint64_t address, offset, length;
+        Daemon *d = userdata;
+        unsigned access;
+        BusClient *bc;
+        Region *reg;
+        int fd, r;
+
+        r = sd_bus_message_read(m, "htttu", &fd, &address, &offset, &length, &access);
+        if (r < 0)
+                return r;
+        r = check_args(address, offset, length, access, error);
+        if (r < 0)
+                return r;
+        r = bus_client_get(d, m, &bc, error);
+        if (r >= 0)
+                r = bus_authorize(d, bc, POLICY_SHARE_MEMORY, NULL, error);
+        if (r < 0)
+                return r;
+
+        sm = calloc(1, sizeof(*sm));
+        if (!sm)
+                return -ENOMEM;
+        list_init(&sm->link);
+        sm->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (sm->fd < 0)
+                return -errno;
+        r = check_memfd(sm->fd, offset, length, access, error);
+        if (r < 0)
+                return r;
+        sm->map_len = length;
+        sm->map = mmap(NULL, length, PROT_READ | (access & IOMMUD_ACCESS_WRITE ? PROT_WRITE : 0), MAP_SHARED,
+                       sm->fd, (off_t)offset);
+        if (sm->map == MAP_FAILED)
+                return bus_error_set(error, -EINVAL, "Cannot map the memfd: %s.", strerror(errno));
+
+        r = region_new(bc->client, address, offset, length, access, sm->map, sm->fd, &reg);
+        if (r < 0)
+                return share_error(bc, r, error);
+        sm->region_id = reg->id;
+        r = region_object_path(reg->id, &path);
+        if (r < 0)
+                return r;
+        list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
+        sd_bus_emit_object_added(d->bus, path);
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+/* The region of a path: found through its owner's client. */
+static int region_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                       void **found, sd_bus_error *error) {
+        Daemon *d = userdata;
+        uint64_t id;
+        Client *cl;
+
+        if (!object_path_id(path, IOMMUD_REGION_PREFIX, &id))
+                return 0;
+        list_for_each_entry(cl, &d->core->clients, core_link) {
+                Region *r = client_find_region(cl, id);
+                if (r) {
+                        *found = r;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int region_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                            sd_bus_error *error) {
+        _cleanup_(strv_freep) char **v = NULL;
+        Daemon *d = userdata;
+        Client *cl;
+        Region *reg;
+        int r;
+
+        list_for_each_entry(cl, &d->core->clients, core_link)
+                list_for_each_entry(reg, &cl->regions, client_link) {
+                        char *p;
+
+                        r = region_object_path(reg->id, &p);
+                        if (r >= 0)
+                                r = strv_consume(&v, p);
+                        if (r < 0)
+                                return r;
+                }
+        *nodes = TAKE_PTR(v);
+        return 0;
+}
+
+static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Region *reg = userdata;
+        Daemon *d = sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
+        BusClient *bc = bus_client_find(d, sd_bus_message_get_sender(m));
+        uint64_t id = reg->id;
+        SharedMemory *sm;
+        int r;
+
+        if (!bc || bc->client != reg->client)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Region %" PRIu64 " belongs to "
+                                         "client %s; only it can remove it.", id, reg->client->name);
+        r = region_remove(reg);
+        if (r == -EBUSY)
+                return bus_error_set(error, r, "Region %" PRIu64 " is mapped in a space; unmap it there "
+                                     "first.", id);
+        if (r < 0)
+                return r;
+        list_for_each_entry(sm, &bc->shared, link)
+                if (sm->region_id == id) {
+                        shared_memory_free(sm);
+                        break;
+                }
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+#define REGION_GETTER(fn, sig, expr)                                                            \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {              \
+                Region *reg = userdata;                                                         \
+                return sd_bus_message_append(reply, sig, expr);                                 \
+        }
+
+REGION_GETTER(property_address, "t", reg->address)
+REGION_GETTER(property_offset, "t", reg->offset)
+REGION_GETTER(property_length, "t", reg->length)
+REGION_GETTER(property_access, "u", reg->access)
+REGION_GETTER(property_owner, "s", reg->client->name)
+
+static const sd_bus_vtable region_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Address", "t", property_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Offset", "t", property_offset, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Length", "t", property_length, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Access", "u", property_access, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_region_register(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_REGION_PREFIX, IOMMUD_REGION_INTERFACE,
+                                       region_vtable, region_find, d);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_REGION_PREFIX, region_enumerate, d);
+}

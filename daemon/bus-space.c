@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus-space.c - CreateSpace() and org.iommud1.Space objects at /org/iommud1/space/N */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "daemon/core/client.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include "daemon/core/region.h"
+#include "daemon/core/space.h"
+#include "daemon.h"
+
+int space_object_path(uint64_t id, char **ret) {
+        return asprintf(ret, IOMMUD_SPACE_PREFIX "/%" PRIu64, id) < 0 ? -ENOMEM : 0;
+}
+
+int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *path = NULL;
+        Daemon *d = userdata;
+        BusClient *bc;
+        Space *s;
+        int r;
+
+        r = bus_client_get(d, m, &bc, error);
+        if (r >= 0)
+                r = bus_authorize(d, bc, POLICY_SPACES, NULL, error);
+        if (r < 0)
+                return r;
+        r = space_new(bc->client, &s);
+        if (r == -EDQUOT)
+                return bus_error_set(error, r, "You hold %" PRIu64 " spaces, the most your policy allows; "
+                                     "destroy one first.", bc->client->quota.limit[RES_SPACES]);
+        if (r < 0)
+                return bus_error_set(error, r, "Creating a space failed: %s.", daemon_backend_error(d, r));
+        r = space_object_path(s->id, &path);
+        if (r < 0)
+                return r;
+        sd_bus_emit_object_added(d->bus, path);
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+static int space_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                      void **found, sd_bus_error *error) {
+        Daemon *d = userdata;
+        uint64_t id;
+        Client *cl;
+
+        if (!object_path_id(path, IOMMUD_SPACE_PREFIX, &id))
+                return 0;
+        list_for_each_entry(cl, &d->core->clients, core_link) {
+                Space *s = client_find_space(cl, id);
+                if (s) {
+                        *found = s;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int space_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                           sd_bus_error *error) {
+        _cleanup_(strv_freep) char **v = NULL;
+        Daemon *d = userdata;
+        Client *cl;
+        Space *s;
+        int r;
+
+        list_for_each_entry(cl, &d->core->clients, core_link)
+                list_for_each_entry(s, &cl->spaces, client_link) {
+                        char *p;
+
+                        r = space_object_path(s->id, &p);
+                        if (r >= 0)
+                                r = strv_consume(&v, p);
+                        if (r < 0)
+                                return r;
+                }
+        *nodes = TAKE_PTR(v);
+        return 0;
+}
+
+static Daemon *current_daemon(sd_bus_message *m) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
+}
+
+/* Only the space's owner may change it. */
+static int space_owner_check(sd_bus_message *m, Space *s, sd_bus_error *error) {
+        BusClient *bc = bus_client_find(current_daemon(m), sd_bus_message_get_sender(m));
+
+        if (!bc || bc->client != s->io.client)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Space %" PRIu64 " belongs to "
+                                         "client %s; only it can change it.", s->id, s->io.client->name);
+        return 0;
+}
+
+static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        uint64_t region_offset, iova, length, rid;
+        Space *s = userdata;
+        const char *rpath;
+        unsigned access;
+        Region *reg;
+        int r;
+
+        r = sd_bus_message_read(m, "otttu", &rpath, &region_offset, &iova, &length, &access);
+        if (r < 0)
+                return r;
+        r = space_owner_check(m, s, error);
+        if (r < 0)
+                return r;
+        reg = object_path_id(rpath, IOMMUD_REGION_PREFIX, &rid) ? client_find_region(s->io.client, rid) : NULL;
+        if (!reg)
+                return bus_error_set(error, -EINVAL, "%s is not one of your regions; share memory with "
+                                     "ShareMemory() first.", rpath);
+        r = space_map(s, reg, region_offset, iova, length, access);
+        if (r == -EEXIST)
+                return bus_error_set(error, r, "IOVA 0x%" PRIx64 "+0x%" PRIx64 " overlaps a mapping of this "
+                                     "space; unmap it first.", iova, length);
+        if (r == -EINVAL)
+                return bus_error_set(error, r, "Map needs page-aligned, non-empty ranges inside the region "
+                                     "(0x%" PRIx64 " bytes) and access within the region's (%u).",
+                                     reg->length, reg->access);
+        if (r < 0)
+                return bus_error_set(error, r, "Mapping failed: %s.", daemon_backend_error(current_daemon(m), r));
+        (void)sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), sd_bus_message_get_path(m),
+                                             IOMMUD_SPACE_INTERFACE, "Mappings", NULL);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_unmap(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        uint64_t iova, length;
+        Space *s = userdata;
+        int r;
+
+        r = sd_bus_message_read(m, "tt", &iova, &length);
+        if (r >= 0)
+                r = space_owner_check(m, s, error);
+        if (r < 0)
+                return r;
+        r = space_unmap(s, iova, length);
+        if (r == -ENOENT)
+                return bus_error_set(error, r, "No mapping at exactly IOVA 0x%" PRIx64 " length 0x%" PRIx64
+                                     "; Unmap takes a whole range that Map mapped.", iova, length);
+        if (r < 0)
+                return r;
+        (void)sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), sd_bus_message_get_path(m),
+                                             IOMMUD_SPACE_INTERFACE, "Mappings", NULL);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r, sd_bus_error *error) {
+        switch (r) {
+        case -EPERM:
+                return bus_error_not_claimed(error, dev);
+        case -EBUSY:
+                return bus_error_set(error, r, "PASID %u of device %s is taken (by an SVA bond or a space); "
+                                     "detach or unbind it first.", pasid, dev->name);
+        case -EINVAL:
+                return bus_error_set(error, r, "A space attaches at PASID 0 (the RID) or at your own PASID "
+                                     "(%u; AllocPasid() gives it), not at %u.", s->io.client->pasid, pasid);
+        case -EOPNOTSUPP:
+                return bus_error_set(error, r, "Device %s has no PASID capability; attach at PASID 0.",
+                                     dev->name);
+        case -EOVERFLOW:
+                return bus_error_set(error, r, "PASID %u does not fit device %s (max_pasids %u).", pasid,
+                                     dev->name, dev->max_pasids);
+        default:
+                return bus_error_set(error, r, "Attaching at %s PASID %u failed: %s.", dev->name, pasid,
+                                     daemon_backend_error(d, r));
+        }
+}
+
+/* Attach(s device, u pasid) and Detach(s, u): the caller owns s, the device exists. */
+static int read_slot_args(sd_bus_message *m, Space *s, Device **ret_dev, uint32_t *ret_pasid,
+                          sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &name, ret_pasid);
+        if (r >= 0)
+                r = space_owner_check(m, s, error);
+        if (r >= 0)
+                r = bus_find_device(current_daemon(m), name, ret_dev, error);
+        return r;
+}
+
+static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = current_daemon(m);
+        Space *s = userdata;
+        uint32_t pasid;
+        BusClient *bc;
+        Device *dev;
+        int r;
+
+        r = read_slot_args(m, s, &dev, &pasid, error);
+        if (r < 0)
+                return r;
+        bc = bus_client_find(d, sd_bus_message_get_sender(m));
+        r = bus_authorize(d, bc, POLICY_SPACES, dev, error);
+        if (r < 0)
+                return r;
+        r = space_attach(s, dev, pasid);
+        if (r < 0)
+                return attach_error(d, s, dev, pasid, r, error);
+        (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
+                                             "Attachments", NULL);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = current_daemon(m);
+        Space *s = userdata;
+        uint32_t pasid;
+        Device *dev;
+        int r;
+
+        r = read_slot_args(m, s, &dev, &pasid, error);
+        if (r < 0)
+                return r;
+        r = space_detach(s, dev, pasid);
+        if (r == -ENOENT)
+                return bus_error_set(error, r, "This space is not attached at %s PASID %u.", dev->name, pasid);
+        if (r < 0)
+                return r;
+        (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
+                                             "Attachments", NULL);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+        int r;
+
+        r = space_owner_check(m, s, error);
+        if (r < 0)
+                return r;
+        space_free(s);  /* announced by CORE_EVENT_SPACE_REMOVED */
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+
+        return sd_bus_message_append(reply, "s", s->io.client->name);
+}
+
+static int property_mappings(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+        Mapping *mp;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ttotu)");
+        list_for_each_entry(mp, &s->io.mappings, domain_link) {
+                _cleanup_(freep) char *rpath = NULL;
+
+                if (r >= 0)
+                        r = region_object_path(mp->region->id, &rpath);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(ttotu)", mp->iova, mp->length, rpath,
+                                                  mp->region_offset, mp->access);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_attachments(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+        SpaceAttachment *a;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(su)");
+        list_for_each_entry(a, &s->attachments, space_link)
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(su)", a->slot.device->name, a->slot.pasid);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable space_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("Map", "otttu",
+                                 SD_BUS_PARAM(region) SD_BUS_PARAM(region_offset) SD_BUS_PARAM(iova)
+                                 SD_BUS_PARAM(length) SD_BUS_PARAM(access),
+                                 "", , method_map, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unmap", "tt", SD_BUS_PARAM(iova) SD_BUS_PARAM(length), "", ,
+                                 method_unmap, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Attach", "su", SD_BUS_PARAM(device) SD_BUS_PARAM(pasid), "", ,
+                                 method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Detach", "su", SD_BUS_PARAM(device) SD_BUS_PARAM(pasid), "", ,
+                                 method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_space_register(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_SPACE_PREFIX, IOMMUD_SPACE_INTERFACE,
+                                       space_vtable, space_find, d);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_SPACE_PREFIX, space_enumerate, d);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* client.c - a program using the daemon (the kernel's mm): identity, quotas, teardown */
+#include <errno.h>
+
+#include "common/alloc.h"
+#include "bond.h"
+#include "client.h"
+#include "domain.h"
+#include "group.h"
+#include "pasid.h"
+#include "region.h"
+#include "space.h"
+
+Quota quota_unlimited(void) {
+        Quota q;
+
+        for (unsigned r = 0; r < _RES_MAX; r++)
+                q.limit[r] = UINT64_MAX;
+        return q;
+}
+
+int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **ret) {
+        Client *cl;
+
+        cl = xzalloc(sizeof(*cl));
+        if (!cl)
+                return -ENOMEM;
+        cl->name = xstrdup(id->name ? id->name : "");
+        if (!cl->name) {
+                free(cl);
+                return -ENOMEM;
+        }
+        cl->core = c;
+        cl->id = core_next_id(c);
+        cl->uid = id->uid;
+        cl->gid = id->gid;
+        cl->pid = id->pid;
+        cl->quota = quota ? *quota : quota_unlimited();
+        cl->fault_timeout_usec = c->default_fault_timeout_usec;
+        cl->may_fault = true;
+        list_init(&cl->groups);
+        list_init(&cl->bonds);
+        list_init(&cl->sva_domains);
+        list_init(&cl->regions);
+        list_init(&cl->spaces);
+        list_init(&cl->release.link);
+        cl->release.kind = DEFER_CLIENT_RELEASE;
+        list_add_tail(&c->clients, &cl->core_link);
+        *ret = cl;
+        return 0;
+}
+
+int client_charge(Client *cl, Resource r, uint64_t n) {
+        if (n > cl->quota.limit[r] || cl->used[r] > cl->quota.limit[r] - n)
+                return -EDQUOT;
+        cl->used[r] += n;
+        return 0;
+}
+
+void client_uncharge(Client *cl, Resource r, uint64_t n) {
+        cl->used[r] = n > cl->used[r] ? 0 : cl->used[r] - n;
+}
+
+int client_get_pasid(Client *cl, uint32_t *ret) {
+        uint32_t pasid;
+        int r;
+
+        if (cl->pasid == PASID_NONE) {
+                if (cl->ended)
+                        return -ESHUTDOWN;
+                r = client_charge(cl, RES_PASIDS, 1);
+                if (r < 0)
+                        return r;
+                r = pasid_pool_alloc(cl->core->pasids, PASID_MAX + 1, &pasid);
+                if (r < 0) {
+                        client_uncharge(cl, RES_PASIDS, 1);
+                        return r;
+                }
+                cl->pasid = pasid;
+        }
+        *ret = cl->pasid;
+        return 0;
+}
+
+/* L7: the PASID outlives every domain that uses it, and the client's life. */
+void client_maybe_put_pasid(Client *cl) {
+        if (!cl->ended || cl->pasid == PASID_NONE)
+                return;
+        if (!list_empty(&cl->sva_domains) || !list_empty(&cl->spaces))
+                return;
+        pasid_pool_release(cl->core->pasids, cl->pasid);
+        client_uncharge(cl, RES_PASIDS, 1);
+        cl->pasid = PASID_NONE;
+}
+
+/* Step 1 of L2: no device may reach the client's memory after this. */
+static void client_stop_dma(Client *cl) {
+        Bond *b;
+        Space *s;
+        SpaceAttachment *a;
+
+        list_for_each_entry(b, &cl->bonds, client_link)
+                slot_release(&b->slot);
+        list_for_each_entry(s, &cl->spaces, client_link)
+                list_for_each_entry(a, &s->attachments, space_link)
+                        slot_release(&a->slot);
+}
+
+static void client_teardown(Client *cl) {
+        Core *c = cl->core;
+        Bond *b, *b_tmp;
+        Space *s, *s_tmp;
+        Region *r, *r_tmp;
+        Group *g, *g_tmp;
+        uint64_t id = cl->id;
+
+        cl->ended = true;
+        list_del_init(&cl->release.link);
+
+        client_stop_dma(cl);
+        /* Step 2: mappings and domains (bonds drop their SVA domains). */
+        list_for_each_entry_safe(b, b_tmp, &cl->bonds, client_link)
+                bond_free(b);
+        list_for_each_entry_safe(s, s_tmp, &cl->spaces, client_link)
+                space_free(s);
+        /* Step 3: the groups, and with them the kernel drivers, go back. */
+        list_for_each_entry_safe(g, g_tmp, &cl->groups, owner_link)
+                group_revoke(g);
+        list_for_each_entry_safe(r, r_tmp, &cl->regions, client_link)
+                region_free(r);
+        /* Step 4: the PASID, now that no domain uses it (L7). */
+        client_maybe_put_pasid(cl);
+
+        list_del_init(&cl->core_link);
+        core_emit(c, CORE_EVENT_CLIENT_RELEASED, 0, 0, id, cl->name);
+        free(cl->name);
+        free(cl);
+}
+
+int client_release(Core *c, uint64_t client_id) {
+        Client *cl = core_find_client(c, client_id);
+
+        if (!cl)
+                return 0;               /* L1: already gone, nothing changes */
+        if (core_in_callback(c)) {
+                core_defer(c, &cl->release);
+                return 0;
+        }
+        client_teardown(cl);
+        return 0;
+}

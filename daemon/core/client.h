@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* client.h - a program using the daemon (the kernel's mm): identity, quotas, teardown */
+#pragma once
+
+#include <sys/types.h>
+
+#include "common/list.h"
+#include "core.h"
+#include "device.h"
+#include "types.h"
+
+typedef struct ClientIdentity {
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        const char *name;       /* e.g. the bus unique name; copied */
+} ClientIdentity;
+
+/*
+ * Owned by Core.clients from client_new() until client_release() has torn
+ * it down. Everything a client holds (bonds, SVA domains, regions, spaces,
+ * claimed groups) is owned by it and freed by its release, in the order of
+ * L2. Its PASID is freed last, after its last domain (L7).
+ */
+struct Client {
+        Core *core;             /* borrowed */
+        uint64_t id;
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        char *name;             /* owned */
+        ListNode core_link;     /* in core->clients */
+
+        Quota quota;
+        uint64_t used[_RES_MAX];
+        uint64_t fault_timeout_usec;
+
+        uint32_t pasid;         /* PASID_NONE until first needed */
+        ListNode groups;        /* Group.owner_link, borrowed */
+        ListNode bonds;         /* Bond.client_link, owned */
+        ListNode sva_domains;   /* SvaDomain.client_link, owned */
+        ListNode regions;       /* Region.client_link, owned */
+        ListNode spaces;        /* Space.client_link, owned */
+
+        FaultStats faults;
+        bool may_fault;         /* policy lets the daemon serve its faults */
+        bool ended;             /* release has started; no new objects */
+        DeferNode release;
+};
+
+/* A quota with every limit at its maximum (for root and for tests). */
+Quota quota_unlimited(void);
+
+int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **ret);
+
+/*
+ * Ends the client with this id: stops DMA on all its slots, answers its faults
+ * INVALID, unmaps and frees its domains and spaces, releases its groups,
+ * frees its regions and bonds, then its PASID, then the client (L2, L7).
+ * Idempotent: an unknown or already released id returns 0 and changes nothing
+ * (L1). During a callback the teardown is deferred (L9).
+ */
+int client_release(Core *c, uint64_t client_id);
+
+/* The client's PASID, allocated on first call (L7). -ENOSPC if none left. */
+int client_get_pasid(Client *cl, uint32_t *ret);
+
+/* Quota accounting (L10): -EDQUOT when n more of r would exceed the limit. */
+int client_charge(Client *cl, Resource r, uint64_t n);
+void client_uncharge(Client *cl, Resource r, uint64_t n);
+
+/* Frees the PASID once the client has ended and its last domain is gone. */
+void client_maybe_put_pasid(Client *cl);

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* core.h - the model's root: object registry, event queue and deferred teardown */
+#pragma once
+
+#include <stddef.h>
+
+#include "common/list.h"
+#include "backend.h"
+#include "types.h"
+
+/*
+ * Events tell the daemon what changed, so that it can emit D-Bus signals.
+ * They are queued by the operation that made the change and delivered later
+ * by core_dispatch(), never from inside an operation: by then the object may
+ * be gone, so an event carries copies (ids and names), not pointers.
+ */
+typedef enum CoreEventKind {
+        CORE_EVENT_GROUP_ADDED,         /* group: created with its first device */
+        CORE_EVENT_GROUP_CHANGED,       /* group: ownership or owner changed */
+        CORE_EVENT_GROUP_REMOVED,       /* group: its last device went, no owner */
+        CORE_EVENT_DEVICE_ADDED,        /* name */
+        CORE_EVENT_DEVICE_REMOVED,      /* name, group */
+        CORE_EVENT_DEVICE_CHANGED,      /* name: bound driver changed */
+        CORE_EVENT_BOND_CHANGED,        /* id, client: state or users changed */
+        CORE_EVENT_BOND_REMOVED,        /* id, client */
+        CORE_EVENT_CLIENT_RELEASED,     /* client */
+        CORE_EVENT_FAULT_REFUSED,       /* name (device), client, id = address */
+        CORE_EVENT_REGION_REMOVED,      /* id, client */
+        CORE_EVENT_SPACE_REMOVED,       /* id, client */
+        _CORE_EVENT_MAX,
+} CoreEventKind;
+
+typedef struct CoreEvent {
+        CoreEventKind kind;
+        uint32_t group;
+        uint64_t id;
+        uint64_t client;
+        ListNode link;          /* in Core.events while queued */
+        char name[];            /* device name, "" when none */
+} CoreEvent;
+
+typedef void (*CoreEventFn)(void *userdata, const CoreEvent *ev);
+
+/* What a deferred teardown will do; embedded in the object it tears down. */
+typedef enum DeferKind {
+        DEFER_CLIENT_RELEASE,
+        DEFER_BOND_UNBIND,
+        DEFER_GROUP_RELEASE,
+        DEFER_DEVICE_UNPLUG,
+        DEFER_SPACE_FREE,
+} DeferKind;
+
+typedef struct DeferNode {
+        DeferKind kind;
+        ListNode link;          /* in Core.deferred while pending */
+} DeferNode;
+
+struct Core {
+        const BackendOps *ops;          /* borrowed, outlives the core */
+        void *backend_data;             /* borrowed, passed to ops */
+        CoreEventFn listener;           /* may be NULL */
+        void *listener_data;
+
+        ListNode iommus;                /* Iommu.core_link, owned */
+        ListNode groups;                /* Group.core_link, owned */
+        ListNode devices;               /* Device.core_link, owned */
+        ListNode clients;               /* Client.core_link, owned */
+        struct PasidPool *pasids;       /* owned */
+        FaultTable *faults;             /* owned */
+
+        ListNode events;                /* CoreEvent.link, owned, FIFO */
+        unsigned long events_lost;      /* events dropped for lack of memory */
+
+        /*
+         * L9: while dispatch_depth > 0 a callback of ours is running, and any
+         * teardown it asks for is queued on deferred and run by the next
+         * core_dispatch() at depth 0, the event loop's safe point.
+         */
+        unsigned dispatch_depth;
+        ListNode deferred;              /* DeferNode.link */
+
+        uint64_t next_id;               /* ids of bonds, regions, spaces, clients */
+        struct Mapping *spare_mappings; /* owned, for reuse (domain.c) */
+        unsigned n_spare_mappings;
+        uint64_t default_fault_timeout_usec;
+};
+
+int core_new(Core **ret, const BackendOps *ops, void *backend_data);
+Core *core_free(Core *c);
+DEFINE_POINTER_CLEANUP(Core, core_free)
+
+void core_set_listener(Core *c, CoreEventFn fn, void *userdata);
+
+/*
+ * The event loop's safe point: runs deferred teardowns and delivers queued
+ * events to the listener, until neither is left. Returns how many events were
+ * delivered. The listener may call any core function; teardown it asks for is
+ * deferred to the next round of this same loop.
+ */
+unsigned core_dispatch(Core *c);
+bool core_pending(const Core *c);
+
+/* True while a listener callback runs (teardown is deferred then). */
+static inline bool core_in_callback(const Core *c) {
+        return c->dispatch_depth > 0;
+}
+
+/* For the model's files: queue an event (dropped and counted on ENOMEM). */
+void core_emit(Core *c, CoreEventKind kind, uint32_t group, uint64_t id,
+               uint64_t client, const char *name);
+void core_defer(Core *c, DeferNode *node);
+uint64_t core_next_id(Core *c);
+
+Iommu *core_find_iommu(Core *c, const char *name);
+Group *core_find_group(Core *c, uint32_t id);
+Device *core_find_device(Core *c, const char *name);
+Client *core_find_client(Core *c, uint64_t id);

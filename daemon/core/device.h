@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* device.h - IOMMU instances, PCI functions, kernel driver binding and unplug */
+#pragma once
+
+#include "common/list.h"
+#include "core.h"
+#include "types.h"
+
+typedef struct FaultStats {
+        uint64_t received;      /* complete page request groups */
+        uint64_t resolved;      /* answered SUCCESS */
+        uint64_t refused;       /* answered INVALID by the service */
+        uint64_t timed_out;     /* answered INVALID by timeout */
+        uint64_t aborted;       /* answered INVALID because the slot went away */
+} FaultStats;
+
+/* Owned by Core.iommus from creation until core_free(). */
+struct Iommu {
+        Core *core;             /* borrowed */
+        char *name;             /* owned */
+        ListNode core_link;
+        unsigned n_devices;
+        void *backend_data;     /* owned by the backend */
+};
+
+/* What a backend knows of a device when it appears. */
+typedef struct DeviceInfo {
+        const char *name;       /* PCI address or sim name */
+        uint32_t group;
+        const char *iommu;
+        uint16_t vendor_id, device_id;
+        uint32_t class_code;
+        bool pasid, pri, ats;
+        uint32_t max_pasids;    /* PASIDs 0..max_pasids-1 usable; 0 if !pasid */
+        const char *driver;     /* NULL: no driver bound */
+        bool driver_managed_dma;
+} DeviceInfo;
+
+/*
+ * Owned by Core.devices from device_add() until device_unplug() or
+ * core_free(). Slots on it are owned by the bonds and space attachments that
+ * hold them; unplug detaches them all before the device is freed.
+ */
+struct Device {
+        Core *core;             /* borrowed */
+        char *name;             /* owned */
+        Group *group;           /* borrowed, never NULL */
+        Iommu *iommu;           /* borrowed, never NULL */
+        ListNode core_link;     /* in core->devices */
+        ListNode group_link;    /* in group->devices */
+
+        uint16_t vendor_id, device_id;
+        uint32_t class_code;
+        bool pasid_capable, pri_capable, ats_capable;
+        uint32_t max_pasids;
+
+        char *driver;           /* owned; NULL when no driver is bound */
+        bool driver_dma_api;    /* driver counts in group->dma_api_count */
+        char *restore_driver;   /* owned; detached by a claim, rebound on release */
+
+        ListNode slots;         /* Slot.device_link, borrowed */
+        FaultStats faults;
+        DeferNode unplug;
+        void *backend_data;     /* owned by the backend */
+};
+
+int device_add(Core *c, const DeviceInfo *info, Device **ret);
+
+/*
+ * A kernel driver binds (probe) or unbinds (remove). A DMA-API driver (one
+ * without driver_managed_dma) cannot bind to a device of a user-owned group:
+ * -EBUSY, as the kernel's iommu_device_use_default_domain() refuses (L4).
+ */
+int device_probe_driver(Device *d, const char *driver, bool driver_managed_dma);
+int device_remove_driver(Device *d);
+
+/*
+ * The device is gone. Its slots are detached and their faults answered
+ * INVALID, its bonds become stale (L3), and the device is freed. Idempotent
+ * by name: the second call returns -ENODEV and changes nothing (L1).
+ */
+int device_unplug(Core *c, const char *name);
+void device_free(Device *d);
+
+Slot *device_find_slot(Device *d, uint32_t pasid);
+
+/* Stops all DMA through d: its bonds go stale (L3), its space attachments
+ * go; each slot is detached and its faults answered first (L2). */
+void device_release_slots(Device *d);
+
+int iommu_get(Core *c, const char *name, Iommu **ret);
+Iommu *iommu_free(Iommu *i);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain.h - I/O page tables (IoDomain), their mappings, and per-IOMMU SVA domains */
+#pragma once
+
+#include "common/list.h"
+#include "common/pagemap.h"
+#include "types.h"
+
+/*
+ * An IoDomain is the model of one set of I/O page tables: the kernel's HWPT
+ * (over an IOAS). It is embedded in its owner, a SvaDomain or a Space, and
+ * owns its Mappings. Before it is freed, no slot may use it (n_attached == 0)
+ * and it is unmapped: iodomain_destroy() checks both.
+ */
+struct IoDomain {
+        DomainKind kind;
+        Client *client;         /* borrowed: the owner's client */
+        Iommu *iommu;           /* borrowed; NULL for spaces */
+        ListNode mappings;      /* Mapping.domain_link, owned */
+        PageMap pages;          /* IOVA page number -> Mapping, borrowed */
+        unsigned n_attached;    /* slots using this domain */
+        bool allocated;         /* backend domain_alloc() succeeded */
+        void *backend_data;     /* owned by the backend */
+};
+
+/* One IOVA range of a domain backed by part of a region. */
+struct Mapping {
+        IoDomain *domain;       /* borrowed: the owner */
+        Region *region;         /* borrowed; a region is not freed while mapped */
+        uint64_t iova;
+        uint64_t length;
+        uint64_t region_offset; /* offset into the region, not into the memfd */
+        unsigned access;
+        ListNode domain_link;   /* in domain->mappings */
+        ListNode region_link;   /* in region->mappings */
+};
+
+void iodomain_init(IoDomain *dom, DomainKind kind, Client *cl, Iommu *iommu);
+int iodomain_alloc(IoDomain *dom);
+/* Unmaps everything, then frees the backend domain (L2 order). */
+void iodomain_destroy(IoDomain *dom);
+
+int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova,
+                 uint64_t length, unsigned access, Mapping **ret);
+void mapping_unmap(Mapping *m);
+/*
+ * Grows m by `more` bytes right after its end, from the same region: the
+ * backend maps just the new part (domain_map() of a mapping describing it),
+ * and a later unmap of m takes the whole. Faults on consecutive pages so
+ * cost one mapping, not one each.
+ */
+int iodomain_extend(Mapping *m, uint64_t more);
+Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length);
+/* The mapping that covers iova, in O(1). */
+Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova);
+void iodomain_unmap_all(IoDomain *dom);
+/* Frees the mappings kept for reuse (core_free()). */
+void mapping_spares_free(Core *c);
+
+/*
+ * A client's SVA domain on one IOMMU instance: IOVA == the client's VA,
+ * shared by all its bonds on devices behind that IOMMU. Owned by
+ * client->sva_domains; freed when its last bond lets go (users == 0).
+ * When a bonded device has no PRI, the client's regions are mapped (pinned)
+ * up front, because such a device cannot fault them in.
+ */
+struct SvaDomain {
+        IoDomain io;
+        ListNode client_link;   /* in client->sva_domains */
+        unsigned users;         /* active bonds using it */
+        bool pinned;            /* client's regions are mapped up front */
+};
+
+/* Returns the client's domain for iommu, with one more user. */
+int sva_domain_get(Client *cl, Iommu *iommu, SvaDomain **ret);
+void sva_domain_put(SvaDomain *d);
+/* Maps every region of the client (idempotent). */
+int sva_domain_pin(SvaDomain *d);

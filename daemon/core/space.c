@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* space.c - spaces: a client's I/O address space (IOAS) with chosen IOVAs */
+#include <errno.h>
+
+#include "common/alloc.h"
+#include "client.h"
+#include "device.h"
+#include "group.h"
+#include "pasid.h"
+#include "region.h"
+#include "space.h"
+
+Space *client_find_space(Client *cl, uint64_t id) {
+        Space *s;
+
+        list_for_each_entry(s, &cl->spaces, client_link)
+                if (s->id == id)
+                        return s;
+        return NULL;
+}
+
+int space_new(Client *cl, Space **ret) {
+        Space *s;
+        int r;
+
+        if (cl->ended)
+                return -ESHUTDOWN;
+        r = client_charge(cl, RES_SPACES, 1);
+        if (r < 0)
+                return r;
+        s = xzalloc(sizeof(*s));
+        if (!s) {
+                client_uncharge(cl, RES_SPACES, 1);
+                return -ENOMEM;
+        }
+        iodomain_init(&s->io, DOMAIN_SPACE, cl, NULL);
+        list_init(&s->attachments);
+        list_init(&s->free_node.link);
+        s->free_node.kind = DEFER_SPACE_FREE;
+        r = iodomain_alloc(&s->io);
+        if (r < 0) {
+                free(s);
+                client_uncharge(cl, RES_SPACES, 1);
+                return r;
+        }
+        s->id = core_next_id(cl->core);
+        list_add_tail(&cl->spaces, &s->client_link);
+        *ret = s;
+        return 0;
+}
+
+void space_attachment_free(SpaceAttachment *a) {
+        slot_release(&a->slot);
+        list_del_init(&a->space_link);
+        free(a);
+}
+
+int space_free(Space *s) {
+        Client *cl = s->io.client;
+        SpaceAttachment *a;
+
+        if (core_in_callback(cl->core)) {
+                core_defer(cl->core, &s->free_node);
+                return 0;
+        }
+        /* L2: every slot first, then the mappings, then the page tables. */
+        list_for_each_entry(a, &s->attachments, space_link)
+                slot_release(&a->slot);
+        while (!list_empty(&s->attachments))
+                space_attachment_free(list_entry(s->attachments.next, SpaceAttachment, space_link));
+        iodomain_destroy(&s->io);
+        list_del_init(&s->free_node.link);
+        list_del_init(&s->client_link);
+        core_emit(cl->core, CORE_EVENT_SPACE_REMOVED, 0, s->id, cl->id, NULL);
+        client_uncharge(cl, RES_SPACES, 1);
+        free(s);
+        client_maybe_put_pasid(cl);
+        return 0;
+}
+
+int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
+              uint64_t length, unsigned access) {
+        Mapping *m;
+
+        if (r->client != s->io.client)
+                return -EACCES;
+        if (length == 0 || !page_aligned(region_offset) || !page_aligned(iova) ||
+            !page_aligned(length))
+                return -EINVAL;
+        if (region_offset > r->length || length > r->length - region_offset)
+                return -EINVAL;
+        if (iova + length < iova)
+                return -EINVAL;
+        if (access == 0 || (access & ~r->access))
+                return -EINVAL;
+        list_for_each_entry(m, &s->io.mappings, domain_link)
+                if (iova < m->iova + m->length && m->iova < iova + length)
+                        return -EEXIST;
+        return iodomain_map(&s->io, r, region_offset, iova, length, access, NULL);
+}
+
+int space_unmap(Space *s, uint64_t iova, uint64_t length) {
+        Mapping *m = iodomain_find_mapping(&s->io, iova, length);
+
+        if (!m)
+                return -ENOENT;
+        mapping_unmap(m);
+        return 0;
+}
+
+static int space_attach_check(Space *s, Device *d, uint32_t pasid) {
+        Client *cl = s->io.client;
+
+        if (cl->ended)
+                return -ESHUTDOWN;
+        if (d->group->owner != cl)
+                return -EPERM;
+        if (pasid == PASID_NONE)
+                return device_find_slot(d, pasid) ? -EBUSY : 0;
+        if (!d->pasid_capable)
+                return -EOPNOTSUPP;
+        /* PASIDs belong to clients: a space goes at the client's own. */
+        if (pasid != cl->pasid)
+                return -EINVAL;
+        if (pasid >= d->max_pasids)
+                return -EOVERFLOW;
+        return device_find_slot(d, pasid) ? -EBUSY : 0;
+}
+
+int space_attach(Space *s, Device *d, uint32_t pasid) {
+        SpaceAttachment *a;
+        int r;
+
+        r = space_attach_check(s, d, pasid);
+        if (r < 0)
+                return r;
+        a = xzalloc(sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->space = s;
+        slot_init(&a->slot);
+        r = slot_take(&a->slot, SLOT_SPACE, d, pasid, &s->io);
+        if (r < 0) {
+                free(a);
+                return r;
+        }
+        list_add_tail(&s->attachments, &a->space_link);
+        return 0;
+}
+
+int space_detach(Space *s, Device *d, uint32_t pasid) {
+        SpaceAttachment *a;
+
+        list_for_each_entry(a, &s->attachments, space_link)
+                if (a->slot.device == d && a->slot.pasid == pasid) {
+                        space_attachment_free(a);
+                        return 0;
+                }
+        return -ENOENT;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* daemon.c - iommud's process: event loop, bus, the model, policy and bus clients */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/core/client.h"
+#include "daemon/core/device.h"
+#include "daemon/core/group.h"
+#include <systemd/sd-device.h>
+
+#include "daemon/backend/kernel.h"
+#include "daemon/backend/selftest.h"
+#include "daemon.h"
+
+const char *backend_kind_to_string(BackendKind k) {
+        switch (k) {
+        case BACKEND_SIM:
+                return "sim";
+        case BACKEND_KERNEL:
+                return "kernel";
+        case BACKEND_SELFTEST:
+                return "selftest";
+        }
+        return "unknown";
+}
+
+/* The event loop's safe point (L9): after every dispatched event, the core
+ * runs deferred teardown and its queued events become signals. */
+static int on_post(sd_event_source *s, void *userdata) {
+        Daemon *d = userdata;
+
+        core_dispatch(d->core);
+        fault_service_post(d);
+        return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+
+        fprintf(stderr, "iommud: %s, shutting down: releasing every client\n", strsignal((int)si->ssi_signo));
+        sd_notify(0, "STOPPING=1");
+        return sd_event_exit(d->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_(freep) char *errors = NULL;
+        Daemon *d = userdata;
+
+        sd_notify(0, "RELOADING=1");
+        if (daemon_reload(d, &errors) < 0)
+                fprintf(stderr, "iommud: SIGHUP: policy NOT reloaded, the old one stays:\n%s\n",
+                        errors ? errors : "");
+        sd_notify(0, "READY=1");
+        return 0;
+}
+
+/* Loads the policy; a missing default directory means the empty policy. */
+static int load_policy(const char *path, Policy **ret, char **ret_errors) {
+        int r = policy_load(path ? path : IOMMUD_DEFAULT_POLICY, ret, ret_errors);
+
+        if (r == -ENOENT && !path) {
+                fprintf(stderr, "iommud: no policy in %s: only root may claim or bind.\n",
+                        IOMMUD_DEFAULT_POLICY);
+                if (ret_errors)
+                        *ret_errors = mfree(*ret_errors);
+                return policy_new_empty(ret);
+        }
+        return r;
+}
+
+/* After a reload: clients keep what they hold only where still allowed. */
+static void daemon_apply_policy(Daemon *d) {
+        BusClient *bc;
+        Group *g, *tmp;
+
+        list_for_each_entry(bc, &d->clients, link) {
+                PolicySubject subject;
+                uint64_t timeout;
+
+                bus_client_subject(bc, &subject);
+                policy_limits(d->policy, &subject, &bc->client->quota, &timeout);
+                bc->client->fault_timeout_usec = timeout;
+                bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
+                list_for_each_entry_safe(g, tmp, &bc->client->groups, owner_link) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                        Device *dev;
+
+                        list_for_each_entry(dev, &g->devices, group_link)
+                                if (bus_authorize(d, bc, POLICY_CLAIM, dev, &error) < 0)
+                                        break;
+                        if (!sd_bus_error_is_set(&error))
+                                continue;
+                        fprintf(stderr, "iommud: policy reload revokes group %u from %s (uid %u)\n",
+                                g->id, bc->name, (unsigned)bc->uid);
+                        group_revoke(g);
+                }
+        }
+}
+
+int daemon_reload(Daemon *d, char **ret_error) {
+        Policy *p = NULL;
+        int r;
+
+        r = load_policy(d->policy_path, &p, ret_error);
+        if (r < 0)
+                return r;
+        policy_free(d->policy);
+        d->policy = p;
+        daemon_apply_policy(d);
+        fprintf(stderr, "iommud: policy reloaded: %u rules\n", policy_rule_count(p));
+        return 0;
+}
+
+/* The kernel backend: real groups from sysfs, claims through vfio-pci; with
+ * selftest, the kernel's mock devices too. */
+static int daemon_setup_kernel(Daemon *d, bool selftest) {
+        _cleanup_(freep) char *skipped = NULL;
+        char features[256];
+        int r;
+
+        r = kernel_backend_new(&d->kernel, "/sys", "/dev");
+        if (r == -ENOENT)
+                fprintf(stderr, "iommud: /dev/iommu does not exist: this kernel has no iommufd "
+                        "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).\n");
+        else if (r < 0)
+                fprintf(stderr, "iommud: cannot open /dev/iommu: %s\n", strerror(-r));
+        if (r < 0)
+                return r;
+        r = core_new(&d->core, &kernel_ops, d->kernel);
+        if (r < 0)
+                return r;
+        core_set_listener(d->core, daemon_on_core_event, d);
+        r = kernel_load_topology(d->kernel, d->core, &skipped);
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot read the IOMMU groups from sysfs: %s\n", strerror(-r));
+        if (skipped)
+                fprintf(stderr, "iommud: left out, sysfs could not describe them:\n%s", skipped);
+        if (r >= 0 && selftest) {
+                r = selftest_add_mocks(d->kernel, d->core, SELFTEST_MOCKS);
+                if (r < 0)
+                        fprintf(stderr, "iommud: cannot make the selftest's mock devices: %s\n",
+                                r == -ENOSYS ? kernel_backend_why(d->kernel) : strerror(-r));
+        }
+        kernel_features_describe(d->kernel, features, sizeof(features));
+        fprintf(stderr, "iommud: %s\n", features);
+        return r;
+}
+
+static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
+        _cleanup_(freep) char *error = NULL;
+        int r;
+
+        if (cfg->backend != BACKEND_SIM)
+                return daemon_setup_kernel(d, cfg->backend == BACKEND_SELFTEST);
+        r = sim_backend_new(&d->sim);
+        if (r < 0)
+                return r;
+        r = core_new(&d->core, &sim_ops, d->sim);
+        if (r < 0)
+                return r;
+        core_set_listener(d->core, daemon_on_core_event, d);
+        r = sim_load_topology(d->sim, d->core, cfg->topology, &error);
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot load the topology %s:\n%s%s", cfg->topology ? cfg->topology : "",
+                        error ? error : strerror(-r), error ? "" : "\n");
+        return r;
+}
+
+static int daemon_setup_bus(Daemon *d) {
+        int r;
+
+        r = sd_bus_open_system(&d->bus);
+        if (r < 0) {
+                fprintf(stderr, "iommud: cannot connect to the system bus: %s\n", strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        /* Without its bus nobody can reach or release anything: stop, and
+         * let systemd restart us (Restart=on-failure). */
+        if (r >= 0)
+                r = sd_bus_set_exit_on_disconnect(d->bus, true);
+        if (r >= 0)
+                r = bus_manager_register(d);
+        if (r >= 0)
+                r = bus_group_register(d);
+        if (r >= 0)
+                r = bus_device_register(d);
+        if (r >= 0)
+                r = bus_bond_register(d);
+        if (r >= 0)
+                r = bus_region_register(d);
+        if (r >= 0)
+                r = bus_space_register(d);
+        if (r >= 0 && d->backend_kind != BACKEND_KERNEL)
+                r = bus_simulator_register(d);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(d->bus, NULL, IOMMUD_PATH);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(d->bus, IOMMUD_BUS_NAME, 0);
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot own %s on the bus: %s. Is another iommud running, or is "
+                        "units/org.iommud1.conf not installed in the bus configuration?\n",
+                        IOMMUD_BUS_NAME, strerror(-r));
+        return r;
+}
+
+static int daemon_setup_signals(Daemon *d) {
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_add_signal(d->event, &d->sigterm, SIGTERM, on_exit_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->sigint, SIGINT, on_exit_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->sighup, SIGHUP, on_sighup, d);
+        if (r >= 0)
+                r = sd_event_add_post(d->event, &d->post, on_post, d);
+        return r;
+}
+
+int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(freep) char *errors = NULL;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        list_init(&d->clients);
+        d->backend_kind = cfg->backend;
+        if (cfg->policy) {
+                d->policy_path = strdup(cfg->policy);
+                if (!d->policy_path)
+                        return -ENOMEM;
+        }
+        r = load_policy(d->policy_path, &d->policy, &errors);
+        if (r < 0) {
+                fprintf(stderr, "iommud: cannot load the policy:\n%s\n", errors ? errors : strerror(-r));
+                return r;
+        }
+        r = sd_event_default(&d->event);
+        if (r >= 0)
+                r = daemon_setup_signals(d);
+        if (r >= 0)
+                r = daemon_setup_backend(d, cfg);
+        if (r >= 0)
+                r = fault_service_setup(d);
+        if (r >= 0 && d->kernel)
+                r = hotplug_setup(d);
+        if (r >= 0)
+                r = daemon_setup_bus(d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Daemon *daemon_free(Daemon *d) {
+        if (!d)
+                return NULL;
+        while (!list_empty(&d->clients))
+                bus_client_free(list_entry(d->clients.next, BusClient, link));
+        if (d->core)
+                core_dispatch(d->core);
+        d->core = core_free(d->core);
+        /* Before the backends close the fds they watch. */
+        d->fault_source = sd_event_source_disable_unref(d->fault_source);
+        d->device_source = sd_event_source_disable_unref(d->device_source);
+        d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
+        d->device_monitor = sd_device_monitor_unref(d->device_monitor);
+        sim_backend_free(d->sim);
+        kernel_backend_free(d->kernel);
+        policy_free(d->policy);
+        free(d->policy_path);
+        sd_event_source_disable_unref(d->post);
+        sd_event_source_disable_unref(d->sigterm);
+        sd_event_source_disable_unref(d->sigint);
+        sd_event_source_disable_unref(d->sighup);
+        sd_bus_flush_close_unref(d->bus);
+        sd_event_unref(d->event);
+        free(d);
+        return NULL;
+}
+
+int daemon_run(Daemon *d) {
+        core_dispatch(d->core);
+        sd_notifyf(0, "READY=1\nSTATUS=Serving %u groups (%s backend)", list_count(&d->core->groups),
+                   backend_kind_to_string(d->backend_kind));
+        fprintf(stderr, "iommud %s: ready on the bus as %s, %s backend, %u devices in %u groups\n",
+                PROJECT_VERSION, IOMMUD_BUS_NAME, backend_kind_to_string(d->backend_kind),
+                list_count(&d->core->devices), list_count(&d->core->groups));
+        return sd_event_loop(d->event);
+}
