@@ -117,8 +117,11 @@ class World:
         self.daemon_log = open(self.daemon_log_path, "w")
         self.daemon = subprocess.Popen([self.iommud, "--sim", *args], env=dict(self.env, **(extra_env or {})),
                                        stdout=self.daemon_log, stderr=self.daemon_log)
+        # Ready when it answers a ping: 'busctl status' also reads the peer's
+        # cgroup and fails where there is none (containers, chroots).
         wait_for("iommud on the bus", lambda: self.daemon.poll() is not None or
-                 self.busctl("status", "org.iommud1", check_rc=None).rc == 0)
+                 self.busctl("call", "org.iommud1", "/org/iommud1", "org.freedesktop.DBus.Peer", "Ping",
+                             check_rc=None).rc == 0)
         check(self.daemon.poll() is None, f"iommud exited at start:\n{self.log()}")
 
     def log(self):
