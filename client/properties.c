@@ -21,30 +21,6 @@ typedef union BasicValue {
         int h;
 } BasicValue;
 
-char **strv_free(char **l) {
-        for (char **i = l; i && *i; i++)
-                free(*i);
-        return mfree(l);
-}
-
-char *strv_join(char **l, const char *sep) {
-        size_t len = 1, n_sep = strlen(sep);
-        char *s, *p;
-
-        for (char **i = l; i && *i; i++)
-                len += strlen(*i) + n_sep;
-        s = p = malloc(len);
-        if (!s)
-                return NULL;
-        *s = 0;
-        for (char **i = l; i && *i; i++) {
-                if (i != l)
-                        p = stpcpy(p, sep);
-                p = stpcpy(p, *i);
-        }
-        return s;
-}
-
 /* Reads the value inside the entered variant into the property's variable. */
 static int read_property(sd_bus_message *m, const Property *p) {
         const PropertyParser *parser;
