@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/fd.h"
 #include "policy-internal.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)   /* a policy is a few KiB; refuse anything absurd */
@@ -777,11 +778,6 @@ static int read_all(int fd, char **ret, size_t *ret_size) {
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;
-}
-
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
 }
 
 /* Opens, checks and reads one file; reports its problems. */
