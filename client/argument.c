@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/string-util.h"
 #include "iommuctl.h"
 
 #define MAX_SLEEP_SECONDS (7.0 * 24 * 3600)
@@ -24,15 +25,6 @@ static const RefInfo ref_infos[] = {
         { "region", REF_REGION, false, "'share'" },
         { "space", REF_SPACE, false, "'space'" },
 };
-
-static bool all_digits(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
 
 int parse_group(const char *s, uint32_t *ret) {
         unsigned long long v;

@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "common/fd.h"
+#include "common/string-util.h"
 #include "policy-internal.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)   /* a policy is a few KiB; refuse anything absurd */
@@ -266,15 +267,6 @@ static unsigned parse_ops(Loader *l, const char *where, json_object *v) {
                 set |= POLICY_OP_BIT(op);
         }
         return set;
-}
-
-static bool all_digits(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
 }
 
 /* getpwnam()/getgrnam() return NULL with one of these errno values (or 0)
