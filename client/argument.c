@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/string-util.h"
 #include "iommuctl.h"
 
 #define MAX_SLEEP_SECONDS (7.0 * 24 * 3600)
@@ -24,15 +25,6 @@ static const RefInfo ref_infos[] = {
         { "region", REF_REGION, false, "'share'" },
         { "space", REF_SPACE, false, "'space'" },
 };
-
-static bool all_digits(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
 
 int parse_group(const char *s, uint32_t *ret) {
         unsigned long long v;
@@ -337,7 +329,7 @@ int arg_number(Ctx *ctx, const char *s, ArgKind kind, uint64_t *ret) {
 }
 
 int arg_u32(Ctx *ctx, const char *s, ArgKind kind, uint32_t *ret) {
-        uint64_t v = 0;         /* set when arg_number() returns 0 */
+        uint64_t v = 0;                 /* set when arg_number() returns 0 */
         int r;
 
         r = arg_number(ctx, s, kind, &v);

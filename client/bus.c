@@ -153,17 +153,54 @@ static int call_failed(Ctx *ctx, int r, const sd_bus_error *error, const char *i
         return r;
 }
 
+/*
+ * The method call of ctl_call() and ctl_call_object(). what and list_verb
+ * (NULL for ctl_call()) name the object the user gave: a path that does
+ * not exist is said in those words, e.g. "there is no space
+ * /org/iommud1/space/9; 'iommuctl spaces' lists them."
+ */
+static int ctl_callv(Ctx *ctx, const char *path, const char *iface, const char *member,
+                     const char *what, const char *list_verb, sd_bus_message **ret_reply,
+                     const char *types, va_list ap) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_methodv(ctx->bus, IOMMUD_BUS_NAME, path, iface, member,
+                                &error, ret_reply, types, ap);
+        if (r >= 0)
+                return 0;
+        if (what && !ctl_error_is_unreachable(r, &error) &&
+            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                   SD_BUS_ERROR_UNKNOWN_INTERFACE)) {
+                fprintf(stderr, "iommuctl: %s: there is no %s %s; 'iommuctl %s' lists them.\n",
+                        ctx->verb, what, path, list_verb);
+                return EXIT_REFUSED;
+        }
+        return call_failed(ctx, r, &error, iface);
+}
+
 int ctl_call(Ctx *ctx, const char *path, const char *iface, const char *member,
              sd_bus_message **ret_reply, const char *types, ...) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         va_list ap;
         int r;
 
         va_start(ap, types);
-        r = sd_bus_call_methodv(ctx->bus, IOMMUD_BUS_NAME, path, iface, member,
-                                &error, ret_reply, types, ap);
+        r = ctl_callv(ctx, path, iface, member, NULL, NULL, ret_reply, types, ap);
         va_end(ap);
-        return r >= 0 ? 0 : call_failed(ctx, r, &error, iface);
+        return r;
+}
+
+/* A method of one object (a bond, region or space) that the user named. */
+int ctl_call_object(Ctx *ctx, const char *path, const char *iface, const char *member,
+                    const char *what, const char *list_verb, sd_bus_message **ret_reply,
+                    const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = ctl_callv(ctx, path, iface, member, what, list_verb, ret_reply, types, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Sends a method call built by the caller (for arguments such as "ay"). */
@@ -173,34 +210,6 @@ int ctl_call_message(Ctx *ctx, sd_bus_message *m, sd_bus_message **ret_reply) {
 
         r = sd_bus_call(ctx->bus, m, 0, &error, ret_reply);
         return r >= 0 ? 0 : call_failed(ctx, r, &error, sd_bus_message_get_interface(m));
-}
-
-/*
- * A method of one object (a bond, region or space) that the user named: a
- * path that does not exist is said in those words, e.g. "there is no
- * space /org/iommud1/space/9; 'iommuctl spaces' lists them."
- */
-int ctl_call_object(Ctx *ctx, const char *path, const char *iface, const char *member,
-                    const char *what, const char *list_verb, sd_bus_message **ret_reply,
-                    const char *types, ...) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, types);
-        r = sd_bus_call_methodv(ctx->bus, IOMMUD_BUS_NAME, path, iface, member,
-                                &error, ret_reply, types, ap);
-        va_end(ap);
-        if (r >= 0)
-                return 0;
-        if (!ctl_error_is_unreachable(r, &error) &&
-            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT,
-                                   SD_BUS_ERROR_UNKNOWN_INTERFACE)) {
-                fprintf(stderr, "iommuctl: %s: there is no %s %s; 'iommuctl %s' lists them.\n",
-                        ctx->verb, what, path, list_verb);
-                return EXIT_REFUSED;
-        }
-        return ctl_fail(ctx, r, &error);
 }
 
 int ctl_print_table(Ctx *ctx, Table *t) {

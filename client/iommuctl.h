@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 
 #include "api/iommud.h"
+#include "common/strv.h"
 
 #include "json.h"
 #include "table.h"
@@ -178,9 +179,11 @@ int bus_get_properties(sd_bus *bus, const char *path, const char *iface,
                        const Property *props, size_t n_props,
                        sd_bus_message **ret_reply, sd_bus_error *error);
 int bus_read_properties(sd_bus_message *m, const char *path, const Property *props, size_t n_props);
-char **strv_free(char **l);
-DEFINE_POINTER_CLEANUP(char *, strv_free)
-char *strv_join(char **l, const char *sep);
+
+/* Reads (or skips) all of one dict entry, which m has entered. */
+typedef int (*BusEntryFn)(sd_bus_message *m, void *userdata);
+int bus_for_each_entry(sd_bus_message *m, const char *contents, BusEntryFn fn, void *userdata);
+int bus_read_dict(sd_bus_message *m, const char *contents, BusEntryFn fn, void *userdata);
 int emit_value(sd_bus_message *m, Json *j);
 
 /* verbs-query.c */

@@ -238,24 +238,22 @@ static int text_value(sd_bus_message *m, FILE *f) {
         return emit_value(m, &v);
 }
 
-/* Human form of an a{sv}: " Name=value" each, values as JSON. */
-static int text_properties(sd_bus_message *m, FILE *f) {
+/* One "sv" entry: " Name=value". */
+static int text_property(sd_bus_message *m, void *userdata) {
+        FILE *f = userdata;
         const char *name;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0) {
-                        fprintf(f, " %s=", name);
-                        r = text_value(m, f);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        return r;
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        fprintf(f, " %s=", name);
+        return text_value(m, f);
+}
+
+/* Human form of an a{sv}: " Name=value" each, values as JSON. */
+static int text_properties(sd_bus_message *m, FILE *f) {
+        return bus_read_dict(m, "{sv}", text_property, f);
 }
 
 static int event_properties(sd_bus_message *m, FILE *f, Json *j) {
@@ -290,70 +288,76 @@ static bool standard_interface(const char *iface) {
         return strncmp(iface, "org.freedesktop.DBus.", 21) == 0;
 }
 
-/* InterfacesAdded(o, a{sa{sv}}): a bond, device or group object appeared. */
-static int event_interfaces_added(sd_bus_message *m, FILE *f, Json *j) {
-        const char *object, *iface;
+/* Where one signal is written: f for people, or j (not NULL) for programs. */
+typedef struct EventOut {
+        FILE *f;
+        Json *j;
+} EventOut;
+
+/* One "sa{sv}" entry of InterfacesAdded: an interface and its properties. */
+static int interface_added(sd_bus_message *m, void *userdata) {
+        const EventOut *o = userdata;
+        const char *iface;
         int r;
 
-        r = sd_bus_message_read(m, "o", &object);
+        r = sd_bus_message_read(m, "s", &iface);
         if (r < 0)
                 return r;
-        if (j) {
-                json_pair_string(j, "object", object);
-                json_key(j, "interfaces");
-                json_begin_object(j);
-        } else
-                fprintf(f, " %s", object);
-
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-                r = sd_bus_message_read(m, "s", &iface);
-                if (r >= 0 && standard_interface(iface))
-                        r = sd_bus_message_skip(m, "a{sv}");
-                else if (r >= 0 && j) {
-                        json_key(j, iface);
-                        r = emit_value(m, j);
-                } else if (r >= 0) {
-                        fprintf(f, " %s", iface);
-                        r = text_properties(m, f);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+        if (standard_interface(iface))
+                return sd_bus_message_skip(m, "a{sv}");
+        if (o->j) {
+                json_key(o->j, iface);
+                return emit_value(m, o->j);
         }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (j)
-                json_end_object(j);
-        return r < 0 ? r : 0;
+        fprintf(o->f, " %s", iface);
+        return text_properties(m, o->f);
 }
 
-/* InterfacesRemoved(o, as): the object went away. */
-static int event_interfaces_removed(sd_bus_message *m, FILE *f, Json *j) {
-        const char *object, *iface;
+/* The "as" of InterfacesRemoved: the interface names. */
+static int interfaces_removed(sd_bus_message *m, const EventOut *o) {
+        const char *iface;
         int r;
 
-        r = sd_bus_message_read(m, "o", &object);
-        if (r < 0)
-                return r;
-        if (j) {
-                json_pair_string(j, "object", object);
-                json_key(j, "interfaces");
-                json_begin_array(j);
-        } else
-                fprintf(f, " %s", object);
         r = sd_bus_message_enter_container(m, 'a', "s");
         while (r >= 0 && (r = sd_bus_message_read(m, "s", &iface)) > 0) {
                 if (standard_interface(iface))
                         continue;
-                if (j)
-                        json_string(j, iface);
+                if (o->j)
+                        json_string(o->j, iface);
                 else
-                        fprintf(f, " %s", iface);
+                        fprintf(o->f, " %s", iface);
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(m);
+        return r;
+}
+
+/*
+ * InterfacesAdded(o, a{sa{sv}}): a bond, device or group object appeared;
+ * InterfacesRemoved(o, as): it went away. "interfaces" is an object of
+ * their properties, or an array of their names.
+ */
+static int event_interfaces(sd_bus_message *m, FILE *f, Json *j, bool added) {
+        EventOut o = { .f = f, .j = j };
+        const char *object;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &object);
+        if (r < 0)
+                return r;
+        if (j) {
+                json_pair_string(j, "object", object);
+                json_key(j, "interfaces");
+                added ? json_begin_object(j) : json_begin_array(j);
+        } else
+                fprintf(f, " %s", object);
+
+        if (added)
+                r = bus_read_dict(m, "{sa{sv}}", interface_added, &o);
+        else
+                r = interfaces_removed(m, &o);
         if (j)
-                json_end_array(j);
+                added ? json_end_object(j) : json_end_array(j);
         return r < 0 ? r : 0;
 }
 
@@ -409,9 +413,9 @@ static int format_event(sd_bus_message *m, FILE *f, Json *j) {
         if (strcmp(iface, "org.freedesktop.DBus.Properties") == 0)
                 return event_properties(m, f, j);
         if (objects && strcmp(member, "InterfacesAdded") == 0)
-                return event_interfaces_added(m, f, j);
+                return event_interfaces(m, f, j, true);
         if (objects && strcmp(member, "InterfacesRemoved") == 0)
-                return event_interfaces_removed(m, f, j);
+                return event_interfaces(m, f, j, false);
         if (bus)
                 return event_owner_changed(m, f, j);
         return event_generic(m, f, j);

@@ -21,30 +21,6 @@ typedef union BasicValue {
         int h;
 } BasicValue;
 
-char **strv_free(char **l) {
-        for (char **i = l; i && *i; i++)
-                free(*i);
-        return mfree(l);
-}
-
-char *strv_join(char **l, const char *sep) {
-        size_t len = 1, n_sep = strlen(sep);
-        char *s, *p;
-
-        for (char **i = l; i && *i; i++)
-                len += strlen(*i) + n_sep;
-        s = p = malloc(len);
-        if (!s)
-                return NULL;
-        *s = 0;
-        for (char **i = l; i && *i; i++) {
-                if (i != l)
-                        p = stpcpy(p, sep);
-                p = stpcpy(p, *i);
-        }
-        return s;
-}
-
 /* Reads the value inside the entered variant into the property's variable. */
 static int read_property(sd_bus_message *m, const Property *p) {
         const PropertyParser *parser;
@@ -77,7 +53,55 @@ static int read_property(sd_bus_message *m, const Property *p) {
         return parser->parse(m, parser->userdata);
 }
 
-static int read_entry(sd_bus_message *m, const char *path, const Property *props, size_t n) {
+/*
+ * Inside an entered array of dict entries (contents such as "{sv}"): calls
+ * fn in each entry, which reads or skips all of it. Returns the first error,
+ * else >= 0 after the last entry.
+ */
+int bus_for_each_entry(sd_bus_message *m, const char *contents, BusEntryFn fn, void *userdata) {
+        char entry[256];
+        size_t len = strlen(contents);
+        int r;
+
+        if (len < 2 || len - 2 >= sizeof(entry))
+                return -EINVAL;
+        memcpy(entry, contents + 1, len - 2);           /* "{sv}" -> "sv" */
+        entry[len - 2] = 0;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
+                r = fn(m, userdata);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+/* The array of dict entries at m's position, as bus_for_each_entry(); then leaves it. */
+int bus_read_dict(sd_bus_message *m, const char *contents, BusEntryFn fn, void *userdata) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', contents);
+        if (r < 0)
+                return r;
+        r = bus_for_each_entry(m, contents, fn, userdata);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+/* What bus_read_properties() stores: the properties asked for, of one object. */
+typedef struct PropertyTable {
+        const char *path;       /* for warnings */
+        const Property *props;
+        size_t n_props;
+} PropertyTable;
+
+/* One "sv" entry of an a{sv}: stored if it is asked for, else skipped. */
+static int read_entry(sd_bus_message *m, void *userdata) {
+        const PropertyTable *t = userdata;
         const char *name, *contents;
         int r;
 
@@ -88,19 +112,21 @@ static int read_entry(sd_bus_message *m, const char *path, const Property *props
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < n; i++) {
-                if (strcmp(props[i].name, name) != 0)
+        for (size_t i = 0; i < t->n_props; i++) {
+                const Property *p = &t->props[i];
+
+                if (strcmp(p->name, name) != 0)
                         continue;
-                if (strcmp(props[i].signature, contents) != 0) {
+                if (strcmp(p->signature, contents) != 0) {
                         fprintf(stderr, "iommuctl: warning: %s property %s has type '%s', "
                                 "expected '%s'; ignoring it\n",
-                                path, name, contents, props[i].signature);
+                                t->path, name, contents, p->signature);
                         break;
                 }
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
-                r = read_property(m, &props[i]);
+                r = read_property(m, p);
                 if (r < 0)
                         return r;
                 return sd_bus_message_exit_container(m);
@@ -115,22 +141,9 @@ static int read_entry(sd_bus_message *m, const char *path, const Property *props
  */
 int bus_read_properties(sd_bus_message *m, const char *path,
                         const Property *props, size_t n_props) {
-        int r;
+        PropertyTable t = { .path = path, .props = props, .n_props = n_props };
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = read_entry(m, path, props, n_props);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return bus_read_dict(m, "{sv}", read_entry, &t);
 }
 
 /*
@@ -203,31 +216,29 @@ static int read_key(sd_bus_message *m, char type, char *buf, size_t size, const 
         return 0;
 }
 
-/* An array of dict entries becomes an object. */
-static int emit_dict(sd_bus_message *m, const char *contents, Json *j) {
-        char entry[256], buf[64];
+/* One dict entry as a JSON member: its key as text, its value as JSON. */
+static int emit_entry(sd_bus_message *m, void *userdata) {
+        Json *j = userdata;
         const char *key;
-        size_t len = strlen(contents);
+        char type, buf[64];
         int r;
 
-        if (len < 2 || len - 2 >= sizeof(entry))
-                return -EINVAL;
-        memcpy(entry, contents + 1, len - 2);           /* "{sv}" -> "sv" */
-        entry[len - 2] = 0;
+        r = sd_bus_message_peek_type(m, &type, NULL);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        r = read_key(m, type, buf, sizeof(buf), &key);
+        if (r < 0)
+                return r;
+        json_key(j, key);
+        return emit_value(m, j);
+}
+
+/* An array of dict entries becomes an object. */
+static int emit_dict(sd_bus_message *m, const char *contents, Json *j) {
+        int r;
 
         json_begin_object(j);
-        while ((r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
-                r = read_key(m, entry[0], buf, sizeof(buf), &key);
-                if (r < 0)
-                        return r;
-                json_key(j, key);
-                r = emit_value(m, j);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
+        r = bus_for_each_entry(m, contents, emit_entry, j);
         if (r < 0)
                 return r;
         json_end_object(j);

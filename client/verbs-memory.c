@@ -7,17 +7,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/fd.h"
 #include "iommuctl.h"
 
 #define HEX_PER_LINE 16
 #define DMA_WRITE_MAX (UINT32_C(16) << 20)     /* what iommuctl builds for one write */
 #define DMA_FILL 0                              /* dma's options, as in the verb table */
 #define DMA_WRITE 1
-
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
-}
 
 void shares_free(Ctx *ctx) {
         for (size_t i = 0; i < ctx->n_shares; i++) {
@@ -86,8 +82,7 @@ static int share_map(Ctx *ctx, uint64_t size, void *at, int *ret_fd, void **ret)
                         ctx->verb, size, strerror(errno));
                 return EXIT_REFUSED;
         }
-        *ret_fd = fd;
-        fd = -EBADF;
+        *ret_fd = TAKE_FD(fd);
         *ret = p;
         return 0;
 }

@@ -109,24 +109,36 @@ static int read_row(sd_bus_message *m, const char *path, Rows *l) {
         return bus_read_properties(m, path, props, ELEMENTSOF(props));
 }
 
-/* One object of GetManagedObjects: its row if it has iface. */
-static int read_object(sd_bus_message *m, const char *iface, Rows *l) {
-        const char *path, *name;
+/* What managed_objects() looks for, and the object being read. */
+typedef struct ObjectsRead {
+        const char *iface;      /* the interface whose objects become rows */
+        Rows *rows;
+        const char *path;       /* of the object being read; points into the reply */
+} ObjectsRead;
+
+/* One "sa{sv}" entry of an object: a row if it is the interface looked for. */
+static int read_interface(sd_bus_message *m, void *userdata) {
+        const ObjectsRead *o = userdata;
+        const char *name;
         int r;
 
-        r = sd_bus_message_read(m, "o", &path);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0 && strcmp(name, iface) == 0)
-                        r = read_row(m, path, l);
-                else if (r >= 0)
-                        r = sd_bus_message_skip(m, "a{sv}");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-        }
-        return r < 0 ? r : sd_bus_message_exit_container(m);
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (strcmp(name, o->iface) == 0)
+                return read_row(m, o->path, o->rows);
+        return sd_bus_message_skip(m, "a{sv}");
+}
+
+/* One "oa{sa{sv}}" entry of GetManagedObjects: an object and its interfaces. */
+static int read_object(sd_bus_message *m, void *userdata) {
+        ObjectsRead *o = userdata;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &o->path);
+        if (r < 0)
+                return r;
+        return bus_read_dict(m, "{sa{sv}}", read_interface, o);
 }
 
 static uint64_t path_id(const char *path) {
@@ -141,18 +153,14 @@ static int compare_rows(const void *a, const void *b) {
 
 /* The objects with interface iface, by number; their strings live in *ret_reply. */
 static int managed_objects(Ctx *ctx, const char *iface, sd_bus_message **ret_reply, Rows *l) {
+        ObjectsRead o = { .iface = iface, .rows = l };
         int r;
 
         r = ctl_call(ctx, IOMMUD_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                      ret_reply, NULL);
         if (r != 0)
                 return r;
-        r = sd_bus_message_enter_container(*ret_reply, 'a', "{oa{sa{sv}}}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(*ret_reply, 'e', "oa{sa{sv}}")) > 0) {
-                r = read_object(*ret_reply, iface, l);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(*ret_reply);
-        }
+        r = bus_read_dict(*ret_reply, "{oa{sa{sv}}}", read_object, &o);
         if (r < 0)
                 return ctl_bad_reply(ctx, r);
         if (l->n > 1)

@@ -86,6 +86,18 @@ static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
         return device_add_row(ctx, t, j, &d);
 }
 
+/* Calls the Manager's List* method and enters the array of its reply. 0 or an exit code. */
+static int call_list(Ctx *ctx, const char *method, const char *signature,
+                     sd_bus_message **ret_reply) {
+        int r;
+
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, ret_reply, NULL);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_enter_container(*ret_reply, 'a', signature);
+        return r < 0 ? ctl_bad_reply(ctx, r) : 0;
+}
+
 /*
  * Shared by the List* verbs: a table or a JSON array, filled by read_row.
  * Both are built in memory, so that a failure half-way prints no half list.
@@ -97,12 +109,9 @@ static int list_verb(Ctx *ctx, const char *method, const char *signature,
         ListOutput o;
         int r;
 
-        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, &reply, NULL);
+        r = call_list(ctx, method, signature, &reply);
         if (r != 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', signature);
-        if (r < 0)
-                return ctl_bad_reply(ctx, r);
         r = list_output_begin(ctx, &o, headers, n_columns);
         if (r != 0)
                 return r;
@@ -319,12 +328,9 @@ static int count_list(Ctx *ctx, const char *method, const char *signature, int f
         snprintf(inner, sizeof(inner), "%.*s", (int)strlen(signature) - 2, signature + 1);
         snprintf(before, sizeof(before), "%.*s", field < 0 ? 0 : field, inner);
 
-        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, &reply, NULL);
+        r = call_list(ctx, method, signature, &reply);
         if (r != 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', signature);
-        if (r < 0)
-                return ctl_bad_reply(ctx, r);
         *ret = (Counts) { .total = 0 };
         while ((r = sd_bus_message_enter_container(reply, 'r', inner)) > 0) {
                 value = "";

@@ -75,6 +75,22 @@ static inline unsigned list_count(const ListNode *head) {
              &pos->member != (head);                                            \
              pos = list_entry(pos->member.next, __typeof__(*pos), member))
 
+/*
+ * The first entry of head (a list of type, linked by member) for which cond
+ * holds, or NULL. pos names the entry inside cond and is declared here:
+ *         return list_find_entry(Group, g, &c->groups, core_link, g->id == id);
+ * A linear walk; for the few lookups of the model that is enough for now.
+ */
+#define list_find_entry(type, pos, head, member, cond) __extension__({  \
+                type *pos, *_found_ = NULL;                             \
+                list_for_each_entry(pos, head, member)                  \
+                        if (cond) {                                     \
+                                _found_ = pos;                          \
+                                break;                                  \
+                        }                                               \
+                _found_;                                                \
+        })
+
 /* Iteration that allows removing pos (and only pos) from the list. */
 #define list_for_each_entry_safe(pos, tmp, head, member)                        \
         for (pos = list_entry((head)->next, __typeof__(*pos), member),          \

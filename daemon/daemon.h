@@ -10,6 +10,7 @@
 #include "daemon/core/core.h"
 #include "policy/policy.h"
 #include "common/list.h"
+#include "common/strv.h"
 
 #define IOMMUD_DEFAULT_POLICY "/etc/iommud"
 
@@ -159,9 +160,5 @@ int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
 Bond *daemon_find_bond(Daemon *d, uint64_t id);
 const char *client_bus_name(const Client *cl);
 
-/* Small string-vector helpers (NULL-terminated, owned strings). */
-char **strv_free(char **v);
-DEFINE_POINTER_CLEANUP(char *, strv_free)
-/* Appends s, taking ownership of it (freed on failure too). */
-int strv_consume(char ***v, char *s);
+/* The N of the object path prefix/N (bus-group.c); false if path is not one. */
 bool object_path_id(const char *path, const char *prefix, uint64_t *ret);

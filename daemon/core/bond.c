@@ -15,21 +15,11 @@ const char *bond_state_to_string(const Bond *b) {
 }
 
 Bond *client_find_bond(Client *client, uint64_t bond_id) {
-        Bond *b;
-
-        list_for_each_entry(b, &client->bonds, client_link)
-                if (b->id == bond_id)
-                        return b;
-        return NULL;
+        return list_find_entry(Bond, b, &client->bonds, client_link, b->id == bond_id);
 }
 
 static Bond *client_find_active_bond(Client *client, Device *d) {
-        Bond *b;
-
-        list_for_each_entry(b, &client->bonds, client_link)
-                if (b->device == d && !b->stale)
-                        return b;
-        return NULL;
+        return list_find_entry(Bond, b, &client->bonds, client_link, b->device == d && !b->stale);
 }
 
 static void bond_emit(Bond *b, CoreEventKind kind) {

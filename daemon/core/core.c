@@ -207,37 +207,17 @@ unsigned core_dispatch(Core *c) {
 }
 
 Iommu *core_find_iommu(Core *c, const char *name) {
-        Iommu *i;
-
-        list_for_each_entry(i, &c->iommus, core_link)
-                if (strcmp(i->name, name) == 0)
-                        return i;
-        return NULL;
+        return list_find_entry(Iommu, i, &c->iommus, core_link, strcmp(i->name, name) == 0);
 }
 
 Group *core_find_group(Core *c, uint32_t id) {
-        Group *g;
-
-        list_for_each_entry(g, &c->groups, core_link)
-                if (g->id == id)
-                        return g;
-        return NULL;
+        return list_find_entry(Group, g, &c->groups, core_link, g->id == id);
 }
 
 Device *core_find_device(Core *c, const char *name) {
-        Device *d;
-
-        list_for_each_entry(d, &c->devices, core_link)
-                if (strcmp(d->name, name) == 0)
-                        return d;
-        return NULL;
+        return list_find_entry(Device, d, &c->devices, core_link, strcmp(d->name, name) == 0);
 }
 
 Client *core_find_client(Core *c, uint64_t id) {
-        Client *cl;
-
-        list_for_each_entry(cl, &c->clients, core_link)
-                if (cl->id == id)
-                        return cl;
-        return NULL;
+        return list_find_entry(Client, cl, &c->clients, core_link, cl->id == id);
 }

@@ -173,12 +173,7 @@ int device_remove_driver(Device *d) {
 }
 
 Slot *device_find_slot(Device *d, uint32_t pasid) {
-        Slot *s;
-
-        list_for_each_entry(s, &d->slots, device_link)
-                if (s->pasid == pasid)
-                        return s;
-        return NULL;
+        return list_find_entry(Slot, s, &d->slots, device_link, s->pasid == pasid);
 }
 
 void device_release_slots(Device *d) {

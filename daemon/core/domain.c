@@ -175,12 +175,8 @@ void mapping_unmap(Mapping *m) {
 }
 
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length) {
-        Mapping *m;
-
-        list_for_each_entry(m, &dom->mappings, domain_link)
-                if (m->iova == iova && m->length == length)
-                        return m;
-        return NULL;
+        return list_find_entry(Mapping, m, &dom->mappings, domain_link,
+                               m->iova == iova && m->length == length);
 }
 
 void iodomain_unmap_all(IoDomain *dom) {

@@ -12,23 +12,14 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 }
 
 Region *client_find_region(Client *cl, uint64_t id) {
-        Region *r;
-
-        list_for_each_entry(r, &cl->regions, client_link)
-                if (r->id == id)
-                        return r;
-        return NULL;
+        return list_find_entry(Region, r, &cl->regions, client_link, r->id == id);
 }
 
 Region *client_region_at(Client *cl, uint64_t address, uint64_t length) {
-        Region *r;
-
         if (length == 0 || address + length < address)
                 return NULL;
-        list_for_each_entry(r, &cl->regions, client_link)
-                if (address >= r->address && address + length <= r->address + r->length)
-                        return r;
-        return NULL;
+        return list_find_entry(Region, r, &cl->regions, client_link,
+                               address >= r->address && address + length <= r->address + r->length);
 }
 
 static int region_validate(Client *cl, uint64_t address, uint64_t offset,

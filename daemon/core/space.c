@@ -11,12 +11,7 @@
 #include "space.h"
 
 Space *client_find_space(Client *cl, uint64_t id) {
-        Space *s;
-
-        list_for_each_entry(s, &cl->spaces, client_link)
-                if (s->id == id)
-                        return s;
-        return NULL;
+        return list_find_entry(Space, s, &cl->spaces, client_link, s->id == id);
 }
 
 int space_new(Client *cl, Space **ret) {

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-common.c - the small helpers of common/: string vectors, digit checks, list lookups, fds */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/fd.h"
+#include "common/list.h"
+#include "common/string-util.h"
+#include "common/strv.h"
+
+Test(strv, consume_and_join) {
+        _cleanup_(strv_freep) char **l = NULL;
+        _cleanup_(freep) char *empty = NULL, *one = NULL, *all = NULL;
+
+        empty = strv_join(l, ",");
+        cr_assert_str_eq(empty, "", "NULL is the empty vector");
+        cr_assert_eq(strv_consume(&l, xstrdup("a")), 0);
+        one = strv_join(l, ", ");
+        cr_assert_str_eq(one, "a");
+        cr_assert_eq(strv_consume(&l, xstrdup("bc")), 0);
+        cr_assert_eq(strv_consume(&l, xstrdup("")), 0);
+        cr_assert_eq(strv_consume(&l, xstrdup("d")), 0);
+        all = strv_join(l, ", ");
+        cr_assert_str_eq(all, "a, bc, , d");
+        cr_assert_null(l[4]);
+}
+
+Test(strv, consume_fails_cleanly) {
+        _cleanup_(strv_freep) char **l = NULL;
+
+        cr_assert_eq(strv_consume(&l, xstrdup("a")), 0);
+        alloc_fail_after(1);    /* xstrdup() succeeds, the vector's growth fails */
+        cr_assert_eq(strv_consume(&l, xstrdup("b")), -ENOMEM,
+                     "the string is freed on failure (ASan would see a leak)");
+        alloc_fail_after(-1);
+        cr_assert_str_eq(l[0], "a");
+        cr_assert_null(l[1], "the vector is as it was");
+        alloc_fail_after(0);
+        cr_assert_null(strv_join(l, ","));
+        alloc_fail_after(-1);
+}
+
+Test(string_util, all_digits) {
+        cr_assert(all_digits("0"));
+        cr_assert(all_digits("0123456789"));
+        cr_assert_not(all_digits(""));
+        cr_assert_not(all_digits("-1"));
+        cr_assert_not(all_digits("+1"));
+        cr_assert_not(all_digits(" 1"));
+        cr_assert_not(all_digits("1 "));
+        cr_assert_not(all_digits("0x1"));
+        cr_assert_not(all_digits("1.5"));
+}
+
+typedef struct Item {
+        unsigned id;
+        ListNode link;
+} Item;
+
+Test(list, find_entry) {
+        Item items[4] = { { .id = 7 }, { .id = 3 }, { .id = 7 }, { .id = 9 } };
+        ListNode head;
+
+        list_init(&head);
+        cr_assert_null(list_find_entry(Item, i, &head, link, i->id == 7), "empty list");
+        for (size_t k = 0; k < ELEMENTSOF(items); k++)
+                list_add_tail(&head, &items[k].link);
+        cr_assert_eq(list_find_entry(Item, i, &head, link, i->id == 7), &items[0],
+                     "the first match");
+        cr_assert_eq(list_find_entry(Item, i, &head, link, i->id == 9), &items[3],
+                     "the last entry");
+        cr_assert_null(list_find_entry(Item, i, &head, link, i->id == 4));
+}
+
+Test(fd, closep_and_take_fd) {
+        int kept;
+
+        {
+                _cleanup_(closep) int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                cr_assert_geq(fd, 0);
+                kept = TAKE_FD(fd);
+                cr_assert_eq(fd, -EBADF);
+        }
+        cr_assert_geq(fcntl(kept, F_GETFD), 0, "TAKE_FD() kept it open");
+        {
+                _cleanup_(closep) int fd = kept;
+        }
+        cr_assert_lt(fcntl(kept, F_GETFD), 0, "closep() closed it");
+        errno = EPERM;
+        cr_assert_eq(safe_close(-EBADF), -EBADF);
+        cr_assert_eq(errno, EPERM, "safe_close() keeps errno");
+}
