@@ -28,15 +28,6 @@ BusClient *bus_client_find(Daemon *d, const char *name) {
         return NULL;
 }
 
-BusClient *bus_client_by_core(Daemon *d, const Client *cl) {
-        BusClient *bc;
-
-        list_for_each_entry(bc, &d->clients, link)
-                if (bc->client == cl)
-                        return bc;
-        return NULL;
-}
-
 const char *client_bus_name(const Client *cl) {
         return cl ? cl->name : "";
 }

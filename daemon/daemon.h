@@ -111,7 +111,6 @@ int bus_space_register(Daemon *d);
 /* The BusClient of the message's sender, created on its first call. */
 int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error);
 BusClient *bus_client_find(Daemon *d, const char *name);
-BusClient *bus_client_by_core(Daemon *d, const Client *cl);
 BusClient *bus_client_free(BusClient *bc);
 void bus_client_subject(const BusClient *bc, PolicySubject *ret);
 

@@ -149,7 +149,6 @@ void daemon_on_core_event(void *userdata, const CoreEvent *ev) {
         case CORE_EVENT_FAULT_REFUSED:
                 on_fault_refused(d, ev);
                 break;
-        case CORE_EVENT_CLIENT_RELEASED:
         case _CORE_EVENT_MAX:
                 break;
         }

@@ -23,7 +23,6 @@ typedef enum CoreEventKind {
         CORE_EVENT_DEVICE_CHANGED,      /* name: bound driver changed */
         CORE_EVENT_BOND_CHANGED,        /* id, client: state or users changed */
         CORE_EVENT_BOND_REMOVED,        /* id, client */
-        CORE_EVENT_CLIENT_RELEASED,     /* client */
         CORE_EVENT_FAULT_REFUSED,       /* name (device), client, id = address */
         CORE_EVENT_REGION_REMOVED,      /* id, client */
         CORE_EVENT_SPACE_REMOVED,       /* id, client */
