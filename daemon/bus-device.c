@@ -107,11 +107,6 @@ static const sd_bus_vtable device_vtable[] = {
 };
 
 int bus_device_register(Daemon *d) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_DEVICE_PREFIX, IOMMUD_DEVICE_INTERFACE,
-                                       device_vtable, device_find, d);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_DEVICE_PREFIX, device_enumerate, d);
+        return bus_add_objects(d, IOMMUD_DEVICE_PREFIX, IOMMUD_DEVICE_INTERFACE, device_vtable, device_find,
+                               device_enumerate);
 }

@@ -102,11 +102,7 @@ typedef struct SharedMemory {
 
 SharedMemory *shared_memory_free(SharedMemory *sm);
 int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int region_object_path(uint64_t id, char **ret);
-int bus_region_register(Daemon *d);
 int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int space_object_path(uint64_t id, char **ret);
-int bus_space_register(Daemon *d);
 
 /* The BusClient of the message's sender, created on its first call. */
 int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error);
@@ -130,16 +126,56 @@ const char *bus_error_name(int r);
 /* What went wrong in the backend: the kernel's own words where it has them. */
 const char *daemon_backend_error(Daemon *d, int r);
 
-/* Object paths. */
-int group_object_path(uint32_t id, char **ret);
+/* bus-object.c: what the object interfaces share. */
+
+/* The Daemon a method call or property read is for. */
+Daemon *bus_daemon(sd_bus_message *m);
+
+/*
+ * Only the owner of an object may change it: 0 if the sender of m is the
+ * bus client of owner (then *ret, if given, is that BusClient, borrowed),
+ * else AccessDenied naming the object ("<kind> <id>"), its owner, and what
+ * to do. verb is what the caller tried ("unbind").
+ */
+int bus_check_owner(sd_bus_message *m, const Client *owner, const char *kind, uint64_t id, const char *verb,
+                    BusClient **ret, sd_bus_error *error);
+
+/* prefix/N <-> N, for objects named by a number (groups, bonds, regions, spaces). */
+int object_path_for_id(const char *prefix, uint64_t id, char **ret);
+bool object_path_id(const char *path, const char *prefix, uint64_t *ret);
 int device_object_path(const char *name, char **ret);
-int bond_object_path(uint64_t id, char **ret);
+
+/*
+ * Objects a client owns (bonds, regions, spaces): each on a list in its
+ * Client, linked by client_link, named prefix/<its uint64_t id>.
+ */
+typedef struct ClientObjects {
+        const char *prefix;
+        size_t list;                    /* offsetof(Client, the list head) */
+        size_t link;                    /* offsetof(the object, client_link) */
+        size_t id;                      /* offsetof(the object, id) */
+} ClientObjects;
+
+#define CLIENT_OBJECTS(prefix, type, list_head) \
+        { prefix, offsetof(Client, list_head), offsetof(type, client_link), offsetof(type, id) }
+
+/* For a fallback vtable's find and node enumerator callbacks: the object of
+ * a path, whichever client owns it, and the paths of all. */
+int bus_find_client_object(Daemon *d, const ClientObjects *k, const char *path, void **found);
+int bus_enumerate_client_objects(Daemon *d, const ClientObjects *k, char ***nodes);
+
+/* Objects under prefix: one fallback vtable, whose find returns the object
+ * the vtable's offsets refer to, and a node enumerator; d is their userdata. */
+int bus_add_objects(Daemon *d, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
+                    sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate);
 
 /* The interfaces, one file each. */
 int bus_manager_register(Daemon *d);
 int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);
 int bus_bond_register(Daemon *d);
+int bus_region_register(Daemon *d);
+int bus_space_register(Daemon *d);
 int bus_simulator_register(Daemon *d);
 
 /* fault-service.c: page requests in the event loop. */
@@ -155,7 +191,6 @@ void daemon_on_core_event(void *userdata, const CoreEvent *ev);
 /* Helpers shared by the interfaces. */
 int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error);
 int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
-Bond *daemon_find_bond(Daemon *d, uint64_t id);
 const char *client_bus_name(const Client *cl);
 
 /* Small string-vector helpers (NULL-terminated, owned strings). */
@@ -163,4 +198,3 @@ char **strv_free(char **v);
 DEFINE_POINTER_CLEANUP(char *, strv_free)
 /* Appends s, taking ownership of it (freed on failure too). */
 int strv_consume(char ***v, char *s);
-bool object_path_id(const char *path, const char *prefix, uint64_t *ret);

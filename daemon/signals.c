@@ -30,7 +30,7 @@ static void on_group_changed(Daemon *d, const CoreEvent *ev) {
         sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "GroupChanged", "uss", ev->group,
                            g ? ownership_to_string(group_ownership(g)) : "none",
                            g ? client_bus_name(g->owner) : "");
-        if (g && group_object_path(g->id, &path) >= 0)
+        if (g && object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_GROUP_INTERFACE, "Ownership", "Owner",
                                                "OwnerUid", "Devices", NULL);
 }
@@ -54,7 +54,7 @@ static void on_device(Daemon *d, const CoreEvent *ev) {
                 if (core_find_group(d->core, ev->group)) {
                         _cleanup_(freep) char *gpath = NULL;
 
-                        if (group_object_path(ev->group, &gpath) >= 0)
+                        if (object_path_for_id(IOMMUD_GROUP_PREFIX, ev->group, &gpath) >= 0)
                                 sd_bus_emit_properties_changed(d->bus, gpath, IOMMUD_GROUP_INTERFACE,
                                                                "Devices", NULL);
                 }
@@ -68,19 +68,20 @@ static void on_device(Daemon *d, const CoreEvent *ev) {
 
 static void on_bond(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *path = NULL;
+        Client *cl = core_find_client(d->core, ev->client);
 
-        if (bond_object_path(ev->id, &path) < 0)
+        if (object_path_for_id(IOMMUD_BOND_PREFIX, ev->id, &path) < 0)
                 return;
         if (ev->kind == CORE_EVENT_BOND_REMOVED)
                 emit_removed(d, path, IOMMUD_BOND_INTERFACE);
-        else if (daemon_find_bond(d, ev->id))
+        else if (cl && client_find_bond(cl, ev->id))
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_BOND_INTERFACE, "State", "Users", NULL);
 }
 
 static void on_group_lifetime(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *path = NULL;
 
-        if (group_object_path(ev->group, &path) < 0)
+        if (object_path_for_id(IOMMUD_GROUP_PREFIX, ev->group, &path) < 0)
                 return;
         if (ev->kind == CORE_EVENT_GROUP_REMOVED)
                 emit_removed(d, path, IOMMUD_GROUP_INTERFACE);
@@ -118,7 +119,7 @@ static void on_memory_removed(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *path = NULL;
         bool region = ev->kind == CORE_EVENT_REGION_REMOVED;
 
-        if ((region ? region_object_path(ev->id, &path) : space_object_path(ev->id, &path)) >= 0)
+        if (object_path_for_id(region ? IOMMUD_REGION_PREFIX : IOMMUD_SPACE_PREFIX, ev->id, &path) >= 0)
                 emit_removed(d, path, region ? IOMMUD_REGION_INTERFACE : IOMMUD_SPACE_INTERFACE);
 }
 
