@@ -19,18 +19,10 @@ static int bond_enumerate(sd_bus *bus, const char *path, void *userdata, char **
         return bus_enumerate_client_objects(userdata, &bonds, nodes);
 }
 
-#define BOND_GETTER(fn, sig, expr)                                                              \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {              \
-                Bond *b = userdata;                                                             \
-                return sd_bus_message_append(reply, sig, expr);                                 \
-        }
-
-BOND_GETTER(property_device, "s", b->device_name)
-BOND_GETTER(property_pasid, "u", b->pasid)
-BOND_GETTER(property_state, "s", bond_state_to_string(b))
-BOND_GETTER(property_users, "u", b->users)
-BOND_GETTER(property_owner, "s", b->client->name)
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", bond_state_to_string(userdata));
+}
 
 static int method_unbind(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Bond *b = userdata;
@@ -45,13 +37,16 @@ static int method_unbind(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, NULL);
 }
 
+_Static_assert(sizeof(((Bond *)NULL)->users) == sizeof(uint32_t), "Users is a \"u\"");
+
 static const sd_bus_vtable bond_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Device", "s", property_device, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Pasid", "u", property_pasid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Device", "s", NULL, offsetof(Bond, device_name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Pasid", "u", NULL, offsetof(Bond, pasid), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Users", "u", property_users, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Users", "u", NULL, offsetof(Bond, users), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Bond, client),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Unbind", "", "", method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

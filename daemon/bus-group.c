@@ -7,6 +7,7 @@
 #include "daemon/core/group.h"
 #include "daemon.h"
 
+/* The vtable's userdata is the Group (owned by the core, core/group.h). */
 static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                       void **found, sd_bus_error *error) {
         Daemon *d = userdata;
@@ -42,25 +43,11 @@ static int group_enumerate(sd_bus *bus, const char *path, void *userdata, char *
         return 0;
 }
 
-static int property_id(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Group *g = userdata;
-
-        return sd_bus_message_append(reply, "u", g->id);
-}
-
 static int property_ownership(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
 
         return sd_bus_message_append(reply, "s", ownership_to_string(group_ownership(g)));
-}
-
-static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Group *g = userdata;
-
-        return sd_bus_message_append(reply, "s", client_bus_name(g->owner));
 }
 
 static int property_owner_uid(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -85,9 +72,10 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 
 static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Group, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Ownership", "s", property_ownership, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Group, owner),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("OwnerUid", "u", property_owner_uid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,

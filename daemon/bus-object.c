@@ -45,6 +45,18 @@ bool object_path_id(const char *path, const char *prefix, uint64_t *ret) {
         return errno == 0 && *end == 0;
 }
 
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        int b = *(const bool *)userdata;
+
+        return sd_bus_message_append_basic(reply, 'b', &b);
+}
+
+int bus_property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", client_bus_name(*(Client **)userdata));
+}
+
 static ListNode *client_list(const ClientObjects *k, Client *cl) {
         return (ListNode *)((char *)cl + k->list);
 }

@@ -168,26 +168,16 @@ static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, NULL);
 }
 
-#define REGION_GETTER(fn, sig, expr)                                                            \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {              \
-                Region *reg = userdata;                                                         \
-                return sd_bus_message_append(reply, sig, expr);                                 \
-        }
-
-REGION_GETTER(property_address, "t", reg->address)
-REGION_GETTER(property_offset, "t", reg->offset)
-REGION_GETTER(property_length, "t", reg->length)
-REGION_GETTER(property_access, "u", reg->access)
-REGION_GETTER(property_owner, "s", reg->client->name)
+_Static_assert(sizeof(((Region *)NULL)->access) == sizeof(uint32_t), "Access is a \"u\"");
 
 static const sd_bus_vtable region_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Address", "t", property_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Offset", "t", property_offset, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Length", "t", property_length, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Access", "u", property_access, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "t", NULL, offsetof(Region, address), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Offset", "t", NULL, offsetof(Region, offset), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Length", "t", NULL, offsetof(Region, length), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Access", "u", NULL, offsetof(Region, access), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Region, client),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -197,13 +197,6 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, NULL);
 }
 
-static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Space *s = userdata;
-
-        return sd_bus_message_append(reply, "s", s->io.client->name);
-}
-
 static int property_mappings(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Space *s = userdata;
@@ -238,7 +231,8 @@ static int property_attachments(sd_bus *bus, const char *path, const char *inter
 
 static const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Map", "otttu",

@@ -145,6 +145,13 @@ int object_path_for_id(const char *prefix, uint64_t id, char **ret);
 bool object_path_id(const char *path, const char *prefix, uint64_t *ret);
 int device_object_path(const char *name, char **ret);
 
+/* Getters for offset properties: "b" over a C bool (sd-bus's own reads an
+ * int), and "s" the bus name of a Client * ("" when NULL). */
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int bus_property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
 /*
  * Objects a client owns (bonds, regions, spaces): each on a list in its
  * Client, linked by client_link, named prefix/<its uint64_t id>.
