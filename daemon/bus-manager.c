@@ -309,8 +309,6 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = object_path_for_id(IOMMUD_BOND_PREFIX, b->id, &path);
         if (r < 0)
                 return r;
-        if (b->users == 1)
-                sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "ou", path, b->pasid);
 }
 

@@ -127,7 +127,6 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
-        sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "o", path);
 }
 

@@ -32,7 +32,6 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = object_path_for_id(IOMMUD_SPACE_PREFIX, s->id, &path);
         if (r < 0)
                 return r;
-        sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "o", path);
 }
 
