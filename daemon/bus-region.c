@@ -122,11 +122,12 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = region_new(bc->client, address, offset, length, access, sm->map, sm->fd, &reg);
         if (r < 0)
                 return share_error(bc, r, error);
+        /* The region points into sm's mapping: sm is the client's from now on. */
         sm->region_id = reg->id;
+        list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
         r = object_path_for_id(IOMMUD_REGION_PREFIX, reg->id, &path);
         if (r < 0)
                 return r;
-        list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
         return sd_bus_reply_method_return(m, "o", path);
 }
 
