@@ -148,7 +148,34 @@ static const Device *group_dma_api_device(const Group *g) {
         return NULL;
 }
 
-static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
+/*
+ * A step of the claim that the backend does failed: unbinding a kernel
+ * driver, or taking the group (on the kernel backend: binding vfio-pci and
+ * its device). The core has put every driver back (L5). The sim's
+ * refuse_unbind devices, like the recorder in the unit tests, answer the
+ * unbind with EIO, so an EIO of a claim that unbinds drivers is taken for
+ * a refusal. The D-Bus error stays Busy: the claim may succeed later.
+ */
+static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, sd_bus_error *error) {
+        bool unbinding = (flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && group_dma_api_device(g);
+
+        if (r == -EIO && unbinding)
+                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
+                                     "device and driver was left as it was. Retry, or unbind it by hand.",
+                                     g->id, daemon_backend_error(d, r));
+        if (r == -ETIMEDOUT)
+                return bus_error_set(error, -EBUSY, "Claiming group %u timed out waiting for one of its devices "
+                                     "to be ready for user DMA; every device and driver was left as it was. "
+                                     "Retry; if it keeps timing out, the kernel log says why.", g->id);
+        if (r == -ENOMEM)
+                return bus_error_set(error, -EBUSY, "Claiming group %u ran out of memory; every device and "
+                                     "driver was left as it was. Retry later.", g->id);
+        return bus_error_set(error, -EBUSY, "Claiming group %u failed in the %s backend: %s. Every device "
+                             "and driver was left as it was.", g->id, backend_kind_to_string(d->backend_kind),
+                             daemon_backend_error(d, r));
+}
+
+static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r, sd_bus_error *error) {
         const Device *dev = group_dma_api_device(g);
 
         switch (r) {
@@ -157,9 +184,11 @@ static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
                         return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); it has to "
                                              "release it (or exit) first.", g->id, g->owner->name,
                                              (unsigned)g->owner->uid);
-                return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass flag "
-                                     "DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of the claim.",
-                                     g->id, dev ? dev->driver : "?", dev ? dev->name : "?");
+                if (dev && !(flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS))
+                        return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass "
+                                             "flag DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of "
+                                             "the claim.", g->id, dev->driver, dev->name);
+                return claim_backend_error(d, g, flags, r, error);
         case -ENODEV:
                 return bus_error_set(error, r, "Group %u has no devices left.", g->id);
         case -EDQUOT:
@@ -167,9 +196,7 @@ static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
                                      "release one first.",
                                      (unsigned long long)bc->client->quota.limit[RES_GROUPS]);
         default:
-                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
-                                     "device and driver was left as it was. Retry, or unbind it by hand.",
-                                     g->id, strerror(-r));
+                return claim_backend_error(d, g, flags, r, error);
         }
 }
 
@@ -187,7 +214,8 @@ static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if (flags & ~IOMMUD_CLAIM_FLAGS_ALL)
                 return bus_error_set(error, -EINVAL, "Unknown claim flags 0x%llx; the only flag is "
-                                     "DETACH_KERNEL_DRIVERS (1).", (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
+                                     "DETACH_KERNEL_DRIVERS (1).",
+                                     (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
         g = core_find_group(d->core, id);
         if (!g)
                 return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
@@ -199,7 +227,7 @@ static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         r = group_claim(g, bc->client, flags);
         if (r < 0)
-                return claim_error(g, bc, r, error);
+                return claim_error(d, g, bc, flags, r, error);
         r = object_path_for_id(IOMMUD_GROUP_PREFIX, id, &path);
         if (r < 0)
                 return r;
