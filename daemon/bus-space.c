@@ -48,9 +48,10 @@ static int space_enumerate(sd_bus *bus, const char *path, void *userdata, char *
         return bus_enumerate_client_objects(userdata, &spaces, nodes);
 }
 
-/* Only the space's owner may change it. */
-static int space_owner_check(sd_bus_message *m, Space *s, BusClient **ret, sd_bus_error *error) {
-        return bus_check_owner(m, s->io.client, "Space", s->id, "change", ret, error);
+/* Only the space's owner may change or destroy it. */
+static int space_owner_check(sd_bus_message *m, Space *s, const char *verb, BusClient **ret,
+                             sd_bus_error *error) {
+        return bus_check_owner(m, s->io.client, "Space", s->id, verb, ret, error);
 }
 
 static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -64,7 +65,7 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "otttu", &rpath, &region_offset, &iova, &length, &access);
         if (r < 0)
                 return r;
-        r = space_owner_check(m, s, NULL, error);
+        r = space_owner_check(m, s, "change", NULL, error);
         if (r < 0)
                 return r;
         reg = object_path_id(rpath, IOMMUD_REGION_PREFIX, &rid) ? client_find_region(s->io.client, rid) : NULL;
@@ -93,7 +94,7 @@ static int method_unmap(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         r = sd_bus_message_read(m, "tt", &iova, &length);
         if (r >= 0)
-                r = space_owner_check(m, s, NULL, error);
+                r = space_owner_check(m, s, "change", NULL, error);
         if (r < 0)
                 return r;
         r = space_unmap(s, iova, length);
@@ -137,7 +138,7 @@ static int read_slot_args(sd_bus_message *m, Space *s, BusClient **ret_bc, Devic
 
         r = sd_bus_message_read(m, "su", &name, ret_pasid);
         if (r >= 0)
-                r = space_owner_check(m, s, ret_bc, error);
+                r = space_owner_check(m, s, "change", ret_bc, error);
         if (r >= 0)
                 r = bus_find_device(bus_daemon(m), name, ret_dev, error);
         return r;
@@ -189,7 +190,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
         Space *s = userdata;
         int r;
 
-        r = space_owner_check(m, s, NULL, error);
+        r = space_owner_check(m, s, "destroy", NULL, error);
         if (r < 0)
                 return r;
         space_free(s);  /* announced by CORE_EVENT_SPACE_REMOVED */

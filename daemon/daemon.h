@@ -111,9 +111,9 @@ BusClient *bus_client_free(BusClient *bc);
 void bus_client_subject(const BusClient *bc, PolicySubject *ret);
 
 /*
- * Authorizes the sender of m for op on d (NULL: no device), from its bus
- * credentials and the policy. On refusal sets AccessDenied with a message
- * that names the uid, the operation, the device and how to grant it.
+ * Authorizes bc for op on dev (NULL: no device), from its bus credentials
+ * and the policy. On refusal sets AccessDenied with a message that names
+ * the uid, the operation, the device and how to grant it.
  */
 int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error);
 /* Root only (Reload, Simulator). */
@@ -195,7 +195,7 @@ int hotplug_setup(Daemon *d);
 /* signals.c: core events to D-Bus signals. */
 void daemon_on_core_event(void *userdata, const CoreEvent *ev);
 
-/* Helpers shared by the interfaces. */
+/* Helpers shared by the interfaces (bus-device.c, bus-client.c). */
 int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error);
 int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
 const char *client_bus_name(const Client *cl);
