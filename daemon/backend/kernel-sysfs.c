@@ -93,7 +93,8 @@ static void link_name(const char *dir, const char *link, char *buf, size_t size)
         if (k <= 0)
                 return;
         target[k] = 0;
-        snprintf(buf, size, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+        if (path_printf(buf, size, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target) < 0)
+                buf[0] = 0;     /* does not fit: no name rather than part of one */
 }
 
 static void read_config_caps(const char *dir, DeviceInfo *info) {
