@@ -128,7 +128,7 @@ const char *daemon_backend_error(Daemon *d, int r);
 
 /* bus-object.c: what the object interfaces share. */
 
-/* The Daemon a method call or property read is for. */
+/* The Daemon a method call is for (from any of our vtables). */
 Daemon *bus_daemon(sd_bus_message *m);
 
 /*
