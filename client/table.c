@@ -81,10 +81,6 @@ int table_addf(Table *t, const char *fmt, ...) {
         return r;
 }
 
-unsigned table_rows(const Table *t) {
-        return (unsigned)(t->n_cells / t->n_columns) - 1;
-}
-
 /* Display width: counts UTF-8 code points, not bytes. */
 static size_t text_width(const char *s) {
         size_t w = 0;

@@ -18,7 +18,5 @@ DEFINE_POINTER_CLEANUP(Table, table_free)
 int table_add(Table *t, const char *s);
 int table_addf(Table *t, const char *fmt, ...) _attribute_printf_(2, 3);
 
-unsigned table_rows(const Table *t);
-
 /* Prints the header line (when legend is true) and every complete row. */
 int table_print(const Table *t, FILE *f, bool legend);

@@ -15,8 +15,8 @@
  * A BusClient is created on a peer's first call that needs one, keyed by the
  * peer's unique bus name, and lives until that name leaves the bus or the
  * peer's process exits, whichever comes first. Then the core releases all it
- * held. The release runs from the event loop's post source (core_dispatch),
- * never from inside the bus callback that noticed the exit (L9).
+ * held. The release runs from a defer source of the event loop, never from
+ * inside the bus callback that noticed the exit (L9).
  */
 
 BusClient *bus_client_find(Daemon *d, const char *name) {
@@ -24,15 +24,6 @@ BusClient *bus_client_find(Daemon *d, const char *name) {
 
         list_for_each_entry(bc, &d->clients, link)
                 if (strcmp(bc->name, name) == 0)
-                        return bc;
-        return NULL;
-}
-
-BusClient *bus_client_by_core(Daemon *d, const Client *cl) {
-        BusClient *bc;
-
-        list_for_each_entry(bc, &d->clients, link)
-                if (bc->client == cl)
                         return bc;
         return NULL;
 }

@@ -25,6 +25,7 @@ int bus_error_not_claimed(sd_bus_error *error, const Device *dev) {
                              "ClaimGroup(%u, 0) first.", dev->name, dev->group->id, dev->group->id);
 }
 
+/* The vtable's userdata is the Device (owned by the core, core/device.h). */
 static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
         _cleanup_(freep) char *name = NULL;
@@ -60,58 +61,47 @@ static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 0;
 }
 
-#define DEVICE_GETTER(fn, sig, expr)                                                            \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {              \
-                Device *dev = userdata;                                                         \
-                return sd_bus_message_append(reply, sig, expr);                                 \
-        }
+static int property_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *dev = userdata;
 
-DEVICE_GETTER(property_name, "s", dev->name)
-DEVICE_GETTER(property_group, "u", dev->group->id)
-DEVICE_GETTER(property_iommu, "s", dev->iommu->name)
-DEVICE_GETTER(property_vendor, "q", dev->vendor_id)
-DEVICE_GETTER(property_device, "q", dev->device_id)
-DEVICE_GETTER(property_class, "u", dev->class_code)
-DEVICE_GETTER(property_driver, "s", dev->driver ? dev->driver : "")
-DEVICE_GETTER(property_pasid, "b", (int)dev->pasid_capable)
-DEVICE_GETTER(property_pri, "b", (int)dev->pri_capable)
-DEVICE_GETTER(property_ats, "b", (int)dev->ats_capable)
-DEVICE_GETTER(property_max_pasids, "u", dev->max_pasids)
-DEVICE_GETTER(property_faults_received, "t", dev->faults.received)
-DEVICE_GETTER(property_faults_resolved, "t", dev->faults.resolved)
-DEVICE_GETTER(property_faults_refused, "t", dev->faults.refused)
-DEVICE_GETTER(property_faults_timed_out, "t", dev->faults.timed_out)
-DEVICE_GETTER(property_faults_aborted, "t", dev->faults.aborted)
+        return sd_bus_message_append(reply, "u", dev->group->id);
+}
+
+static int property_iommu(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *dev = userdata;
+
+        return sd_bus_message_append(reply, "s", dev->iommu->name);
+}
 
 static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Name", "s", property_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Device, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Group", "u", property_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Iommu", "s", property_iommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("VendorId", "q", property_vendor, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeviceId", "q", property_device, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ClassCode", "u", property_class, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Driver", "s", property_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PasidCapable", "b", property_pasid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("PriCapable", "b", property_pri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("AtsCapable", "b", property_ats, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("MaxPasids", "u", property_max_pasids, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VendorId", "q", NULL, offsetof(Device, vendor_id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DeviceId", "q", NULL, offsetof(Device, device_id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ClassCode", "u", NULL, offsetof(Device, class_code), SD_BUS_VTABLE_PROPERTY_CONST),
+        /* NULL when no driver is bound: sd-bus sends "" for it. */
+        SD_BUS_PROPERTY("Driver", "s", NULL, offsetof(Device, driver), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PasidCapable", "b", bus_property_get_bool, offsetof(Device, pasid_capable),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PriCapable", "b", bus_property_get_bool, offsetof(Device, pri_capable),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AtsCapable", "b", bus_property_get_bool, offsetof(Device, ats_capable),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MaxPasids", "u", NULL, offsetof(Device, max_pasids), SD_BUS_VTABLE_PROPERTY_CONST),
         /* Counted per page request group; read them, they are not signalled. */
-        SD_BUS_PROPERTY("FaultsReceived", "t", property_faults_received, 0, 0),
-        SD_BUS_PROPERTY("FaultsResolved", "t", property_faults_resolved, 0, 0),
-        SD_BUS_PROPERTY("FaultsRefused", "t", property_faults_refused, 0, 0),
-        SD_BUS_PROPERTY("FaultsTimedOut", "t", property_faults_timed_out, 0, 0),
-        SD_BUS_PROPERTY("FaultsAborted", "t", property_faults_aborted, 0, 0),
+        SD_BUS_PROPERTY("FaultsReceived", "t", NULL, offsetof(Device, faults.received), 0),
+        SD_BUS_PROPERTY("FaultsResolved", "t", NULL, offsetof(Device, faults.resolved), 0),
+        SD_BUS_PROPERTY("FaultsRefused", "t", NULL, offsetof(Device, faults.refused), 0),
+        SD_BUS_PROPERTY("FaultsTimedOut", "t", NULL, offsetof(Device, faults.timed_out), 0),
+        SD_BUS_PROPERTY("FaultsAborted", "t", NULL, offsetof(Device, faults.aborted), 0),
         SD_BUS_VTABLE_END,
 };
 
 int bus_device_register(Daemon *d) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_DEVICE_PREFIX, IOMMUD_DEVICE_INTERFACE,
-                                       device_vtable, device_find, d);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_DEVICE_PREFIX, device_enumerate, d);
+        return bus_add_objects(d, IOMMUD_DEVICE_PREFIX, IOMMUD_DEVICE_INTERFACE, device_vtable, device_find,
+                               device_enumerate);
 }

@@ -1,32 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus-group.c - org.iommud1.Group objects at /org/iommud1/group/N */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
 #include "daemon.h"
 
-int group_object_path(uint32_t id, char **ret) {
-        return asprintf(ret, IOMMUD_GROUP_PREFIX "/%" PRIu32, id) < 0 ? -ENOMEM : 0;
-}
-
-/* Parses the trailing number of prefix/N; false if path is not one. */
-bool object_path_id(const char *path, const char *prefix, uint64_t *ret) {
-        size_t n = strlen(prefix);
-        char *end;
-
-        if (strncmp(path, prefix, n) != 0 || path[n] != '/' || path[n + 1] < '0' || path[n + 1] > '9')
-                return false;
-        errno = 0;
-        *ret = strtoull(path + n + 1, &end, 10);
-        return errno == 0 && *end == 0;
-}
-
+/* The vtable's userdata is the Group (owned by the core, core/group.h). */
 static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                       void **found, sd_bus_error *error) {
         Daemon *d = userdata;
@@ -52,7 +33,7 @@ static int group_enumerate(sd_bus *bus, const char *path, void *userdata, char *
         list_for_each_entry(g, &d->core->groups, core_link) {
                 char *p;
 
-                r = group_object_path(g->id, &p);
+                r = object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &p);
                 if (r >= 0)
                         r = strv_consume(&v, p);
                 if (r < 0)
@@ -62,25 +43,11 @@ static int group_enumerate(sd_bus *bus, const char *path, void *userdata, char *
         return 0;
 }
 
-static int property_id(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Group *g = userdata;
-
-        return sd_bus_message_append(reply, "u", g->id);
-}
-
 static int property_ownership(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
 
         return sd_bus_message_append(reply, "s", ownership_to_string(group_ownership(g)));
-}
-
-static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Group *g = userdata;
-
-        return sd_bus_message_append(reply, "s", client_bus_name(g->owner));
 }
 
 static int property_owner_uid(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -105,20 +72,16 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
 
 static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Group, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Ownership", "s", property_ownership, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Group, owner),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("OwnerUid", "u", property_owner_uid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
 int bus_group_register(Daemon *d) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_GROUP_PREFIX, IOMMUD_GROUP_INTERFACE,
-                                       group_vtable, group_find, d);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_GROUP_PREFIX, group_enumerate, d);
+        return bus_add_objects(d, IOMMUD_GROUP_PREFIX, IOMMUD_GROUP_INTERFACE, group_vtable, group_find,
+                               group_enumerate);
 }

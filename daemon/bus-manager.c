@@ -2,6 +2,7 @@
 /* bus-manager.c - org.iommud1.Manager: listing, claims, PASIDs, SVA bonds, reload */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/core/bond.h"
 #include "daemon/core/client.h"
@@ -37,76 +38,86 @@ static int property_pasids_in_use(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append(reply, "u", pasid_pool_count(d->core->pasids));
 }
 
-static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+/* Replies to m with one array of contents, which append fills. */
+static int reply_array(sd_bus_message *m, const char *contents,
+                       int (*append)(sd_bus_message *reply, Daemon *d)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Daemon *d = userdata;
-        Group *g;
         int r;
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(uso)");
-        list_for_each_entry(g, &d->core->groups, core_link) {
-                _cleanup_(freep) char *path = NULL;
-
-                if (r >= 0)
-                        r = group_object_path(g->id, &path);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "(uso)", g->id,
-                                                  ownership_to_string(group_ownership(g)), path);
-        }
+                r = sd_bus_message_open_container(reply, 'a', contents);
+        if (r >= 0)
+                r = append(reply, bus_daemon(m));
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Daemon *d = userdata;
+static int append_groups(sd_bus_message *reply, Daemon *d) {
+        Group *g;
+        int r;
+
+        list_for_each_entry(g, &d->core->groups, core_link) {
+                _cleanup_(freep) char *path = NULL;
+
+                r = object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(uso)", g->id, ownership_to_string(group_ownership(g)),
+                                                  path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_devices(sd_bus_message *reply, Daemon *d) {
         Device *dev;
         int r;
 
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(susbbo)");
         list_for_each_entry(dev, &d->core->devices, core_link) {
                 _cleanup_(freep) char *path = NULL;
 
-                if (r >= 0)
-                        r = device_object_path(dev->name, &path);
+                r = device_object_path(dev->name, &path);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "(susbbo)", dev->name, dev->group->id,
                                                   dev->driver ? dev->driver : "",
                                                   (int)dev->pasid_capable, (int)dev->pri_capable, path);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        return 0;
 }
 
-static int method_list_bonds(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Daemon *d = userdata;
+static int append_bonds(sd_bus_message *reply, Daemon *d) {
         Client *cl;
         Bond *b;
         int r;
 
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(osuuss)");
         list_for_each_entry(cl, &d->core->clients, core_link)
                 list_for_each_entry(b, &cl->bonds, client_link) {
                         _cleanup_(freep) char *path = NULL;
 
-                        if (r >= 0)
-                                r = bond_object_path(b->id, &path);
+                        r = object_path_for_id(IOMMUD_BOND_PREFIX, b->id, &path);
                         if (r >= 0)
                                 r = sd_bus_message_append(reply, "(osuuss)", path, b->device_name, b->pasid,
                                                           b->users, bond_state_to_string(b), cl->name);
+                        if (r < 0)
+                                return r;
                 }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+static int method_list_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return reply_array(m, "(uso)", append_groups);
+}
+
+static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return reply_array(m, "(susbbo)", append_devices);
+}
+
+static int method_list_bonds(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return reply_array(m, "(osuuss)", append_bonds);
 }
 
 /* Every device of the group must be claimable by the caller, and every
@@ -137,7 +148,34 @@ static const Device *group_dma_api_device(const Group *g) {
         return NULL;
 }
 
-static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
+/*
+ * A step of the claim that the backend does failed: unbinding a kernel
+ * driver, or taking the group (on the kernel backend: binding vfio-pci and
+ * its device). The core has put every driver back (L5). The sim's
+ * refuse_unbind devices, like the recorder in the unit tests, answer the
+ * unbind with EIO, so an EIO of a claim that unbinds drivers is taken for
+ * a refusal. The D-Bus error stays Busy: the claim may succeed later.
+ */
+static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, sd_bus_error *error) {
+        bool unbinding = (flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && group_dma_api_device(g);
+
+        if (r == -EIO && unbinding)
+                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
+                                     "device and driver was left as it was. Retry, or unbind it by hand.",
+                                     g->id, daemon_backend_error(d, r));
+        if (r == -ETIMEDOUT)
+                return bus_error_set(error, -EBUSY, "Claiming group %u timed out waiting for one of its devices "
+                                     "to be ready for user DMA; every device and driver was left as it was. "
+                                     "Retry; if it keeps timing out, the kernel log says why.", g->id);
+        if (r == -ENOMEM)
+                return bus_error_set(error, -EBUSY, "Claiming group %u ran out of memory; every device and "
+                                     "driver was left as it was. Retry later.", g->id);
+        return bus_error_set(error, -EBUSY, "Claiming group %u failed in the %s backend: %s. Every device "
+                             "and driver was left as it was.", g->id, backend_kind_to_string(d->backend_kind),
+                             daemon_backend_error(d, r));
+}
+
+static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r, sd_bus_error *error) {
         const Device *dev = group_dma_api_device(g);
 
         switch (r) {
@@ -146,9 +184,11 @@ static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
                         return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); it has to "
                                              "release it (or exit) first.", g->id, g->owner->name,
                                              (unsigned)g->owner->uid);
-                return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass flag "
-                                     "DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of the claim.",
-                                     g->id, dev ? dev->driver : "?", dev ? dev->name : "?");
+                if (dev && !(flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS))
+                        return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass "
+                                             "flag DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of "
+                                             "the claim.", g->id, dev->driver, dev->name);
+                return claim_backend_error(d, g, flags, r, error);
         case -ENODEV:
                 return bus_error_set(error, r, "Group %u has no devices left.", g->id);
         case -EDQUOT:
@@ -156,15 +196,13 @@ static int claim_error(Group *g, BusClient *bc, int r, sd_bus_error *error) {
                                      "release one first.",
                                      (unsigned long long)bc->client->quota.limit[RES_GROUPS]);
         default:
-                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
-                                     "device and driver was left as it was. Retry, or unbind it by hand.",
-                                     g->id, strerror(-r));
+                return claim_backend_error(d, g, flags, r, error);
         }
 }
 
 static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *path = NULL;
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         BusClient *bc;
         uint64_t flags;
         uint32_t id;
@@ -176,7 +214,8 @@ static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if (flags & ~IOMMUD_CLAIM_FLAGS_ALL)
                 return bus_error_set(error, -EINVAL, "Unknown claim flags 0x%llx; the only flag is "
-                                     "DETACH_KERNEL_DRIVERS (1).", (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
+                                     "DETACH_KERNEL_DRIVERS (1).",
+                                     (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
         g = core_find_group(d->core, id);
         if (!g)
                 return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
@@ -188,15 +227,15 @@ static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         r = group_claim(g, bc->client, flags);
         if (r < 0)
-                return claim_error(g, bc, r, error);
-        r = group_object_path(id, &path);
+                return claim_error(d, g, bc, flags, r, error);
+        r = object_path_for_id(IOMMUD_GROUP_PREFIX, id, &path);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, "o", path);
 }
 
 static int method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         BusClient *bc;
         uint32_t id;
         Group *g;
@@ -208,20 +247,19 @@ static int method_release_group(sd_bus_message *m, void *userdata, sd_bus_error 
         g = core_find_group(d->core, id);
         if (!g)
                 return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        bc = bus_client_find(d, sd_bus_message_get_sender(m));
-        r = group_release(g, bc ? bc->client : NULL);
-        if (r == -EPERM)
-                return bus_error_set(error, r, "Group %u is not claimed; there is nothing to release.", id);
-        if (r == -EACCES)
-                return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); only that client "
-                                     "can release it.", id, g->owner->name, (unsigned)g->owner->uid);
+        if (!g->owner)
+                return bus_error_set(error, -EPERM, "Group %u is not claimed; there is nothing to release.", id);
+        r = bus_check_owner(m, g->owner, "Group", id, "release", &bc, error);
+        if (r < 0)
+                return r;
+        r = group_release(g, bc->client);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         BusClient *bc;
         uint32_t pasid;
         int r;
@@ -274,7 +312,7 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
 
 static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *path = NULL;
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         const char *name;
         BusClient *bc;
         Device *dev;
@@ -296,17 +334,15 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = bond_bind(bc->client, dev, &b);
         if (r < 0)
                 return bind_error(d, bc, dev, r, error);
-        r = bond_object_path(b->id, &path);
+        r = object_path_for_id(IOMMUD_BOND_PREFIX, b->id, &path);
         if (r < 0)
                 return r;
-        if (b->users == 1)
-                sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "ou", path, b->pasid);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *errors = NULL;
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         int r;
 
         r = bus_authorize_root(m, "Reload()", error);

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,10 +12,6 @@
 #include "daemon/core/client.h"
 #include "daemon/core/region.h"
 #include "daemon.h"
-
-int region_object_path(uint64_t id, char **ret) {
-        return asprintf(ret, IOMMUD_REGION_PREFIX "/%" PRIu64, id) < 0 ? -ENOMEM : 0;
-}
 
 SharedMemory *shared_memory_free(SharedMemory *sm) {
         if (!sm)
@@ -89,7 +85,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         _cleanup_(shared_memory_freep) SharedMemory *sm = NULL;
         _cleanup_(freep) char *path = NULL;
         uint64_t address, offset, length;
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         unsigned access;
         BusClient *bc;
         Region *reg;
@@ -126,67 +122,38 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = region_new(bc->client, address, offset, length, access, sm->map, sm->fd, &reg);
         if (r < 0)
                 return share_error(bc, r, error);
+        /* The region points into sm's mapping: sm is the client's from now on. */
         sm->region_id = reg->id;
-        r = region_object_path(reg->id, &path);
+        list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
+        r = object_path_for_id(IOMMUD_REGION_PREFIX, reg->id, &path);
         if (r < 0)
                 return r;
-        list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
-        sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "o", path);
 }
 
-/* The region of a path: found through its owner's client. */
+/* The vtable's userdata is the Region (owned by its client, core/region.h). */
+static const ClientObjects regions = CLIENT_OBJECTS(IOMMUD_REGION_PREFIX, Region, regions);
+
 static int region_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
-        Daemon *d = userdata;
-        uint64_t id;
-        Client *cl;
-
-        if (!object_path_id(path, IOMMUD_REGION_PREFIX, &id))
-                return 0;
-        list_for_each_entry(cl, &d->core->clients, core_link) {
-                Region *r = client_find_region(cl, id);
-                if (r) {
-                        *found = r;
-                        return 1;
-                }
-        }
-        return 0;
+        return bus_find_client_object(userdata, &regions, path, found);
 }
 
 static int region_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                             sd_bus_error *error) {
-        _cleanup_(strv_freep) char **v = NULL;
-        Daemon *d = userdata;
-        Client *cl;
-        Region *reg;
-        int r;
-
-        list_for_each_entry(cl, &d->core->clients, core_link)
-                list_for_each_entry(reg, &cl->regions, client_link) {
-                        char *p;
-
-                        r = region_object_path(reg->id, &p);
-                        if (r >= 0)
-                                r = strv_consume(&v, p);
-                        if (r < 0)
-                                return r;
-                }
-        *nodes = TAKE_PTR(v);
-        return 0;
+        return bus_enumerate_client_objects(userdata, &regions, nodes);
 }
 
 static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Region *reg = userdata;
-        Daemon *d = sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
-        BusClient *bc = bus_client_find(d, sd_bus_message_get_sender(m));
         uint64_t id = reg->id;
         SharedMemory *sm;
+        BusClient *bc;
         int r;
 
-        if (!bc || bc->client != reg->client)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Region %" PRIu64 " belongs to "
-                                         "client %s; only it can remove it.", id, reg->client->name);
+        r = bus_check_owner(m, reg->client, "Region", id, "remove", &bc, error);
+        if (r < 0)
+                return r;
         r = region_remove(reg);
         if (r == -EBUSY)
                 return bus_error_set(error, r, "Region %" PRIu64 " is mapped in a space; unmap it there "
@@ -201,36 +168,21 @@ static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, NULL);
 }
 
-#define REGION_GETTER(fn, sig, expr)                                                            \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {              \
-                Region *reg = userdata;                                                         \
-                return sd_bus_message_append(reply, sig, expr);                                 \
-        }
-
-REGION_GETTER(property_address, "t", reg->address)
-REGION_GETTER(property_offset, "t", reg->offset)
-REGION_GETTER(property_length, "t", reg->length)
-REGION_GETTER(property_access, "u", reg->access)
-REGION_GETTER(property_owner, "s", reg->client->name)
+_Static_assert(sizeof(((Region *)NULL)->access) == sizeof(uint32_t), "Access is a \"u\"");
 
 static const sd_bus_vtable region_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Address", "t", property_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Offset", "t", property_offset, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Length", "t", property_length, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Access", "u", property_access, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Address", "t", NULL, offsetof(Region, address), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Offset", "t", NULL, offsetof(Region, offset), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Length", "t", NULL, offsetof(Region, length), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Access", "u", NULL, offsetof(Region, access), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Region, client),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
 int bus_region_register(Daemon *d) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_REGION_PREFIX, IOMMUD_REGION_INTERFACE,
-                                       region_vtable, region_find, d);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_REGION_PREFIX, region_enumerate, d);
+        return bus_add_objects(d, IOMMUD_REGION_PREFIX, IOMMUD_REGION_INTERFACE, region_vtable, region_find,
+                               region_enumerate);
 }

@@ -2,7 +2,6 @@
 /* bus-space.c - CreateSpace() and org.iommud1.Space objects at /org/iommud1/space/N */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon/core/client.h"
@@ -12,13 +11,9 @@
 #include "daemon/core/space.h"
 #include "daemon.h"
 
-int space_object_path(uint64_t id, char **ret) {
-        return asprintf(ret, IOMMUD_SPACE_PREFIX "/%" PRIu64, id) < 0 ? -ENOMEM : 0;
-}
-
 int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *path = NULL;
-        Daemon *d = userdata;
+        Daemon *d = bus_daemon(m);
         BusClient *bc;
         Space *s;
         int r;
@@ -34,65 +29,29 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                                      "destroy one first.", bc->client->quota.limit[RES_SPACES]);
         if (r < 0)
                 return bus_error_set(error, r, "Creating a space failed: %s.", daemon_backend_error(d, r));
-        r = space_object_path(s->id, &path);
+        r = object_path_for_id(IOMMUD_SPACE_PREFIX, s->id, &path);
         if (r < 0)
                 return r;
-        sd_bus_emit_object_added(d->bus, path);
         return sd_bus_reply_method_return(m, "o", path);
 }
 
+/* The vtable's userdata is the Space (owned by its client, core/space.h). */
+static const ClientObjects spaces = CLIENT_OBJECTS(IOMMUD_SPACE_PREFIX, Space, spaces);
+
 static int space_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                       void **found, sd_bus_error *error) {
-        Daemon *d = userdata;
-        uint64_t id;
-        Client *cl;
-
-        if (!object_path_id(path, IOMMUD_SPACE_PREFIX, &id))
-                return 0;
-        list_for_each_entry(cl, &d->core->clients, core_link) {
-                Space *s = client_find_space(cl, id);
-                if (s) {
-                        *found = s;
-                        return 1;
-                }
-        }
-        return 0;
+        return bus_find_client_object(userdata, &spaces, path, found);
 }
 
 static int space_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                            sd_bus_error *error) {
-        _cleanup_(strv_freep) char **v = NULL;
-        Daemon *d = userdata;
-        Client *cl;
-        Space *s;
-        int r;
-
-        list_for_each_entry(cl, &d->core->clients, core_link)
-                list_for_each_entry(s, &cl->spaces, client_link) {
-                        char *p;
-
-                        r = space_object_path(s->id, &p);
-                        if (r >= 0)
-                                r = strv_consume(&v, p);
-                        if (r < 0)
-                                return r;
-                }
-        *nodes = TAKE_PTR(v);
-        return 0;
+        return bus_enumerate_client_objects(userdata, &spaces, nodes);
 }
 
-static Daemon *current_daemon(sd_bus_message *m) {
-        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
-}
-
-/* Only the space's owner may change it. */
-static int space_owner_check(sd_bus_message *m, Space *s, sd_bus_error *error) {
-        BusClient *bc = bus_client_find(current_daemon(m), sd_bus_message_get_sender(m));
-
-        if (!bc || bc->client != s->io.client)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Space %" PRIu64 " belongs to "
-                                         "client %s; only it can change it.", s->id, s->io.client->name);
-        return 0;
+/* Only the space's owner may change or destroy it. */
+static int space_owner_check(sd_bus_message *m, Space *s, const char *verb, BusClient **ret,
+                             sd_bus_error *error) {
+        return bus_check_owner(m, s->io.client, "Space", s->id, verb, ret, error);
 }
 
 static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -106,7 +65,7 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "otttu", &rpath, &region_offset, &iova, &length, &access);
         if (r < 0)
                 return r;
-        r = space_owner_check(m, s, error);
+        r = space_owner_check(m, s, "change", NULL, error);
         if (r < 0)
                 return r;
         reg = object_path_id(rpath, IOMMUD_REGION_PREFIX, &rid) ? client_find_region(s->io.client, rid) : NULL;
@@ -122,7 +81,7 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                      "(0x%" PRIx64 " bytes) and access within the region's (%u).",
                                      reg->length, reg->access);
         if (r < 0)
-                return bus_error_set(error, r, "Mapping failed: %s.", daemon_backend_error(current_daemon(m), r));
+                return bus_error_set(error, r, "Mapping failed: %s.", daemon_backend_error(bus_daemon(m), r));
         (void)sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), sd_bus_message_get_path(m),
                                              IOMMUD_SPACE_INTERFACE, "Mappings", NULL);
         return sd_bus_reply_method_return(m, NULL);
@@ -135,7 +94,7 @@ static int method_unmap(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         r = sd_bus_message_read(m, "tt", &iova, &length);
         if (r >= 0)
-                r = space_owner_check(m, s, error);
+                r = space_owner_check(m, s, "change", NULL, error);
         if (r < 0)
                 return r;
         r = space_unmap(s, iova, length);
@@ -172,31 +131,30 @@ static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r,
 }
 
 /* Attach(s device, u pasid) and Detach(s, u): the caller owns s, the device exists. */
-static int read_slot_args(sd_bus_message *m, Space *s, Device **ret_dev, uint32_t *ret_pasid,
-                          sd_bus_error *error) {
+static int read_slot_args(sd_bus_message *m, Space *s, BusClient **ret_bc, Device **ret_dev,
+                          uint32_t *ret_pasid, sd_bus_error *error) {
         const char *name;
         int r;
 
         r = sd_bus_message_read(m, "su", &name, ret_pasid);
         if (r >= 0)
-                r = space_owner_check(m, s, error);
+                r = space_owner_check(m, s, "change", ret_bc, error);
         if (r >= 0)
-                r = bus_find_device(current_daemon(m), name, ret_dev, error);
+                r = bus_find_device(bus_daemon(m), name, ret_dev, error);
         return r;
 }
 
 static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = current_daemon(m);
+        Daemon *d = bus_daemon(m);
         Space *s = userdata;
         uint32_t pasid;
         BusClient *bc;
         Device *dev;
         int r;
 
-        r = read_slot_args(m, s, &dev, &pasid, error);
+        r = read_slot_args(m, s, &bc, &dev, &pasid, error);
         if (r < 0)
                 return r;
-        bc = bus_client_find(d, sd_bus_message_get_sender(m));
         r = bus_authorize(d, bc, POLICY_SPACES, dev, error);
         if (r < 0)
                 return r;
@@ -209,13 +167,13 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 
 static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = current_daemon(m);
+        Daemon *d = bus_daemon(m);
         Space *s = userdata;
         uint32_t pasid;
         Device *dev;
         int r;
 
-        r = read_slot_args(m, s, &dev, &pasid, error);
+        r = read_slot_args(m, s, NULL, &dev, &pasid, error);
         if (r < 0)
                 return r;
         r = space_detach(s, dev, pasid);
@@ -232,18 +190,11 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
         Space *s = userdata;
         int r;
 
-        r = space_owner_check(m, s, error);
+        r = space_owner_check(m, s, "destroy", NULL, error);
         if (r < 0)
                 return r;
         space_free(s);  /* announced by CORE_EVENT_SPACE_REMOVED */
         return sd_bus_reply_method_return(m, NULL);
-}
-
-static int property_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Space *s = userdata;
-
-        return sd_bus_message_append(reply, "s", s->io.client->name);
 }
 
 static int property_mappings(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -257,7 +208,7 @@ static int property_mappings(sd_bus *bus, const char *path, const char *interfac
                 _cleanup_(freep) char *rpath = NULL;
 
                 if (r >= 0)
-                        r = region_object_path(mp->region->id, &rpath);
+                        r = object_path_for_id(IOMMUD_REGION_PREFIX, mp->region->id, &rpath);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "(ttotu)", mp->iova, mp->length, rpath,
                                                   mp->region_offset, mp->access);
@@ -280,7 +231,8 @@ static int property_attachments(sd_bus *bus, const char *path, const char *inter
 
 static const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Owner", "s", property_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Map", "otttu",
@@ -298,11 +250,6 @@ static const sd_bus_vtable space_vtable[] = {
 };
 
 int bus_space_register(Daemon *d) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, IOMMUD_SPACE_PREFIX, IOMMUD_SPACE_INTERFACE,
-                                       space_vtable, space_find, d);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(d->bus, NULL, IOMMUD_SPACE_PREFIX, space_enumerate, d);
+        return bus_add_objects(d, IOMMUD_SPACE_PREFIX, IOMMUD_SPACE_INTERFACE, space_vtable, space_find,
+                               space_enumerate);
 }

@@ -103,23 +103,18 @@ typedef struct SharedMemory {
 
 SharedMemory *shared_memory_free(SharedMemory *sm);
 int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int region_object_path(uint64_t id, char **ret);
-int bus_region_register(Daemon *d);
 int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int space_object_path(uint64_t id, char **ret);
-int bus_space_register(Daemon *d);
 
 /* The BusClient of the message's sender, created on its first call. */
 int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error);
 BusClient *bus_client_find(Daemon *d, const char *name);
-BusClient *bus_client_by_core(Daemon *d, const Client *cl);
 BusClient *bus_client_free(BusClient *bc);
 void bus_client_subject(const BusClient *bc, PolicySubject *ret);
 
 /*
- * Authorizes the sender of m for op on d (NULL: no device), from its bus
- * credentials and the policy. On refusal sets AccessDenied with a message
- * that names the uid, the operation, the device and how to grant it.
+ * Authorizes bc for op on dev (NULL: no device), from its bus credentials
+ * and the policy. On refusal sets AccessDenied with a message that names
+ * the uid, the operation, the device and how to grant it.
  */
 int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error);
 /* Root only (Reload, Simulator). */
@@ -132,16 +127,63 @@ const char *bus_error_name(int r);
 /* What went wrong in the backend: the kernel's own words where it has them. */
 const char *daemon_backend_error(Daemon *d, int r);
 
-/* Object paths. */
-int group_object_path(uint32_t id, char **ret);
+/* bus-object.c: what the object interfaces share. */
+
+/* The Daemon a method call is for (from any of our vtables). */
+Daemon *bus_daemon(sd_bus_message *m);
+
+/*
+ * Only the owner of an object may change it: 0 if the sender of m is the
+ * bus client of owner (then *ret, if given, is that BusClient, borrowed),
+ * else AccessDenied naming the object ("<kind> <id>"), its owner, and what
+ * to do. verb is what the caller tried ("unbind").
+ */
+int bus_check_owner(sd_bus_message *m, const Client *owner, const char *kind, uint64_t id, const char *verb,
+                    BusClient **ret, sd_bus_error *error);
+
+/* prefix/N <-> N, for objects named by a number (groups, bonds, regions, spaces). */
+int object_path_for_id(const char *prefix, uint64_t id, char **ret);
+bool object_path_id(const char *path, const char *prefix, uint64_t *ret);
 int device_object_path(const char *name, char **ret);
-int bond_object_path(uint64_t id, char **ret);
+
+/* Getters for offset properties: "b" over a C bool (sd-bus's own reads an
+ * int), and "s" the bus name of a Client * ("" when NULL). */
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int bus_property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/*
+ * Objects a client owns (bonds, regions, spaces): each on a list in its
+ * Client, linked by client_link, named prefix/<its uint64_t id>.
+ */
+typedef struct ClientObjects {
+        const char *prefix;
+        size_t list;                    /* offsetof(Client, the list head) */
+        size_t link;                    /* offsetof(the object, client_link) */
+        size_t id;                      /* offsetof(the object, id) */
+} ClientObjects;
+
+#define CLIENT_OBJECTS(prefix, type, list_head) \
+        { prefix, offsetof(Client, list_head), offsetof(type, client_link), offsetof(type, id) }
+
+/* For a fallback vtable's find and node enumerator callbacks: the object of
+ * a path, whichever client owns it, and the paths of all. */
+int bus_find_client_object(Daemon *d, const ClientObjects *k, const char *path, void **found);
+int bus_enumerate_client_objects(Daemon *d, const ClientObjects *k, char ***nodes);
+
+/* Objects under prefix: one fallback vtable, whose find returns the object
+ * the vtable's offsets refer to, and a node enumerator; d is their userdata. */
+int bus_add_objects(Daemon *d, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
+                    sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate);
 
 /* The interfaces, one file each. */
 int bus_manager_register(Daemon *d);
 int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);
 int bus_bond_register(Daemon *d);
+int bus_region_register(Daemon *d);
+int bus_space_register(Daemon *d);
 int bus_simulator_register(Daemon *d);
 
 /* fault-service.c: page requests in the event loop. */
@@ -154,11 +196,8 @@ int hotplug_setup(Daemon *d);
 /* signals.c: core events to D-Bus signals. */
 void daemon_on_core_event(void *userdata, const CoreEvent *ev);
 
-/* Helpers shared by the interfaces. */
+/* Helpers shared by the interfaces (bus-device.c, bus-client.c). */
 int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error);
 int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
-Bond *daemon_find_bond(Daemon *d, uint64_t id);
 const char *client_bus_name(const Client *cl);
 
-/* The N of the object path prefix/N (bus-group.c); false if path is not one. */
-bool object_path_id(const char *path, const char *prefix, uint64_t *ret);

@@ -1,26 +1,86 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* signals.c - the model's events as D-Bus signals */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon/core/bond.h"
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
+#include "daemon/core/region.h"
+#include "daemon/core/space.h"
 #include "daemon.h"
 
 /*
  * Called by core_dispatch() from the event loop's post source, after the
  * change: the object an event names may be gone by now, so each handler
- * looks it up again and says what is true at this moment.
+ * looks it up again and says what is true at this moment. Every object's
+ * InterfacesAdded and InterfacesRemoved goes out from here, and only here.
  */
 
-static void emit_removed(Daemon *d, const char *path, const char *interface) {
+/* The object an event names: *ret_path (owned by the caller) and
+ * *ret_interface; > 0 if it still exists, 0 if not. */
+static int event_object(Daemon *d, const CoreEvent *ev, char **ret_path, const char **ret_interface) {
+        Client *cl = core_find_client(d->core, ev->client);
+        bool exists;
+        int r;
+
+        switch (ev->kind) {
+        case CORE_EVENT_GROUP_ADDED:
+        case CORE_EVENT_GROUP_REMOVED:
+                *ret_interface = IOMMUD_GROUP_INTERFACE;
+                exists = core_find_group(d->core, ev->group);
+                r = object_path_for_id(IOMMUD_GROUP_PREFIX, ev->group, ret_path);
+                break;
+        case CORE_EVENT_DEVICE_ADDED:
+        case CORE_EVENT_DEVICE_REMOVED:
+                *ret_interface = IOMMUD_DEVICE_INTERFACE;
+                exists = core_find_device(d->core, ev->name);
+                r = device_object_path(ev->name, ret_path);
+                break;
+        case CORE_EVENT_BOND_ADDED:
+        case CORE_EVENT_BOND_CHANGED:
+        case CORE_EVENT_BOND_REMOVED:
+                *ret_interface = IOMMUD_BOND_INTERFACE;
+                exists = cl && client_find_bond(cl, ev->id);
+                r = object_path_for_id(IOMMUD_BOND_PREFIX, ev->id, ret_path);
+                break;
+        case CORE_EVENT_REGION_ADDED:
+        case CORE_EVENT_REGION_REMOVED:
+                *ret_interface = IOMMUD_REGION_INTERFACE;
+                exists = cl && client_find_region(cl, ev->id);
+                r = object_path_for_id(IOMMUD_REGION_PREFIX, ev->id, ret_path);
+                break;
+        case CORE_EVENT_SPACE_ADDED:
+        case CORE_EVENT_SPACE_REMOVED:
+                *ret_interface = IOMMUD_SPACE_INTERFACE;
+                exists = cl && client_find_space(cl, ev->id);
+                r = object_path_for_id(IOMMUD_SPACE_PREFIX, ev->id, ret_path);
+                break;
+        default:
+                return -EINVAL;
+        }
+        return r < 0 ? r : exists;
+}
+
+/* InterfacesAdded, if the object is still there. */
+static void on_added(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *path = NULL;
+        const char *interface;
+
+        if (event_object(d, ev, &path, &interface) > 0)
+                sd_bus_emit_object_added(d->bus, path);
+}
+
+static void on_removed(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *path = NULL;
+        const char *interface;
+
         /* The object no longer exists, so sd_bus_emit_object_removed() could
          * not find its interfaces; say which one went ourselves. */
-        sd_bus_emit_signal(d->bus, IOMMUD_PATH, "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                           "oas", path, 1, interface);
+        if (event_object(d, ev, &path, &interface) >= 0)
+                sd_bus_emit_signal(d->bus, IOMMUD_PATH, "org.freedesktop.DBus.ObjectManager",
+                                   "InterfacesRemoved", "oas", path, 1, interface);
 }
 
 static void on_group_changed(Daemon *d, const CoreEvent *ev) {
@@ -30,62 +90,39 @@ static void on_group_changed(Daemon *d, const CoreEvent *ev) {
         sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "GroupChanged", "uss", ev->group,
                            g ? ownership_to_string(group_ownership(g)) : "none",
                            g ? client_bus_name(g->owner) : "");
-        if (g && group_object_path(g->id, &path) >= 0)
+        if (g && object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_GROUP_INTERFACE, "Ownership", "Owner",
                                                "OwnerUid", "Devices", NULL);
 }
 
-static void on_device(Daemon *d, const CoreEvent *ev) {
-        _cleanup_(freep) char *path = NULL;
-        Device *dev = core_find_device(d->core, ev->name);
-
-        if (device_object_path(ev->name, &path) < 0)
-                return;
-        switch (ev->kind) {
-        case CORE_EVENT_DEVICE_ADDED:
-                sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "DeviceAdded", "s", ev->name);
-                if (dev)
-                        sd_bus_emit_object_added(d->bus, path);
-                break;
-        case CORE_EVENT_DEVICE_REMOVED:
-                sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "DeviceRemoved", "s",
-                                   ev->name);
-                emit_removed(d, path, IOMMUD_DEVICE_INTERFACE);
-                if (core_find_group(d->core, ev->group)) {
-                        _cleanup_(freep) char *gpath = NULL;
-
-                        if (group_object_path(ev->group, &gpath) >= 0)
-                                sd_bus_emit_properties_changed(d->bus, gpath, IOMMUD_GROUP_INTERFACE,
-                                                               "Devices", NULL);
-                }
-                break;
-        default:
-                if (dev)
-                        sd_bus_emit_properties_changed(d->bus, path, IOMMUD_DEVICE_INTERFACE, "Driver", NULL);
-                break;
-        }
+static void on_device_added(Daemon *d, const CoreEvent *ev) {
+        sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "DeviceAdded", "s", ev->name);
+        on_added(d, ev);
 }
 
-static void on_bond(Daemon *d, const CoreEvent *ev) {
-        _cleanup_(freep) char *path = NULL;
+static void on_device_removed(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *gpath = NULL;
 
-        if (bond_object_path(ev->id, &path) < 0)
-                return;
-        if (ev->kind == CORE_EVENT_BOND_REMOVED)
-                emit_removed(d, path, IOMMUD_BOND_INTERFACE);
-        else if (daemon_find_bond(d, ev->id))
-                sd_bus_emit_properties_changed(d->bus, path, IOMMUD_BOND_INTERFACE, "State", "Users", NULL);
+        sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "DeviceRemoved", "s", ev->name);
+        on_removed(d, ev);
+        if (core_find_group(d->core, ev->group) &&
+            object_path_for_id(IOMMUD_GROUP_PREFIX, ev->group, &gpath) >= 0)
+                sd_bus_emit_properties_changed(d->bus, gpath, IOMMUD_GROUP_INTERFACE, "Devices", NULL);
 }
 
-static void on_group_lifetime(Daemon *d, const CoreEvent *ev) {
+static void on_device_changed(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *path = NULL;
 
-        if (group_object_path(ev->group, &path) < 0)
-                return;
-        if (ev->kind == CORE_EVENT_GROUP_REMOVED)
-                emit_removed(d, path, IOMMUD_GROUP_INTERFACE);
-        else if (core_find_group(d->core, ev->group))
-                sd_bus_emit_object_added(d->bus, path);
+        if (core_find_device(d->core, ev->name) && device_object_path(ev->name, &path) >= 0)
+                sd_bus_emit_properties_changed(d->bus, path, IOMMUD_DEVICE_INTERFACE, "Driver", NULL);
+}
+
+static void on_bond_changed(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *path = NULL;
+        const char *interface;
+
+        if (event_object(d, ev, &path, &interface) > 0)
+                sd_bus_emit_properties_changed(d->bus, path, interface, "State", "Users", NULL);
 }
 
 /*
@@ -114,43 +151,24 @@ static void on_fault_refused(Daemon *d, const CoreEvent *ev) {
         d->refused_suppressed = 0;
 }
 
-static void on_memory_removed(Daemon *d, const CoreEvent *ev) {
-        _cleanup_(freep) char *path = NULL;
-        bool region = ev->kind == CORE_EVENT_REGION_REMOVED;
-
-        if ((region ? region_object_path(ev->id, &path) : space_object_path(ev->id, &path)) >= 0)
-                emit_removed(d, path, region ? IOMMUD_REGION_INTERFACE : IOMMUD_SPACE_INTERFACE);
-}
+static void (*const event_handlers[_CORE_EVENT_MAX])(Daemon *d, const CoreEvent *ev) = {
+        [CORE_EVENT_GROUP_ADDED] = on_added,
+        [CORE_EVENT_GROUP_CHANGED] = on_group_changed,
+        [CORE_EVENT_GROUP_REMOVED] = on_removed,
+        [CORE_EVENT_DEVICE_ADDED] = on_device_added,
+        [CORE_EVENT_DEVICE_REMOVED] = on_device_removed,
+        [CORE_EVENT_DEVICE_CHANGED] = on_device_changed,
+        [CORE_EVENT_BOND_ADDED] = on_added,
+        [CORE_EVENT_BOND_CHANGED] = on_bond_changed,
+        [CORE_EVENT_BOND_REMOVED] = on_removed,
+        [CORE_EVENT_FAULT_REFUSED] = on_fault_refused,
+        [CORE_EVENT_REGION_ADDED] = on_added,
+        [CORE_EVENT_REGION_REMOVED] = on_removed,
+        [CORE_EVENT_SPACE_ADDED] = on_added,
+        [CORE_EVENT_SPACE_REMOVED] = on_removed,
+};
 
 void daemon_on_core_event(void *userdata, const CoreEvent *ev) {
-        Daemon *d = userdata;
-
-        switch (ev->kind) {
-        case CORE_EVENT_REGION_REMOVED:
-        case CORE_EVENT_SPACE_REMOVED:
-                on_memory_removed(d, ev);
-                break;
-        case CORE_EVENT_GROUP_ADDED:
-        case CORE_EVENT_GROUP_REMOVED:
-                on_group_lifetime(d, ev);
-                break;
-        case CORE_EVENT_GROUP_CHANGED:
-                on_group_changed(d, ev);
-                break;
-        case CORE_EVENT_DEVICE_ADDED:
-        case CORE_EVENT_DEVICE_REMOVED:
-        case CORE_EVENT_DEVICE_CHANGED:
-                on_device(d, ev);
-                break;
-        case CORE_EVENT_BOND_CHANGED:
-        case CORE_EVENT_BOND_REMOVED:
-                on_bond(d, ev);
-                break;
-        case CORE_EVENT_FAULT_REFUSED:
-                on_fault_refused(d, ev);
-                break;
-        case CORE_EVENT_CLIENT_RELEASED:
-        case _CORE_EVENT_MAX:
-                break;
-        }
+        if ((unsigned)ev->kind < ELEMENTSOF(event_handlers) && event_handlers[ev->kind])
+                event_handlers[ev->kind](userdata, ev);
 }

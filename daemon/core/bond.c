@@ -113,6 +113,7 @@ int bond_bind(Client *client, Device *d, Bond **ret) {
         b->device = d;
         b->id = core_next_id(client->core);
         list_add_tail(&client->bonds, &b->client_link);
+        bond_emit(b, CORE_EVENT_BOND_ADDED);
         bond_emit(b, CORE_EVENT_BOND_CHANGED);
         *ret = b;
         return 0;

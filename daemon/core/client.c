@@ -107,12 +107,10 @@ static void client_stop_dma(Client *cl) {
 }
 
 static void client_teardown(Client *cl) {
-        Core *c = cl->core;
         Bond *b, *b_tmp;
         Space *s, *s_tmp;
         Region *r, *r_tmp;
         Group *g, *g_tmp;
-        uint64_t id = cl->id;
 
         cl->ended = true;
         list_del_init(&cl->release.link);
@@ -132,7 +130,6 @@ static void client_teardown(Client *cl) {
         client_maybe_put_pasid(cl);
 
         list_del_init(&cl->core_link);
-        core_emit(c, CORE_EVENT_CLIENT_RELEASED, 0, 0, id, cl->name);
         free(cl->name);
         free(cl);
 }

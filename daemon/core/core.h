@@ -21,11 +21,13 @@ typedef enum CoreEventKind {
         CORE_EVENT_DEVICE_ADDED,        /* name */
         CORE_EVENT_DEVICE_REMOVED,      /* name, group */
         CORE_EVENT_DEVICE_CHANGED,      /* name: bound driver changed */
+        CORE_EVENT_BOND_ADDED,          /* id, client: bound; BOND_CHANGED follows */
         CORE_EVENT_BOND_CHANGED,        /* id, client: state or users changed */
         CORE_EVENT_BOND_REMOVED,        /* id, client */
-        CORE_EVENT_CLIENT_RELEASED,     /* client */
         CORE_EVENT_FAULT_REFUSED,       /* name (device), client, id = address */
+        CORE_EVENT_REGION_ADDED,        /* id, client */
         CORE_EVENT_REGION_REMOVED,      /* id, client */
+        CORE_EVENT_SPACE_ADDED,         /* id, client */
         CORE_EVENT_SPACE_REMOVED,       /* id, client */
         _CORE_EVENT_MAX,
 } CoreEventKind;

@@ -95,6 +95,7 @@ int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
                 return k;
         }
         r->id = core_next_id(cl->core);
+        core_emit(cl->core, CORE_EVENT_REGION_ADDED, 0, r->id, cl->id, NULL);
         *ret = r;
         return 0;
 }

@@ -40,6 +40,7 @@ int space_new(Client *cl, Space **ret) {
         }
         s->id = core_next_id(cl->core);
         list_add_tail(&cl->spaces, &s->client_link);
+        core_emit(cl->core, CORE_EVENT_SPACE_ADDED, 0, s->id, cl->id, NULL);
         *ret = s;
         return 0;
 }

@@ -282,6 +282,22 @@ def test_custom_topology_driver_refusing_unbind_rolls_back(w):
     check(w.groups() == {7: "dma-api"}, str(w.groups()))
 
 
+def test_claim_error_says_a_driver_refused_to_unbind(w):
+    topo = w.write("t.json", json.dumps({"devices": [
+        {"name": "0000:01:00.0", "group": 7, "iommu": "dmar0", "driver": "nvme", "refuse_unbind": True},
+    ]}))
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    w.start_daemon([f"--topology={topo}"])
+    r = w.run(["dbus-send", "--system", "--print-reply", "--dest=org.iommud1", "/org/iommud1",
+               "org.iommud1.Manager.ClaimGroup", "uint32:7", "uint64:1"], check_rc=1)
+    check("org.iommud1.Error.Busy" in r.err, "the error name: " + r.err)
+    check("refused to unbind" in r.err and "left as it was" in r.err, r.err)
+    # Without the flag the driver is merely in the way, and the error says so.
+    r = w.ctl("claim", "7", check_rc=1)
+    check("DETACH_KERNEL_DRIVERS" in r.err and "nvme" in r.err, r.err)
+
+
 def test_shared_memory_dma_and_page_requests_end_to_end(w):
     """A separate client process shares memfds and checks device DMA in its own pages."""
     r = w.run([os.path.join(w.build, "tests/integration/share-client")], check_rc=None)

@@ -102,6 +102,21 @@ static int op_space(Client *cl, void *arg) {
         return r;
 }
 
+/* Map and attach on a space made beforehand: space_new()'s last allocation
+ * is its event, so op_space stops there and never fails these two. */
+static int op_map_attach(Client *cl, void *arg) {
+        Space *s = list_first_entry(&cl->spaces, Space, client_link);
+        int r;
+
+        r = space_map(s, list_first_entry(&cl->regions, Region, client_link), 0, 0, 0x1000, ACCESS_READ);
+        if (r < 0)
+                return r;
+        r = space_attach(s, dev(arg), 0);
+        if (r < 0)
+                (void)space_unmap(s, 0, 0x1000);       /* the op as a whole fails, leaving nothing */
+        return r;
+}
+
 static int op_device_add(Client *cl, void *arg) {
         DeviceInfo info = { .name = "0000:01:00.0", .group = 77, .iommu = "dmar7", .driver = "nvme" };
         return device_add(fx.core, &info, NULL);
@@ -120,6 +135,20 @@ Test(alloc_failure, every_operation_fails_cleanly_and_then_succeeds) {
         each_allocation_fails(cl, "space map attach", op_space, DEV_NIC);
         each_allocation_fails(cl, "device add", op_device_add, NULL);
         cr_assert_gt(alloc_failures_injected(), 10);
+}
+
+Test(alloc_failure, space_map_and_attach_fail_cleanly) {
+        Client *cl = new_client(1000);
+        unsigned long injected;
+        Region *reg;
+        Space *s;
+
+        claim_ok(cl, DEV_NIC);
+        cr_assert_eq(region_new(cl, 0x10000, 0, 0x1000, ACCESS_ALL, NULL, -1, &reg), 0);
+        cr_assert_eq(space_new(cl, &s), 0);
+        injected = alloc_failures_injected();
+        each_allocation_fails(cl, "map attach", op_map_attach, DEV_NIC);
+        cr_assert_gt(alloc_failures_injected(), injected, "map and attach allocate");
 }
 
 Test(alloc_failure, fault_push_without_memory_still_answers_once) {
