@@ -135,6 +135,7 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         uint64_t address;
         const void *data;
         size_t size;
+        DmaRequest req;
         int write, r;
         Device *dev;
 
@@ -149,17 +150,17 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        if (length == 0 || length > SIM_DMA_MAX)
-                return bus_error_set(error, -EINVAL, "length %u: a DMA moves 1 to %u bytes.", length,
-                                     SIM_DMA_MAX);
+        if (length == 0 || length > DMA_MAX)
+                return bus_error_set(error, -EINVAL, "length %u: a DMA moves 1 to %u bytes.", length, DMA_MAX);
         if (write ? size != length : size != 0)
                 return bus_error_set(error, -EINVAL, "A write takes exactly length (%u) bytes of data, a "
                                      "read none; %zu were given.", length, size);
+        req = (DmaRequest) { .device = dev, .pasid = pasid, .addr = address, .len = length, .write = write,
+                             .data = write ? data : NULL, .done = on_dma_done, .userdata = sd_bus_message_ref(m) };
         if (d->sim)
-                r = sim_dma(d->sim, dev, pasid, address, length, write, data, on_dma_done, sd_bus_message_ref(m));
+                r = sim_dma(d->sim, &req);
         else
-                r = selftest_dma(d->kernel, dev, pasid, address, length, write, data, on_dma_done,
-                                 sd_bus_message_ref(m));
+                r = selftest_dma(d->kernel, &req);
         if (r < 0) {
                 sd_bus_message_unref(m);
                 if (r == -EOPNOTSUPP)

@@ -25,19 +25,13 @@
 
 /* A DMA waiting for a page request; owned by KernelBackend.dmas. */
 struct SelftestDma {
+        DmaTransfer dma;        /* first: dma_transfer_finish() frees the SelftestDma */
         KernelBackend *k;       /* borrowed */
-        const Device *device;   /* borrowed; failed before its slot goes */
-        uint32_t pasid;
-        uint64_t addr, pos;     /* pos: the next byte to translate */
-        uint32_t len;
-        bool write;
-        uint8_t *buf;           /* owned */
+        uint64_t pos;           /* the next byte to translate */
         uint32_t grpid;         /* the page request it waits for; 0: none */
         uint64_t asked;         /* the page it asked for (asked once only) */
-        SimDmaDone done;
-        void *userdata;
-        ListNode link;
 };
+_Static_assert(offsetof(SelftestDma, dma) == 0, "dma_transfer_finish() frees the SelftestDma");
 
 static int test_cmd(KernelBackend *k, IommuTestCmd *cmd) {
         cmd->size = sizeof(*cmd);
@@ -166,51 +160,46 @@ static uint8_t *translate(KernelBackend *k, Slot *slot, uint64_t iova, unsigned 
 }
 
 static void dma_finish(SelftestDma *dma, int error, const char *why) {
-        list_del_init(&dma->link);
-        if (error < 0 || dma->write)
-                dma->done(dma->userdata, error, why, NULL, 0);
-        else
-                dma->done(dma->userdata, 0, NULL, dma->buf, dma->len);
-        free(dma->buf);
-        free(dma);
+        dma_transfer_finish(&dma->dma, error, why);
 }
 
 static int trigger_iopf(SelftestDma *dma, uint64_t page) {
-        const KernelDevice *kd = dma->device->backend_data;
+        const KernelDevice *kd = dma->dma.device->backend_data;
         IommuTestCmd cmd = { .op = KTEST_OP_TRIGGER_IOPF };
 
         dma->grpid = (dma->k->next_grpid++ % 511) + 1;  /* 9 bits in PCIe, 0 means none here */
         dma->asked = page;
         cmd.trigger_iopf.dev_id = kd->dev_id;
-        cmd.trigger_iopf.pasid = dma->pasid;
+        cmd.trigger_iopf.pasid = dma->dma.pasid;
         cmd.trigger_iopf.grpid = dma->grpid;
-        cmd.trigger_iopf.perm = dma->write ? FAULT_PERM_WRITE : FAULT_PERM_READ;
+        cmd.trigger_iopf.perm = dma->dma.write ? FAULT_PERM_WRITE : FAULT_PERM_READ;
         cmd.trigger_iopf.addr = page;
         return test_cmd(dma->k, &cmd);
 }
 
 /* Goes as far as the page tables allow; waits on a page request, or ends. */
 static void dma_step(SelftestDma *dma) {
-        unsigned access = dma->write ? ACCESS_WRITE : ACCESS_READ;
-        Slot *slot = device_find_slot((Device *)dma->device, dma->pasid);
+        DmaTransfer *t = &dma->dma;
+        unsigned access = t->write ? ACCESS_WRITE : ACCESS_READ;
+        Slot *slot = device_find_slot(t->device, t->pasid);
+        uint64_t end = t->addr + t->len;
         char why[192];
 
         if (!slot) {
-                snprintf(why, sizeof(why), "nothing is attached at PASID %u of %s", dma->pasid,
-                         dma->device->name);
+                snprintf(why, sizeof(why), "nothing is attached at PASID %u of %s", t->pasid, t->device->name);
                 dma_finish(dma, -EFAULT, why);
                 return;
         }
-        while (dma->pos < dma->addr + dma->len) {
+        while (dma->pos < end) {
                 uint64_t page = dma->pos & ~(uint64_t)(PAGE_SIZE_4K - 1);
                 uint64_t n = page + PAGE_SIZE_4K - dma->pos;
                 bool mismatch;
                 uint8_t *host;
 
-                if (n > dma->addr + dma->len - dma->pos)
-                        n = dma->addr + dma->len - dma->pos;
+                if (n > end - dma->pos)
+                        n = end - dma->pos;
                 host = translate(dma->k, slot, page, access, &mismatch, why, sizeof(why));
-                if (!host && (mismatch || dma->asked == page || !dma->device->pri_capable)) {
+                if (!host && (mismatch || dma->asked == page || !t->device->pri_capable)) {
                         dma_finish(dma, -EFAULT, why);
                         return;
                 }
@@ -219,36 +208,31 @@ static void dma_step(SelftestDma *dma) {
                                 dma_finish(dma, -EFAULT, "the kernel refused to raise the page request");
                         return; /* else selftest_dma_answered() goes on */
                 }
-                if (dma->write)
-                        memcpy(host + (dma->pos - page), dma->buf + (dma->pos - dma->addr), n);
+                if (t->write)
+                        memcpy(host + (dma->pos - page), t->buf + (dma->pos - t->addr), n);
                 else
-                        memcpy(dma->buf + (dma->pos - dma->addr), host + (dma->pos - page), n);
+                        memcpy(t->buf + (dma->pos - t->addr), host + (dma->pos - page), n);
                 dma->pos += n;
         }
         dma_finish(dma, 0, NULL);
 }
 
-int selftest_dma(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uint32_t len, bool write,
-                 const uint8_t *data, SimDmaDone done, void *userdata) {
-        const KernelDevice *kd = d->backend_data;
+int selftest_dma(KernelBackend *k, const DmaRequest *req) {
+        const KernelDevice *kd = req->device->backend_data;
         SelftestDma *dma;
-        uint8_t *buf;
+        DmaTransfer *t;
         int r;
 
         if (!kd || kd->kind != KDEV_MOCK)
                 return -EOPNOTSUPP;     /* a real device's DMA is not ours to start */
-        r = sim_dma_buffer(addr, len, write, data, &buf);
+        r = dma_transfer_new(req, sizeof(SelftestDma), &t);
         if (r < 0)
                 return r;
-        dma = calloc(1, sizeof(*dma));
-        if (!dma) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *dma = (SelftestDma) { .k = k, .device = d, .pasid = pasid, .addr = addr, .pos = addr, .len = len,
-                               .write = write, .buf = buf, .asked = UINT64_MAX, .done = done,
-                               .userdata = userdata };
-        list_add_tail(&k->dmas, &dma->link);
+        dma = container_of(t, SelftestDma, dma);
+        dma->k = k;
+        dma->pos = req->addr;
+        dma->asked = UINT64_MAX;
+        list_add_tail(&k->dmas, &t->link);
         dma_step(dma);
         return 0;
 }
@@ -256,8 +240,8 @@ int selftest_dma(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uin
 void selftest_dma_answered(KernelBackend *k, const FaultGroup *fg, FaultCode code) {
         SelftestDma *dma, *next;
 
-        list_for_each_entry_safe(dma, next, &k->dmas, link) {
-                if (dma->device != fg->device || dma->pasid != fg->pasid || !dma->grpid ||
+        list_for_each_entry_safe(dma, next, &k->dmas, dma.link) {
+                if (dma->dma.device != fg->device || dma->dma.pasid != fg->pasid || !dma->grpid ||
                     fg->n_records == 0 || fg->records[0].grpid != dma->grpid)
                         continue;
                 dma->grpid = 0;
@@ -272,8 +256,8 @@ void selftest_dma_answered(KernelBackend *k, const FaultGroup *fg, FaultCode cod
 void selftest_dma_fail(KernelBackend *k, const Device *d, uint32_t pasid, const char *why) {
         SelftestDma *dma, *next;
 
-        list_for_each_entry_safe(dma, next, &k->dmas, link)
-                if (!d || (dma->device == d && dma->pasid == pasid))
+        list_for_each_entry_safe(dma, next, &k->dmas, dma.link)
+                if (!d || (dma->dma.device == d && dma->dma.pasid == pasid))
                         dma_finish(dma, -EFAULT, why);
 }
 

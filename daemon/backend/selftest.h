@@ -2,8 +2,8 @@
 /* selftest.h - the selftest backend: the kernel backend plus the kernel's iommufd mock devices */
 #pragma once
 
+#include "dma.h"
 #include "kernel.h"
-#include "sim.h"
 
 /*
  * With CONFIG_IOMMUFD_TEST the kernel makes mock devices behind a mock IOMMU
@@ -25,13 +25,12 @@
 int selftest_add_mocks(KernelBackend *k, Core *c, unsigned n);
 
 /*
- * A DMA of the mock device d at pasid, as sim_dma() does it on the sim: the
+ * The DMA req asks of a mock device, as sim_dma() does it on the sim: the
  * pages the model does not map raise page requests one at a time, and each
  * page's translation is checked in the kernel before the copy. done is
  * called once, maybe from inside a core callback, and must not call the core.
  */
-int selftest_dma(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uint32_t len, bool write,
-                 const uint8_t *data, SimDmaDone done, void *userdata);
+int selftest_dma(KernelBackend *k, const DmaRequest *req);
 
 /*
  * Checks [addr, addr + len) at (d, pasid) in the kernel: every page must be
