@@ -380,3 +380,71 @@ const BackendOps kernel_ops = {
         .slot_detach = kernel_slot_detach,
         .fault_respond = kernel_fault_respond,
 };
+
+static int kernel_class_new(Backend **ret, const BackendOptions *opts) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        int r;
+
+        r = kernel_backend_new(&k, opts->sysfs, opts->devdir);
+        if (r == -ENOENT)
+                backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
+                            "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
+        else if (r < 0)
+                backend_log(opts, "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
+        if (r >= 0)
+                r = backend_new(ret, &kernel_backend_class, k, &kernel_ops, k);
+        if (r < 0)
+                return r;
+        TAKE_PTR(k);
+        return 0;
+}
+
+static void kernel_class_free(void *data) {
+        kernel_backend_free(data);
+}
+
+static int kernel_class_load(void *data, Core *c, const BackendOptions *opts) {
+        _cleanup_(freep) char *skipped = NULL;
+        int r;
+
+        r = kernel_load_topology(data, c, &skipped);
+        if (r < 0)
+                backend_log(opts, "cannot read the IOMMU groups from sysfs: %s", strerror(-r));
+        if (skipped)
+                backend_log(opts, "left out, sysfs could not describe them:\n%s", skipped);
+        return r;
+}
+
+static void kernel_class_describe(void *data, char *buf, size_t size) {
+        kernel_features_describe(data, buf, size);
+}
+
+/* The kernel backend says which command the kernel refused (-EIO), or which
+ * kernel version has what is missing (-ENOSYS). */
+static const char *kernel_class_why(void *data, int r) {
+        return r == -ENOSYS || r == -EIO ? kernel_backend_why(data) : NULL;
+}
+
+static FaultQueue *kernel_class_fault_queue(void *data) {
+        return kernel_fault_queue(data);
+}
+
+static Device *kernel_class_device_by_fault_id(void *data, uint32_t dev_id) {
+        return kernel_device_by_id(data, dev_id);
+}
+
+static int kernel_class_device_event(void *data, const char *action, const char *name) {
+        return kernel_device_event(data, action, name);
+}
+
+const BackendClass kernel_backend_class = {
+        .name = "kernel",
+        .new = kernel_class_new,
+        .free = kernel_class_free,
+        .load = kernel_class_load,
+        .describe = kernel_class_describe,
+        .why = kernel_class_why,
+        .fault_queue = kernel_class_fault_queue,
+        .device_by_fault_id = kernel_class_device_by_fault_id,
+        .device_event = kernel_class_device_event,
+};

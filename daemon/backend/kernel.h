@@ -2,12 +2,22 @@
 /* kernel.h - the kernel backend: real IOMMU groups through sysfs, VFIO cdevs and iommufd */
 #pragma once
 
+#include "backend.h"
 #include "daemon/core/backend.h"
 #include "daemon/core/core.h"
 #include "fault-queue.h"
 
 typedef struct KernelBackend KernelBackend;
 
+/*
+ * The kernel backend as the daemon's Backend: a KernelBackend on
+ * BackendOptions.sysfs and .devdir, its groups loaded from sysfs, hotplug.
+ * Its operations take the KernelBackend, so a class on top of it (the
+ * selftest's) can call them on its own.
+ */
+extern const BackendClass kernel_backend_class;
+
+/* The core's operations on a KernelBackend. */
 extern const BackendOps kernel_ops;
 
 /*

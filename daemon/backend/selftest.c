@@ -298,3 +298,81 @@ int selftest_check_attachment(KernelBackend *k, Device *d, uint32_t pasid, char 
         }
         return hwpt ? 1 : 0;
 }
+
+static int selftest_class_new(Backend **ret, const BackendOptions *opts) {
+        _cleanup_(backend_freep) Backend *kernel = NULL;
+        int r;
+
+        r = kernel_backend_class.new(&kernel, opts);
+        if (r < 0)
+                return r;
+        kernel->class = &selftest_backend_class;
+        *ret = TAKE_PTR(kernel);
+        return 0;
+}
+
+static int selftest_class_load(void *data, Core *c, const BackendOptions *opts) {
+        int r;
+
+        r = kernel_backend_class.load(data, c, opts);
+        if (r < 0)
+                return r;
+        r = selftest_add_mocks(data, c, SELFTEST_MOCKS);
+        if (r < 0)
+                backend_log(opts, "cannot make the selftest's mock devices: %s",
+                            r == -ENOSYS ? kernel_backend_why(data) : strerror(-r));
+        return r;
+}
+
+static void selftest_class_free(void *data) {
+        kernel_backend_class.free(data);
+}
+
+static void selftest_class_describe(void *data, char *buf, size_t size) {
+        kernel_backend_class.describe(data, buf, size);
+}
+
+static const char *selftest_class_why(void *data, int r) {
+        return kernel_backend_class.why(data, r);
+}
+
+static FaultQueue *selftest_class_fault_queue(void *data) {
+        return kernel_backend_class.fault_queue(data);
+}
+
+static Device *selftest_class_device_by_fault_id(void *data, uint32_t dev_id) {
+        return kernel_backend_class.device_by_fault_id(data, dev_id);
+}
+
+static int selftest_class_device_event(void *data, const char *action, const char *name) {
+        return kernel_backend_class.device_event(data, action, name);
+}
+
+static int selftest_class_dma(void *data, const DmaRequest *req) {
+        return selftest_dma(data, req);
+}
+
+static int selftest_class_check_map(void *data, Device *d, uint32_t pasid, uint64_t addr, uint64_t len,
+                                    char *why, size_t why_size) {
+        return selftest_check_map(data, d, pasid, addr, len, why, why_size);
+}
+
+static int selftest_class_check_attachment(void *data, Device *d, uint32_t pasid, char *why, size_t why_size) {
+        return selftest_check_attachment(data, d, pasid, why, why_size);
+}
+
+/* The kernel backend's class, with the mock devices' DMA and checks. */
+const BackendClass selftest_backend_class = {
+        .name = "selftest",
+        .new = selftest_class_new,
+        .free = selftest_class_free,
+        .load = selftest_class_load,
+        .describe = selftest_class_describe,
+        .why = selftest_class_why,
+        .fault_queue = selftest_class_fault_queue,
+        .device_by_fault_id = selftest_class_device_by_fault_id,
+        .device_event = selftest_class_device_event,
+        .dma = selftest_class_dma,
+        .check_map = selftest_class_check_map,
+        .check_attachment = selftest_class_check_attachment,
+};

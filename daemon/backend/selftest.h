@@ -17,6 +17,10 @@
  * (IOMMU_TEST_OP_MD_CHECK_MAP) before its bytes move.
  */
 
+/* The selftest as the daemon's Backend: the kernel backend's class, and
+ * SELFTEST_MOCKS mock devices with the Simulator's DMA and checks. */
+extern const BackendClass selftest_backend_class;
+
 #define SELFTEST_GROUP_BASE 100000u     /* model group ids of mock devices */
 #define SELFTEST_MOCKS 2                /* mock0 and mock1 */
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "daemon/core/backend.h"
 #include "daemon/core/core.h"
 #include "dma.h"
@@ -12,6 +13,11 @@
 
 typedef struct SimBackend SimBackend;
 
+/* The sim as the daemon's Backend: a SimBackend with the topology of
+ * BackendOptions.topology, the Simulator interface's kernel events and DMA. */
+extern const BackendClass sim_backend_class;
+
+/* The core's operations on a SimBackend. */
 extern const BackendOps sim_ops;
 
 /* The sim's one fault queue; the core knows it by this key. */
