@@ -81,7 +81,8 @@ static int read_hex(const char *dir, const char *attr, unsigned long max, unsign
         return errno || *end || end == buf || *ret > max ? -EINVAL : 0;
 }
 
-/* The last path element a symlink points to ("" when it is absent). */
+/* The last path element a symlink points to ("" when it is absent, or
+ * too long for buf: never a name cut short). */
 static void link_name(const char *dir, const char *link, char *buf, size_t size) {
         char path[PATH_MAX], target[PATH_MAX];
         ssize_t k;
@@ -93,7 +94,8 @@ static void link_name(const char *dir, const char *link, char *buf, size_t size)
         if (k <= 0)
                 return;
         target[k] = 0;
-        snprintf(buf, size, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+        if (path_printf(buf, size, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target) < 0)
+                return;         /* buf is "" */
 }
 
 static void read_config_caps(const char *dir, DeviceInfo *info) {
