@@ -312,7 +312,7 @@ static int resolve_ref(Ctx *ctx, const char *s, const RefInfo **ret, uint64_t *r
 
 /* A numeric argument, or a reference to one: 0 or an exit code (printed). */
 int arg_number(Ctx *ctx, const char *s, ArgKind kind, uint64_t *ret) {
-        const RefInfo *ri;
+        const RefInfo *ri = NULL;
         uint64_t v, offset;
         int r;
 
@@ -337,7 +337,7 @@ int arg_number(Ctx *ctx, const char *s, ArgKind kind, uint64_t *ret) {
 }
 
 int arg_u32(Ctx *ctx, const char *s, ArgKind kind, uint32_t *ret) {
-        uint64_t v;
+        uint64_t v = 0;
         int r;
 
         r = arg_number(ctx, s, kind, &v);
@@ -351,7 +351,7 @@ int arg_u32(Ctx *ctx, const char *s, ArgKind kind, uint32_t *ret) {
 /* A REGION or SPACE argument as an object path (allocated). */
 int arg_path(Ctx *ctx, const char *s, ArgKind kind, char **ret) {
         const char *prefix = kind == ARG_REGION ? IOMMUD_REGION_PREFIX : IOMMUD_SPACE_PREFIX;
-        const RefInfo *ri;
+        const RefInfo *ri = NULL;
         uint64_t offset;
         int r;
 
