@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/backend/kernel.h"
-
 #include "daemon.h"
 
 static const struct {
@@ -26,15 +24,14 @@ static const struct {
         { EEXIST,     IOMMUD_ERROR_INVALID_ARGUMENT },
         { ENOENT,     IOMMUD_ERROR_INVALID_ARGUMENT },
         { EFAULT,     IOMMUD_ERROR_DMA_FAULT },
-        { ENOSYS,     IOMMUD_ERROR_NOT_SUPPORTED },      /* not in this backend yet */
+        /* The backend lacks the operation, or the kernel the feature (why() says which). */
+        { ENOSYS,     IOMMUD_ERROR_NOT_SUPPORTED },
 };
 
 const char *daemon_backend_error(Daemon *d, int r) {
-        /* The kernel backend says which command the kernel refused, or which
-         * kernel version has what is missing. */
-        if (d->kernel && (r == -ENOSYS || r == -EIO))
-                return kernel_backend_why(d->kernel);
-        return strerror(r < 0 ? -r : r);
+        const char *why = backend_why(d->backend, r);
+
+        return why ? why : strerror(r < 0 ? -r : r);
 }
 
 const char *bus_error_name(int r) {

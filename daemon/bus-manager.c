@@ -20,7 +20,7 @@ static int property_backend(sd_bus *bus, const char *path, const char *interface
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
 
-        return sd_bus_message_append(reply, "s", backend_kind_to_string(d->backend_kind));
+        return sd_bus_message_append(reply, "s", d->backend->class->name);
 }
 
 static int property_clients(sd_bus *bus, const char *path, const char *interface, const char *property,

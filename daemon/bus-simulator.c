@@ -1,33 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bus-simulator.c - org.iommud1.Simulator: device DMA and kernel events (sim), mock devices (selftest) */
+/* bus-simulator.c - org.iommud1.Simulator: device DMA, kernel events and checks, as the backend has them */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-#include "daemon/backend/selftest.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
 #include "daemon.h"
 
 /*
  * These calls play the part of the kernel: a driver binding or unbinding, a
- * device going away, a device's DMA. They are root-only, and go through the
- * same core entry points as the kernel backend's sysfs/uevent events will.
- * On the selftest backend the devices are the kernel's mock devices: DMA
- * raises real page requests and the Check methods look into the kernel;
- * driver events are the sim's alone.
+ * device going away, a device's DMA; and look below the model. They are
+ * root-only, and each is the backend's operation of that name (backend.h):
+ * the sim plays driver events through the same core entry points as the
+ * kernel backend's uevents, and DMA through its page tables; the selftest
+ * backend's devices are the kernel's mock devices, whose DMA raises real
+ * page requests and whose page tables the Check methods look into. A method
+ * whose operation the backend lacks answers NotSupported. The interface is
+ * there only when the backend has one of them.
  */
 
-static int sim_only(Daemon *d, const char *what, sd_bus_error *error) {
-        if (d->sim)
+static int need_event_op(Daemon *d, bool have_op, const char *what, sd_bus_error *error) {
+        if (have_op)
                 return 0;
         return bus_error_set(error, -EOPNOTSUPP, "%s plays a kernel event, which only the sim backend can; "
                              "on the %s backend the kernel has its own (bind drivers through sysfs).", what,
-                             backend_kind_to_string(d->backend_kind));
+                             d->backend->class->name);
 }
 
-static int selftest_only(Daemon *d, const char *what, sd_bus_error *error) {
-        if (d->backend_kind == BACKEND_SELFTEST)
+static int need_check_op(bool have_op, const char *what, sd_bus_error *error) {
+        if (have_op)
                 return 0;
         return bus_error_set(error, -EOPNOTSUPP, "%s looks into the kernel's mock page tables, which only "
                              "the selftest backend has (iommud --backend=selftest on a kernel with "
@@ -45,13 +47,13 @@ static int method_probe_driver(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         r = bus_authorize_root(m, "Simulator.ProbeDriver()", error);
         if (r >= 0)
-                r = sim_only(d, "ProbeDriver()", error);
+                r = need_event_op(d, d->backend->class->probe_driver, "ProbeDriver()", error);
         if (r < 0)
                 return r;
         r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        r = device_probe_driver(dev, driver, managed);
+        r = d->backend->class->probe_driver(d->backend->data, dev, driver, managed);
         if (r == -EBUSY && dev->driver)
                 return bus_error_set(error, r, "Device %s already has driver %s bound; remove it first.",
                                      name, dev->driver);
@@ -77,13 +79,13 @@ static int method_remove_driver(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
         r = bus_authorize_root(m, "Simulator.RemoveDriver()", error);
         if (r >= 0)
-                r = sim_only(d, "RemoveDriver()", error);
+                r = need_event_op(d, d->backend->class->remove_driver, "RemoveDriver()", error);
         if (r < 0)
                 return r;
         r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        r = device_remove_driver(dev);
+        r = d->backend->class->remove_driver(d->backend->data, dev);
         if (r == -ENOENT)
                 return bus_error_set(error, -EINVAL, "Device %s has no driver bound.", name);
         if (r < 0)
@@ -101,10 +103,10 @@ static int method_unplug(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r;
         r = bus_authorize_root(m, "Simulator.Unplug()", error);
         if (r >= 0)
-                r = sim_only(d, "Unplug()", error);
+                r = need_event_op(d, d->backend->class->unplug, "Unplug()", error);
         if (r < 0)
                 return r;
-        r = device_unplug(d->core, name);
+        r = d->backend->class->unplug(d->backend->data, name);
         if (r == -ENODEV)
                 return bus_error_set(error, r, "There is no device \"%s\" (already unplugged?).", name);
         if (r < 0)
@@ -135,6 +137,7 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         uint64_t address;
         const void *data;
         size_t size;
+        DmaRequest req;
         int write, r;
         Device *dev;
 
@@ -146,20 +149,20 @@ static int method_dma(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = bus_authorize_root(m, "Simulator.Dma()", error);
         if (r < 0)
                 return r;
+        if (!d->backend->class->dma)
+                return bus_error_set(error, -EOPNOTSUPP, "Dma() needs devices iommud can make do DMA; the %s "
+                                     "backend has none.", d->backend->class->name);
         r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        if (length == 0 || length > SIM_DMA_MAX)
-                return bus_error_set(error, -EINVAL, "length %u: a DMA moves 1 to %u bytes.", length,
-                                     SIM_DMA_MAX);
+        if (length == 0 || length > DMA_MAX)
+                return bus_error_set(error, -EINVAL, "length %u: a DMA moves 1 to %u bytes.", length, DMA_MAX);
         if (write ? size != length : size != 0)
                 return bus_error_set(error, -EINVAL, "A write takes exactly length (%u) bytes of data, a "
                                      "read none; %zu were given.", length, size);
-        if (d->sim)
-                r = sim_dma(d->sim, dev, pasid, address, length, write, data, on_dma_done, sd_bus_message_ref(m));
-        else
-                r = selftest_dma(d->kernel, dev, pasid, address, length, write, data, on_dma_done,
-                                 sd_bus_message_ref(m));
+        req = (DmaRequest) { .device = dev, .pasid = pasid, .addr = address, .len = length, .write = write,
+                             .data = write ? data : NULL, .done = on_dma_done, .userdata = sd_bus_message_ref(m) };
+        r = d->backend->class->dma(d->backend->data, &req);
         if (r < 0) {
                 sd_bus_message_unref(m);
                 if (r == -EOPNOTSUPP)
@@ -184,7 +187,7 @@ static int method_check_mapping(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
         r = bus_authorize_root(m, "Simulator.CheckMapping()", error);
         if (r >= 0)
-                r = selftest_only(d, "CheckMapping()", error);
+                r = need_check_op(d->backend->class->check_map, "CheckMapping()", error);
         if (r >= 0)
                 r = bus_find_device(d, name, &dev, error);
         if (r < 0)
@@ -192,7 +195,7 @@ static int method_check_mapping(sd_bus_message *m, void *userdata, sd_bus_error 
         if (length == 0 || address + length < address)
                 return bus_error_set(error, -EINVAL, "length %" PRIu64 " at 0x%" PRIx64 ": give a non-empty "
                                      "range that does not wrap.", length, address);
-        r = selftest_check_map(d->kernel, dev, pasid, address, length, why, sizeof(why));
+        r = d->backend->class->check_map(d->backend->data, dev, pasid, address, length, why, sizeof(why));
         if (r < 0)
                 return bus_error_set(error, -EFAULT, "%s.", why);
         return sd_bus_reply_method_return(m, "u", (uint32_t)r);
@@ -211,12 +214,12 @@ static int method_check_attachment(sd_bus_message *m, void *userdata, sd_bus_err
                 return r;
         r = bus_authorize_root(m, "Simulator.CheckAttachment()", error);
         if (r >= 0)
-                r = selftest_only(d, "CheckAttachment()", error);
+                r = need_check_op(d->backend->class->check_attachment, "CheckAttachment()", error);
         if (r >= 0)
                 r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        r = selftest_check_attachment(d->kernel, dev, pasid, why, sizeof(why));
+        r = d->backend->class->check_attachment(d->backend->data, dev, pasid, why, sizeof(why));
         if (r == -EOPNOTSUPP)
                 return bus_error_set(error, r, "%s is a real device; the kernel's checks exist for mock "
                                      "devices only.", name);
@@ -250,6 +253,8 @@ static const sd_bus_vtable simulator_vtable[] = {
 };
 
 int bus_simulator_register(Daemon *d) {
+        if (!backend_has_simulator(d->backend))
+                return 0;
         return sd_bus_add_object_vtable(d->bus, NULL, IOMMUD_PATH, IOMMUD_SIMULATOR_INTERFACE,
                                         simulator_vtable, d);
 }

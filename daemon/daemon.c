@@ -2,31 +2,17 @@
 /* daemon.c - iommud's process: event loop, bus, the model, policy and bus clients */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-device.h>
 
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
-#include <systemd/sd-device.h>
-
-#include "daemon/backend/kernel.h"
-#include "daemon/backend/selftest.h"
 #include "daemon.h"
-
-const char *backend_kind_to_string(BackendKind k) {
-        switch (k) {
-        case BACKEND_SIM:
-                return "sim";
-        case BACKEND_KERNEL:
-                return "kernel";
-        case BACKEND_SELFTEST:
-                return "selftest";
-        }
-        return "unknown";
-}
 
 /* The event loop's safe point (L9): after every dispatched event, the core
  * runs deferred teardown and its queued events become signals. */
@@ -115,58 +101,41 @@ int daemon_reload(Daemon *d, char **ret_error) {
         return 0;
 }
 
-/* The kernel backend: real groups from sysfs, claims through vfio-pci; with
- * selftest, the kernel's mock devices too. */
-static int daemon_setup_kernel(Daemon *d, bool selftest) {
-        _cleanup_(freep) char *skipped = NULL;
+/* The backend's start-up notes, as the daemon's other messages. */
+_attribute_printf_(2, 0)
+static void log_backend(void *userdata, const char *fmt, va_list ap) {
+        char *msg;
+        size_t n;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return;
+        n = strlen(msg);
+        fprintf(stderr, "iommud: %s%s", msg, n > 0 && msg[n - 1] == '\n' ? "" : "\n");
+        free(msg);
+}
+
+/* The backend the command line chose, then the core it drives, then its
+ * devices in the core; and what it can do, for the log. */
+static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
+        const BackendOptions opts = {
+                .topology = cfg->topology, .sysfs = "/sys", .devdir = "/dev",
+                .log = log_backend, .log_userdata = d,
+        };
         char features[256];
         int r;
 
-        r = kernel_backend_new(&d->kernel, "/sys", "/dev");
-        if (r == -ENOENT)
-                fprintf(stderr, "iommud: /dev/iommu does not exist: this kernel has no iommufd "
-                        "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).\n");
-        else if (r < 0)
-                fprintf(stderr, "iommud: cannot open /dev/iommu: %s\n", strerror(-r));
+        r = cfg->backend->new(&d->backend, &opts);
         if (r < 0)
                 return r;
-        r = core_new(&d->core, &kernel_ops, d->kernel);
+        r = core_new(&d->core, d->backend->core_ops, d->backend->core_data);
         if (r < 0)
                 return r;
         core_set_listener(d->core, daemon_on_core_event, d);
-        r = kernel_load_topology(d->kernel, d->core, &skipped);
-        if (r < 0)
-                fprintf(stderr, "iommud: cannot read the IOMMU groups from sysfs: %s\n", strerror(-r));
-        if (skipped)
-                fprintf(stderr, "iommud: left out, sysfs could not describe them:\n%s", skipped);
-        if (r >= 0 && selftest) {
-                r = selftest_add_mocks(d->kernel, d->core, SELFTEST_MOCKS);
-                if (r < 0)
-                        fprintf(stderr, "iommud: cannot make the selftest's mock devices: %s\n",
-                                r == -ENOSYS ? kernel_backend_why(d->kernel) : strerror(-r));
+        r = d->backend->class->load(d->backend->data, d->core, &opts);
+        if (d->backend->class->describe) {
+                d->backend->class->describe(d->backend->data, features, sizeof(features));
+                fprintf(stderr, "iommud: %s\n", features);
         }
-        kernel_features_describe(d->kernel, features, sizeof(features));
-        fprintf(stderr, "iommud: %s\n", features);
-        return r;
-}
-
-static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
-        _cleanup_(freep) char *error = NULL;
-        int r;
-
-        if (cfg->backend != BACKEND_SIM)
-                return daemon_setup_kernel(d, cfg->backend == BACKEND_SELFTEST);
-        r = sim_backend_new(&d->sim);
-        if (r < 0)
-                return r;
-        r = core_new(&d->core, &sim_ops, d->sim);
-        if (r < 0)
-                return r;
-        core_set_listener(d->core, daemon_on_core_event, d);
-        r = sim_load_topology(d->sim, d->core, cfg->topology, &error);
-        if (r < 0)
-                fprintf(stderr, "iommud: cannot load the topology %s:\n%s%s", cfg->topology ? cfg->topology : "",
-                        error ? error : strerror(-r), error ? "" : "\n");
         return r;
 }
 
@@ -195,7 +164,7 @@ static int daemon_setup_bus(Daemon *d) {
                 r = bus_region_register(d);
         if (r >= 0)
                 r = bus_space_register(d);
-        if (r >= 0 && d->backend_kind != BACKEND_KERNEL)
+        if (r >= 0)
                 r = bus_simulator_register(d);
         if (r >= 0)
                 r = sd_bus_add_object_manager(d->bus, NULL, IOMMUD_PATH);
@@ -238,7 +207,6 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
         if (!d)
                 return -ENOMEM;
         list_init(&d->clients);
-        d->backend_kind = cfg->backend;
         if (cfg->policy) {
                 d->policy_path = strdup(cfg->policy);
                 if (!d->policy_path)
@@ -256,7 +224,7 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 r = daemon_setup_backend(d, cfg);
         if (r >= 0)
                 r = fault_service_setup(d);
-        if (r >= 0 && d->kernel)
+        if (r >= 0)
                 r = hotplug_setup(d);
         if (r >= 0)
                 r = daemon_setup_bus(d);
@@ -274,13 +242,12 @@ Daemon *daemon_free(Daemon *d) {
         if (d->core)
                 core_dispatch(d->core);
         d->core = core_free(d->core);
-        /* Before the backends close the fds they watch. */
+        /* Before the backend closes the fds they watch. */
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
         d->device_monitor = sd_device_monitor_unref(d->device_monitor);
-        sim_backend_free(d->sim);
-        kernel_backend_free(d->kernel);
+        d->backend = backend_free(d->backend);
         policy_free(d->policy);
         free(d->policy_path);
         sd_event_source_disable_unref(d->post);
@@ -296,9 +263,9 @@ Daemon *daemon_free(Daemon *d) {
 int daemon_run(Daemon *d) {
         core_dispatch(d->core);
         sd_notifyf(0, "READY=1\nSTATUS=Serving %u groups (%s backend)", list_count(&d->core->groups),
-                   backend_kind_to_string(d->backend_kind));
+                   d->backend->class->name);
         fprintf(stderr, "iommud %s: ready on the bus as %s, %s backend, %u devices in %u groups\n",
-                PROJECT_VERSION, IOMMUD_BUS_NAME, backend_kind_to_string(d->backend_kind),
+                PROJECT_VERSION, IOMMUD_BUS_NAME, d->backend->class->name,
                 list_count(&d->core->devices), list_count(&d->core->groups));
         return sd_event_loop(d->event);
 }

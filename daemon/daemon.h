@@ -6,7 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "api/iommud.h"
-#include "daemon/backend/sim.h"
+#include "daemon/backend/backend.h"
 #include "daemon/core/core.h"
 #include "policy/policy.h"
 #include "common/list.h"
@@ -20,12 +20,6 @@ _Static_assert(CLAIM_DETACH_KERNEL_DRIVERS == IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS
 _Static_assert(CLAIM_FLAGS_ALL == IOMMUD_CLAIM_FLAGS_ALL, "claim flags");
 _Static_assert(ACCESS_READ == IOMMUD_ACCESS_READ && ACCESS_WRITE == IOMMUD_ACCESS_WRITE, "access bits");
 
-typedef enum BackendKind {
-        BACKEND_SIM,
-        BACKEND_KERNEL,
-        BACKEND_SELFTEST,
-} BackendKind;
-
 typedef struct BusClient BusClient;
 
 typedef struct Daemon {
@@ -34,16 +28,14 @@ typedef struct Daemon {
         sd_event_source *post;          /* runs core_dispatch() after each event */
         sd_event_source *sigterm, *sigint, *sighup;
         sd_event_source *fault_source;  /* the fault queue: page requests */
-        sd_event_source *device_source; /* the sim devices: page responses */
+        sd_event_source *device_source; /* the backend's simulated devices: page responses */
         sd_event_source *fault_timer;   /* the earliest fault deadline */
-        struct sd_device_monitor *device_monitor; /* owned; PCI uevents (kernel backends) */
+        struct sd_device_monitor *device_monitor; /* owned; PCI uevents (backends with device_event) */
         uint64_t refused_window_usec;   /* FaultRefused rate limit: window start */
         unsigned refused_in_window;
         unsigned refused_suppressed;
 
-        BackendKind backend_kind;
-        SimBackend *sim;                /* owned; the sim backend's state, or NULL */
-        struct KernelBackend *kernel;   /* owned; the kernel backend's state, or NULL */
+        Backend *backend;               /* owned; outlives the core */
         Core *core;                     /* owned */
 
         Policy *policy;                 /* owned; replaced whole on reload */
@@ -53,8 +45,8 @@ typedef struct Daemon {
 } Daemon;
 
 typedef struct DaemonConfig {
-        BackendKind backend;
-        const char *topology;           /* sim: a JSON file, NULL: built in */
+        const BackendClass *backend;    /* static: which backend (its new() is not NULL) */
+        const char *topology;           /* a JSON file for a backend that takes_topology; NULL: built in */
         const char *policy;             /* file or directory, NULL: default */
 } DaemonConfig;
 
@@ -65,8 +57,6 @@ int daemon_run(Daemon *d);
 
 /* Re-reads policy; on error keeps the old one and returns the reasons. */
 int daemon_reload(Daemon *d, char **ret_error);
-
-const char *backend_kind_to_string(BackendKind k);
 
 /* bus-client.c: a bus peer and the core Client it is. */
 struct BusClient {
@@ -124,7 +114,8 @@ int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error)
 _attribute_printf_(3, 4)
 int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...);
 const char *bus_error_name(int r);
-/* What went wrong in the backend: the kernel's own words where it has them. */
+/* What went wrong in the backend: its why() where it has words for r
+ * (the kernel's own), strerror() otherwise. */
 const char *daemon_backend_error(Daemon *d, int r);
 
 /* bus-object.c: what the object interfaces share. */
@@ -190,7 +181,7 @@ int bus_simulator_register(Daemon *d);
 int fault_service_setup(Daemon *d);
 void fault_service_post(Daemon *d);
 
-/* hotplug.c: PCI uevents into the kernel backend's model. */
+/* hotplug.c: PCI uevents into the backend's device_event(). */
 int hotplug_setup(Daemon *d);
 
 /* signals.c: core events to D-Bus signals. */

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "daemon/backend/fault-serve.h"
-#include "daemon/backend/kernel.h"
 #include "daemon/core/fault.h"
 #include "daemon.h"
 
@@ -30,15 +29,15 @@ static uint64_t now_usec(Daemon *d) {
 }
 
 static Device *lookup_device(void *userdata, uint32_t dev_id) {
-        Daemon *d = userdata;
+        const Backend *b = ((Daemon *)userdata)->backend;
 
-        return d->sim ? sim_device_by_id(d->sim, dev_id) : kernel_device_by_id(d->kernel, dev_id);
+        return b->class->device_by_fault_id ? b->class->device_by_fault_id(b->data, dev_id) : NULL;
 }
 
 /* The backend's fault queue: the sim's socket or the kernel's fault fd;
- * NULL when the kernel has no fault queues (before 6.11). */
+ * NULL when it has none (a kernel before 6.11). */
 static FaultQueue *fault_queue(Daemon *d) {
-        return d->sim ? sim_fault_queue(d->sim) : kernel_fault_queue(d->kernel);
+        return backend_fault_queue(d->backend);
 }
 
 static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -52,10 +51,10 @@ static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userd
 }
 
 static int on_device_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Daemon *d = userdata;
+        const Backend *b = ((Daemon *)userdata)->backend;
 
         for (int round = 0; round < FAULT_BUDGET; round++)
-                if (sim_process_responses(d->sim) <= 0)
+                if (b->class->device_side_read(b->data) <= 0)
                         break;
         return 0;
 }
@@ -85,13 +84,15 @@ void fault_service_post(Daemon *d) {
 }
 
 int fault_service_setup(Daemon *d) {
+        const Backend *b = d->backend;
         int r;
 
         if (!fault_queue(d))
                 return 0;
         r = sd_event_add_io(d->event, &d->fault_source, fault_queue(d)->fd, EPOLLIN, on_fault_fd, d);
-        if (r >= 0 && d->sim)
-                r = sd_event_add_io(d->event, &d->device_source, sim_device_fd(d->sim), EPOLLIN,
+        /* A backend that simulates the devices too reads their answers. */
+        if (r >= 0 && b->class->device_side_fd)
+                r = sd_event_add_io(d->event, &d->device_source, b->class->device_side_fd(b->data), EPOLLIN,
                                     on_device_fd, d);
         if (r >= 0)
                 r = sd_event_add_time(d->event, &d->fault_timer, CLOCK_MONOTONIC, 0, 1000,

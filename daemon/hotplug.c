@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hotplug.c - PCI uevents (through udev, with sd-device) into the kernel backend's model */
+/* hotplug.c - PCI uevents (through udev, with sd-device) into the backend's model */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <systemd/sd-device.h>
 
-#include "daemon/backend/kernel.h"
 #include "daemon.h"
 
 /*
  * A function that appears or goes, or whose driver changes, changes the
- * model as the kernel backend reads it back from sysfs. The monitor listens
+ * model as the backend's device_event() reads it back (the kernel backend:
+ * from sysfs); only a backend with that operation has a monitor. The monitor listens
  * to udev's events (after its rules ran), as every systemd machine has them;
  * without udevd no event arrives, and the model keeps what it read at start.
  */
@@ -27,14 +27,14 @@ static const char *action_name(sd_device_action_t a) {
 }
 
 static int on_device_event(sd_device_monitor *m, sd_device *dev, void *userdata) {
-        Daemon *d = userdata;
+        const Backend *b = ((Daemon *)userdata)->backend;
         sd_device_action_t action;
         const char *name;
         int r;
 
         if (sd_device_get_action(dev, &action) < 0 || sd_device_get_sysname(dev, &name) < 0)
                 return 0;
-        r = kernel_device_event(d->kernel, action_name(action), name);
+        r = b->class->device_event(b->data, action_name(action), name);
         if (r < 0)
                 fprintf(stderr, "iommud: %s of %s: the model could not follow: %s\n", action_name(action),
                         name, strerror(-r));
@@ -46,6 +46,8 @@ static int on_device_event(sd_device_monitor *m, sd_device *dev, void *userdata)
 int hotplug_setup(Daemon *d) {
         int r;
 
+        if (!d->backend->class->device_event)
+                return 0;       /* the backend follows no uevents: its devices are its own */
         r = sd_device_monitor_new(&d->device_monitor);
         if (r >= 0)
                 r = sd_device_monitor_filter_add_match_subsystem_devtype(d->device_monitor, "pci", NULL);

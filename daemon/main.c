@@ -24,16 +24,21 @@ static void help(void) {
                IOMMUD_BUS_NAME, IOMMUD_DEFAULT_POLICY);
 }
 
+/* The class --backend=name chose; -EINVAL: no such backend, -EOPNOTSUPP:
+ * this iommud was built without it. Says which. */
+static int parse_backend(const char *name, const BackendClass **ret) {
+        const BackendClass *c = backend_class_find(name);
 
-static int parse_backend(const char *s, BackendKind *ret) {
-        if (strcmp(s, "sim") == 0)
-                *ret = BACKEND_SIM;
-        else if (strcmp(s, "kernel") == 0)
-                *ret = BACKEND_KERNEL;
-        else if (strcmp(s, "selftest") == 0)
-                *ret = BACKEND_SELFTEST;
-        else
+        if (!c) {
+                fprintf(stderr, "iommud: unknown backend \"%s\"; use sim, kernel or selftest.\n", name);
                 return -EINVAL;
+        }
+        if (!c->new) {
+                fprintf(stderr, "iommud: this iommud was built without the %s backend; "
+                        "build it with meson setup -D%s=true.\n", name, name);
+                return -EOPNOTSUPP;
+        }
+        *ret = c;
         return 0;
 }
 
@@ -56,15 +61,13 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_BACKEND:
-                        if (parse_backend(optarg, &cfg->backend) < 0) {
-                                fprintf(stderr, "iommud: unknown backend \"%s\"; use sim, kernel or selftest.\n",
-                                        optarg);
+                        if (parse_backend(optarg, &cfg->backend) < 0)
                                 return EXIT_FAILURE;
-                        }
                         have_backend = true;
                         break;
                 case ARG_SIM:
-                        cfg->backend = BACKEND_SIM;
+                        if (parse_backend("sim", &cfg->backend) < 0)
+                                return EXIT_FAILURE;
                         have_backend = true;
                         break;
                 case ARG_TOPOLOGY:
@@ -96,9 +99,10 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                                 "the simulation: iommud --sim\n");
                         return EXIT_FAILURE;
                 }
-                cfg->backend = BACKEND_KERNEL;
+                if (parse_backend("kernel", &cfg->backend) < 0)
+                        return EXIT_FAILURE;
         }
-        if (cfg->topology && cfg->backend != BACKEND_SIM) {
+        if (cfg->topology && !cfg->backend->takes_topology) {
                 fprintf(stderr, "iommud: --topology is for the sim backend only.\n");
                 return EXIT_FAILURE;
         }
@@ -107,7 +111,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
-        DaemonConfig cfg = { .backend = BACKEND_SIM };
+        DaemonConfig cfg = { .backend = NULL };
         int r;
 
         r = parse_argv(argc, argv, &cfg);

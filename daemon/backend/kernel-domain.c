@@ -162,22 +162,31 @@ void kernel_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
         (void)kernel_ioctl(k->iommufd, KIOMMU_IOAS_UNMAP, &cmd);
 }
 
-static int vfio_attach(KernelBackend *k, KernelDevice *kdev, uint32_t pasid, uint32_t hwpt) {
+static int vfio_attach(KernelBackend *k, KernelDevice *kd, uint32_t pasid, uint32_t hwpt) {
+        const VfioDevice *vd = container_of(kd, VfioDevice, kd);
         VfioDeviceAttachIommufdPt cmd = {
                 .argsz = sizeof(cmd), .flags = pasid ? KVFIO_DEVICE_ATTACH_PASID : 0,
                 .pt_id = hwpt, .pasid = pasid,
         };
 
-        return kernel_ioctl(kdev->cdev, KVFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
+        return kernel_ioctl(vd->cdev, KVFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
 }
 
-static void vfio_detach(KernelBackend *k, KernelDevice *kdev, uint32_t pasid) {
+static void vfio_detach(KernelBackend *k, KernelDevice *kd, uint32_t pasid) {
+        const VfioDevice *vd = container_of(kd, VfioDevice, kd);
         VfioDeviceDetachIommufdPt cmd = {
                 .argsz = sizeof(cmd), .flags = pasid ? KVFIO_DEVICE_DETACH_PASID : 0, .pasid = pasid,
         };
 
-        (void)kernel_ioctl(kdev->cdev, KVFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
+        (void)kernel_ioctl(vd->cdev, KVFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 }
+
+const KernelDeviceOps kernel_vfio_device_ops = {
+        .rid_attach_cmd = "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+        .pasid_attach_cmd = "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+        .attach = vfio_attach,
+        .detach = vfio_detach,
+};
 
 int kernel_slot_attach(void *ud, Slot *slot) {
         KernelBackend *k = ud;
@@ -199,13 +208,8 @@ int kernel_slot_attach(void *ud, Slot *slot) {
         r = kernel_domain_hwpt(k, slot->domain, d, &hwpt);
         if (r < 0)
                 return kernel_refused(k, r, "IOMMU_HWPT_ALLOC", d);
-        if (kdev->kind == KDEV_MOCK)
-                r = kernel_refused(k, selftest_mock_attach(k, kdev, slot->pasid, hwpt),
-                                   slot->pasid ? "IOMMU_TEST_OP_PASID_ATTACH" : "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE",
-                                   d);
-        else
-                r = kernel_refused(k, vfio_attach(k, kdev, slot->pasid, hwpt), "VFIO_DEVICE_ATTACH_IOMMUFD_PT", d);
-        return r;
+        return kernel_refused(k, kdev->ops->attach(k, kdev, slot->pasid, hwpt),
+                              slot->pasid ? kdev->ops->pasid_attach_cmd : kdev->ops->rid_attach_cmd, d);
 }
 
 /*
@@ -218,13 +222,10 @@ void kernel_slot_detach(void *ud, Slot *slot) {
         KernelBackend *k = ud;
         KernelDevice *kdev = slot->device->backend_data;
 
-        selftest_dma_fail(k, slot->device, slot->pasid, "its PASID was detached while the DMA waited");
-        if (!kdev)
-                return;
-        if (kdev->kind == KDEV_MOCK)
-                selftest_mock_detach(k, kdev, slot->pasid);
-        else
-                vfio_detach(k, kdev, slot->pasid);
+        if (k->hooks && k->hooks->slot_detach)
+                k->hooks->slot_detach(k->hooks_userdata, slot);
+        if (kdev)
+                kdev->ops->detach(k, kdev, slot->pasid);
 }
 
 void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
@@ -232,5 +233,6 @@ void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
 
         if (k->fault_fd >= 0)
                 (void)fault_queue_respond(&k->queue, fg->cookie, code);
-        selftest_dma_answered(k, fg, code);
+        if (k->hooks && k->hooks->fault_respond)
+                k->hooks->fault_respond(k->hooks_userdata, fg, code);
 }

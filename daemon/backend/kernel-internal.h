@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kernel-internal.h - the kernel backend's state, shared by kernel*.c and selftest.c */
+/* kernel-internal.h - the kernel backend's state, shared by kernel*.c and the add-ons on top (selftest.c) */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/core/types.h"
 #include "fault-queue.h"
 #include "kernel.h"
-#include "common/list.h"
 
 /* The kernel backend's one fault queue; the core knows it by this key. */
 #define KERNEL_FAULT_SOURCE 2
@@ -17,10 +17,19 @@ typedef struct KernelFeatures {
         unsigned major, minor;  /* from uname(): only for messages and PASIDs */
         bool map_file;          /* IOMMU_IOAS_MAP_FILE (6.13) */
         bool pasid;             /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
-        bool selftest;          /* IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST) */
 } KernelFeatures;
 
-typedef struct SelftestDma SelftestDma;
+/*
+ * What an add-on on top of the kernel backend (selftest.c) hears of, so
+ * that the kernel backend never names it. Each may be NULL; each gets the
+ * userdata given to kernel_set_hooks(), and must not call into the core.
+ */
+typedef struct KernelHooks {
+        /* Before slot is detached: DMAs through it stop. */
+        void (*slot_detach)(void *userdata, const Slot *slot);
+        /* After the answer code to fg went to the kernel. */
+        void (*fault_respond)(void *userdata, const FaultGroup *fg, FaultCode code);
+} KernelHooks;
 
 struct KernelBackend {
         Core *core;             /* borrowed, set by kernel_load_topology() */
@@ -33,31 +42,48 @@ struct KernelBackend {
         uint32_t fault_id;      /* iommufd's id of that queue */
         FaultQueue queue;       /* reads fault_fd */
 
-        /* selftest.c: mock devices and the DMAs waiting on their faults. */
-        uint32_t park_ioas;     /* an empty IOAS for mock RIDs to sit on */
-        struct KernelDevice *mocks;     /* owned array; Device.backend_data borrows */
-        ListNode dmas;          /* SelftestDma.link */
-        uint32_t next_grpid;    /* of the page requests the DMAs raise */
+        const KernelHooks *hooks;       /* static, or NULL: no add-on */
+        void *hooks_userdata;           /* borrowed: the add-on's state, which owns us */
 
         char why[256];          /* why the last -ENOSYS: what is missing, which kernel has it */
 };
 
-typedef enum KernelDeviceKind {
-        KDEV_VFIO,              /* a PCI function moved to vfio-pci, through its cdev */
-        KDEV_MOCK,              /* a selftest mock device */
-} KernelDeviceKind;
+/* Installs the hooks of the add-on whose state is userdata. */
+void kernel_set_hooks(KernelBackend *k, const KernelHooks *hooks, void *userdata);
+
+typedef struct KernelDevice KernelDevice;
 
 /*
- * Owned by Device.backend_data: for a VFIO function from its claim until its
- * release; for a mock device for the device's life.
+ * How one kind of device is attached on iommufd: a VFIO cdev
+ * (kernel_vfio_device_ops, kernel-domain.c) or an add-on's own (the
+ * selftest's mock devices). The command names are for the message when
+ * the kernel refuses.
  */
-typedef struct KernelDevice {
-        KernelDeviceKind kind;
-        int cdev;               /* owned VFIO device cdev fd; -1 for mocks */
+typedef struct KernelDeviceOps {
+        const char *rid_attach_cmd;     /* what attach() issues at the RID */
+        const char *pasid_attach_cmd;   /* and at a PASID */
+        int (*attach)(KernelBackend *k, KernelDevice *kd, uint32_t pasid, uint32_t hwpt);
+        void (*detach)(KernelBackend *k, KernelDevice *kd, uint32_t pasid);
+} KernelDeviceOps;
+
+/*
+ * What the kernel backend knows of a device bound to its iommufd, in
+ * Device.backend_data: the first member of a VfioDevice, or of an add-on's
+ * record of its own device (which the add-on owns).
+ */
+struct KernelDevice {
+        const KernelDeviceOps *ops;     /* static */
         uint32_t dev_id;        /* iommufd's device id (fault records carry it) */
-        uint32_t stdev_id;      /* mock: the selftest object; destroying it unplugs */
-        uint32_t park_hwpt;     /* mock: a PASID-capable, empty HWPT for the RID */
-} KernelDevice;
+};
+
+/* A PCI function moved to vfio-pci, through its cdev; owned by
+ * Device.backend_data from its claim until its release. */
+typedef struct VfioDevice {
+        KernelDevice kd;        /* first */
+        int cdev;               /* owned VFIO device cdev fd */
+} VfioDevice;
+
+extern const KernelDeviceOps kernel_vfio_device_ops;
 
 /* One HWPT of a domain, for the devices behind one IOMMU with the same needs. */
 typedef struct KernelHwpt {
@@ -94,8 +120,3 @@ int kernel_slot_attach(void *ud, Slot *slot);
 void kernel_slot_detach(void *ud, Slot *slot);
 void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code);
 
-/* selftest.c */
-int selftest_mock_attach(KernelBackend *k, KernelDevice *kd, uint32_t pasid, uint32_t hwpt);
-void selftest_mock_detach(KernelBackend *k, KernelDevice *kd, uint32_t pasid);
-void selftest_dma_answered(KernelBackend *k, const FaultGroup *fg, FaultCode code);
-void selftest_dma_fail(KernelBackend *k, const Device *d, uint32_t pasid, const char *why);

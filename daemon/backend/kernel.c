@@ -18,7 +18,6 @@
 #include "kernel-internal.h"
 #include "kernel-sysfs.h"
 #include "kernel-uapi.h"
-#include "selftest-uapi.h"
 
 /*
  * Claiming a group moves each of its functions that has no DMA-API driver
@@ -29,8 +28,9 @@
  * every function as it left it (L5). Release closes the cdevs and gives the
  * functions back to no driver, for the core to rebind the recorded one.
  *
- * Domains, spaces, PASIDs and page requests are in kernel-domain.c; mock
- * devices of the kernel's iommufd selftest in selftest.c.
+ * Domains, spaces, PASIDs and page requests are in kernel-domain.c. An
+ * add-on on top (the selftest's mock devices) brings devices of its own
+ * kind (KernelDeviceOps) and hears of detaches and answers (KernelHooks).
  */
 
 #define CDEV_WAIT_USEC (5 * 1000 * 1000)
@@ -55,10 +55,10 @@ const char *kernel_backend_why(const KernelBackend *k) {
 void kernel_features_describe(const KernelBackend *k, char *buf, size_t size) {
         const KernelFeatures *f = &k->features;
 
-        snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s, "
-                 "selftest %s", f->major, f->minor, k->fault_fd >= 0 ? "yes" : "no (needs 6.11)",
+        snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s",
+                 f->major, f->minor, k->fault_fd >= 0 ? "yes" : "no (needs 6.11)",
                  f->map_file ? "yes" : "no (needs 6.13; memfds are mapped by address)",
-                 f->pasid ? "yes" : "no (needs 6.15)", f->selftest ? "yes" : "no (CONFIG_IOMMUFD_TEST)");
+                 f->pasid ? "yes" : "no (needs 6.15)");
 }
 
 /*
@@ -72,7 +72,6 @@ static int kernel_probe_features(KernelBackend *k) {
         KernelFeatures *f = &k->features;
         IommuFaultAlloc fa = { .size = sizeof(fa) };
         IommuIoasMapFile mf = { .size = sizeof(mf), .fd = -1 };
-        IommuTestCmd tc = { .size = sizeof(tc), .op = 0 };
         struct utsname u;
         int r;
 
@@ -80,7 +79,6 @@ static int kernel_probe_features(KernelBackend *k) {
                 (void)sscanf(u.release, "%u.%u", &f->major, &f->minor);
         f->pasid = f->major > 6 || (f->major == 6 && f->minor >= 15);
         f->map_file = kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP_FILE, &mf) != -ENOTTY;
-        f->selftest = kernel_ioctl(k->iommufd, KIOMMU_TEST_CMD, &tc) != -ENOTTY;
         r = kernel_ioctl(k->iommufd, KIOMMU_FAULT_QUEUE_ALLOC, &fa);
         if (r == -ENOTTY)
                 return 0;
@@ -103,7 +101,6 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
         if (!k)
                 return -ENOMEM;
         k->iommufd = k->fault_fd = -1;
-        list_init(&k->dmas);
         k->sysfs = strdup(sysfs);
         k->devdir = strdup(devdir);
         if (!k->sysfs || !k->devdir)
@@ -123,11 +120,9 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
 KernelBackend *kernel_backend_free(KernelBackend *k) {
         if (!k)
                 return NULL;
-        selftest_dma_fail(k, NULL, 0, "iommud is shutting down");
         if (k->fault_fd >= 0)
                 close(k->fault_fd);
-        free(k->mocks);
-        /* Closing iommufd destroys every object left in it (mock devices too). */
+        /* Closing iommufd destroys every object left in it (an add-on's devices too). */
         if (k->iommufd >= 0)
                 close(k->iommufd);
         free(k->sysfs);
@@ -183,10 +178,15 @@ int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped) {
         return r;
 }
 
+void kernel_set_hooks(KernelBackend *k, const KernelHooks *hooks, void *userdata) {
+        k->hooks = hooks;
+        k->hooks_userdata = userdata;
+}
+
 static bool is_vfio(const Device *d) {
         const KernelDevice *kd = d->backend_data;
 
-        return kd && kd->kind == KDEV_VFIO;
+        return kd && kd->ops == &kernel_vfio_device_ops;
 }
 
 /*
@@ -283,7 +283,7 @@ static int wait_cdev(KernelBackend *k, const Device *d, char *name, size_t size)
         return -ETIMEDOUT;
 }
 
-static int vfio_bind(KernelBackend *k, Device *d, KernelDevice *kd) {
+static int vfio_bind(KernelBackend *k, Device *d, VfioDevice *vd) {
         VfioDeviceBindIommufd bind = { .argsz = sizeof(bind), .iommufd = k->iommufd };
         char cdev[64], path[PATH_MAX];
         int r;
@@ -297,26 +297,26 @@ static int vfio_bind(KernelBackend *k, Device *d, KernelDevice *kd) {
                 return r;
         if (path_printf(path, sizeof(path), "%s/vfio/devices/%s", k->devdir, cdev) < 0)
                 return -ENAMETOOLONG;
-        kd->cdev = open(path, O_RDWR | O_CLOEXEC);
-        if (kd->cdev < 0)
+        vd->cdev = open(path, O_RDWR | O_CLOEXEC);
+        if (vd->cdev < 0)
                 return -errno;
-        if (ioctl(kd->cdev, KVFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+        if (ioctl(vd->cdev, KVFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
                 r = -errno;
-                close(kd->cdev);
-                kd->cdev = -1;
+                close(vd->cdev);
+                vd->cdev = -1;
                 return r;
         }
-        kd->dev_id = bind.out_devid;
+        vd->kd.dev_id = bind.out_devid;
         return 0;
 }
 
 /* Gives d back to no driver: cdev closed, vfio-pci unbound, override cleared. */
 static void vfio_unbind(KernelBackend *k, Device *d) {
-        KernelDevice *kd = d->backend_data;
+        VfioDevice *vd = container_of((KernelDevice *)d->backend_data, VfioDevice, kd);
 
-        if (kd && kd->cdev >= 0)
-                close(kd->cdev);
-        free(kd);
+        if (vd->cdev >= 0)
+                close(vd->cdev);
+        free(vd);
         d->backend_data = NULL;
         (void)sysfs_write(k, d->name, "bus/pci/drivers/vfio-pci/unbind");
         (void)sysfs_write(k, "\n", "bus/pci/devices/%s/driver_override", d->name);
@@ -328,19 +328,18 @@ static int kernel_group_claim(void *ud, Group *g) {
         int r = 0;
 
         list_for_each_entry(d, &g->devices, group_link) {
-                KernelDevice *kd;
+                VfioDevice *vd;
 
                 if (is_bridge(d) || d->driver || d->backend_data)
-                        continue;       /* no DMA of its own, a DMA-managing driver, or a mock */
-                kd = calloc(1, sizeof(*kd));
-                if (!kd) {
+                        continue;       /* no DMA of its own, a DMA-managing driver, or an add-on's */
+                vd = calloc(1, sizeof(*vd));
+                if (!vd) {
                         r = -ENOMEM;
                         break;
                 }
-                kd->kind = KDEV_VFIO;
-                kd->cdev = -1;
-                d->backend_data = kd;
-                r = vfio_bind(k, d, kd);
+                *vd = (VfioDevice) { .kd.ops = &kernel_vfio_device_ops, .cdev = -1 };
+                d->backend_data = &vd->kd;
+                r = vfio_bind(k, d, vd);
                 if (r < 0)
                         break;
         }
@@ -379,4 +378,78 @@ const BackendOps kernel_ops = {
         .slot_attach = kernel_slot_attach,
         .slot_detach = kernel_slot_detach,
         .fault_respond = kernel_fault_respond,
+};
+
+int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
+        int r = kernel_backend_new(ret, opts->sysfs, opts->devdir);
+
+        if (r == -ENOENT)
+                backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
+                            "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
+        else if (r < 0)
+                backend_log(opts, "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
+        return r;
+}
+
+static int kernel_class_new(Backend **ret, const BackendOptions *opts) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        int r;
+
+        r = kernel_backend_open(&k, opts);
+        if (r >= 0)
+                r = backend_new(ret, &kernel_backend_class, k, &kernel_ops, k);
+        if (r < 0)
+                return r;
+        TAKE_PTR(k);
+        return 0;
+}
+
+static void kernel_class_free(void *data) {
+        kernel_backend_free(data);
+}
+
+static int kernel_class_load(void *data, Core *c, const BackendOptions *opts) {
+        _cleanup_(freep) char *skipped = NULL;
+        int r;
+
+        r = kernel_load_topology(data, c, &skipped);
+        if (r < 0)
+                backend_log(opts, "cannot read the IOMMU groups from sysfs: %s", strerror(-r));
+        if (skipped)
+                backend_log(opts, "left out, sysfs could not describe them:\n%s", skipped);
+        return r;
+}
+
+static void kernel_class_describe(void *data, char *buf, size_t size) {
+        kernel_features_describe(data, buf, size);
+}
+
+/* The kernel backend says which command the kernel refused (-EIO), or which
+ * kernel version has what is missing (-ENOSYS). */
+static const char *kernel_class_why(void *data, int r) {
+        return r == -ENOSYS || r == -EIO ? kernel_backend_why(data) : NULL;
+}
+
+static FaultQueue *kernel_class_fault_queue(void *data) {
+        return kernel_fault_queue(data);
+}
+
+static Device *kernel_class_device_by_fault_id(void *data, uint32_t dev_id) {
+        return kernel_device_by_id(data, dev_id);
+}
+
+static int kernel_class_device_event(void *data, const char *action, const char *name) {
+        return kernel_device_event(data, action, name);
+}
+
+const BackendClass kernel_backend_class = {
+        .name = "kernel",
+        .new = kernel_class_new,
+        .free = kernel_class_free,
+        .load = kernel_class_load,
+        .describe = kernel_class_describe,
+        .why = kernel_class_why,
+        .fault_queue = kernel_class_fault_queue,
+        .device_by_fault_id = kernel_class_device_by_fault_id,
+        .device_event = kernel_class_device_event,
 };

@@ -2,12 +2,22 @@
 /* kernel.h - the kernel backend: real IOMMU groups through sysfs, VFIO cdevs and iommufd */
 #pragma once
 
+#include "backend.h"
 #include "daemon/core/backend.h"
 #include "daemon/core/core.h"
 #include "fault-queue.h"
 
 typedef struct KernelBackend KernelBackend;
 
+/*
+ * The kernel backend as the daemon's Backend: a KernelBackend on
+ * BackendOptions.sysfs and .devdir, its groups loaded from sysfs, hotplug.
+ * Its operations take the KernelBackend, so a class on top of it (the
+ * selftest's) can call them on its own.
+ */
+extern const BackendClass kernel_backend_class;
+
+/* The core's operations on a KernelBackend. */
 extern const BackendOps kernel_ops;
 
 /*
@@ -17,12 +27,15 @@ extern const BackendOps kernel_ops;
 int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir);
 KernelBackend *kernel_backend_free(KernelBackend *k);
 DEFINE_POINTER_CLEANUP(KernelBackend, kernel_backend_free)
+/* kernel_backend_new() on opts->sysfs and opts->devdir, saying through
+ * opts->log why it failed. For the classes of the kernel backend. */
+int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts);
 
 /* Adds every function of every IOMMU group to the core; what sysfs could
  * not describe is named in *ret_skipped (malloc'ed, may be NULL). */
 int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped);
 
-/* "Linux 7.2: page requests yes, IOMMU_IOAS_MAP_FILE yes, PASID attach yes, selftest yes" */
+/* "Linux 7.2: page requests yes, IOMMU_IOAS_MAP_FILE yes, PASID attach yes" */
 void kernel_features_describe(const KernelBackend *k, char *buf, size_t size);
 
 /* Why the last operation said -ENOSYS: the kernel feature and the Linux

@@ -2,8 +2,7 @@
 /* selftest.h - the selftest backend: the kernel backend plus the kernel's iommufd mock devices */
 #pragma once
 
-#include "kernel.h"
-#include "sim.h"
+#include "backend.h"
 
 /*
  * With CONFIG_IOMMUFD_TEST the kernel makes mock devices behind a mock IOMMU
@@ -15,35 +14,17 @@
  * the kernel's fault queue to the daemon's fault service, and every page it
  * touches is checked in the kernel's mock page table
  * (IOMMU_TEST_OP_MD_CHECK_MAP) before its bytes move.
+ *
+ * It is an add-on on top of the kernel backend (kernel.h), which never
+ * names it: its state owns a KernelBackend, the core drives kernel_ops,
+ * and the mock devices attach through their own KernelDeviceOps. Left out
+ * of the build with meson -Dselftest=false.
  */
+
+/* The kernel backend's class, with SELFTEST_MOCKS mock devices, their DMA
+ * and CheckMapping/CheckAttachment. Loading fails with -ENOSYS (and says
+ * why) when the kernel lacks CONFIG_IOMMUFD_TEST or is older than 6.15. */
+extern const BackendClass selftest_backend_class;
 
 #define SELFTEST_GROUP_BASE 100000u     /* model group ids of mock devices */
 #define SELFTEST_MOCKS 2                /* mock0 and mock1 */
-
-/* Adds n mock devices to the core (after kernel_load_topology()).
- * -ENOSYS when the kernel lacks CONFIG_IOMMUFD_TEST (kernel_backend_why()). */
-int selftest_add_mocks(KernelBackend *k, Core *c, unsigned n);
-
-/*
- * A DMA of the mock device d at pasid, as sim_dma() does it on the sim: the
- * pages the model does not map raise page requests one at a time, and each
- * page's translation is checked in the kernel before the copy. done is
- * called once, maybe from inside a core callback, and must not call the core.
- */
-int selftest_dma(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uint32_t len, bool write,
-                 const uint8_t *data, SimDmaDone done, void *userdata);
-
-/*
- * Checks [addr, addr + len) at (d, pasid) in the kernel: every page must be
- * mapped in the model and the kernel's mock page table must map it to the
- * same memfd page. Returns the number of pages checked, or -EFAULT with the
- * first page that differs in why.
- */
-int selftest_check_map(KernelBackend *k, Device *d, uint32_t pasid, uint64_t addr, uint64_t len,
-                       char *why, size_t why_size);
-
-/*
- * Asks the kernel what is attached at (d, pasid) and compares it with the
- * model. Returns 1 (attached), 0 (nothing), or -EIO with what differs in why.
- */
-int selftest_check_attachment(KernelBackend *k, Device *d, uint32_t pasid, char *why, size_t why_size);

@@ -2,7 +2,6 @@
 /* sim-dma.c - simulated devices: DMA through the I/O page table, page requests on a miss */
 #include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,40 +11,26 @@
 #include "daemon/core/slot.h"
 #include "sim-internal.h"
 
-#define MAX_GROUP_RECORDS (SIM_DMA_MAX / PAGE_SIZE_4K + 1)
+#define MAX_GROUP_RECORDS (DMA_MAX / PAGE_SIZE_4K + 1)
 
 /* A DMA in flight; owned by s->pending while it waits for a page response. */
 typedef struct SimDma {
-        SimBackend *sim;
-        Device *device;                 /* borrowed; failed before its slot goes */
-        uint32_t pasid;
-        uint64_t addr;
-        uint32_t len;
-        bool write;
+        DmaTransfer dma;                /* first: dma_transfer_finish() frees the SimDma */
+        SimBackend *sim;                /* borrowed */
         bool retried;                   /* a page request was answered already */
         uint32_t cookie;
-        uint8_t *buf;                   /* owned: what to write, or what was read */
-        SimDmaDone done;
-        void *userdata;
-        ListNode link;
 } SimDma;
+_Static_assert(offsetof(SimDma, dma) == 0, "dma_transfer_finish() frees the SimDma");
 
 static void sim_dma_finish(SimDma *dma, int error, const char *why) {
-        list_del_init(&dma->link);
-        if (error)
-                dma->done(dma->userdata, error, why, NULL, 0);
-        else
-                dma->done(dma->userdata, 0, NULL, dma->write ? NULL : dma->buf,
-                          dma->write ? 0 : dma->len);
-        free(dma->buf);
-        free(dma);
+        dma_transfer_finish(&dma->dma, error, why);
 }
 
 void sim_dma_fail_all(SimBackend *s, const Device *d, uint32_t pasid, const char *why) {
         SimDma *dma, *tmp;
 
-        list_for_each_entry_safe(dma, tmp, &s->pending, link)
-                if (!d || (dma->device == d && dma->pasid == pasid))
+        list_for_each_entry_safe(dma, tmp, &s->pending, dma.link)
+                if (!d || (dma->dma.device == d && dma->dma.pasid == pasid))
                         sim_dma_finish(dma, -EFAULT, why);
 }
 
@@ -59,32 +44,32 @@ static uint8_t *translate(SimDomain *sd, uint64_t iova, bool write) {
         return (uint8_t *)(pte & ~(uintptr_t)(PAGE_SIZE_4K - 1)) + iova % PAGE_SIZE_4K;
 }
 
-static SimDomain *dma_domain(SimDma *dma) {
-        Slot *slot = device_find_slot(dma->device, dma->pasid);
+static SimDomain *dma_domain(const DmaTransfer *t) {
+        Slot *slot = device_find_slot(t->device, t->pasid);
 
         return slot && slot->attached ? slot->domain->backend_data : NULL;
 }
 
 /* Copies page by page if every page translates; returns how many do not. */
-static unsigned dma_try(SimDma *dma, SimDomain *sd, uint64_t *missing, unsigned max) {
-        uint64_t end = dma->addr + dma->len, a = dma->addr;
+static unsigned dma_try(DmaTransfer *t, SimDomain *sd, uint64_t *missing, unsigned max) {
+        uint64_t end = t->addr + t->len, a = t->addr;
         unsigned n = 0;
 
         for (uint64_t p = a & ~(uint64_t)(PAGE_SIZE_4K - 1); p < end; p += PAGE_SIZE_4K)
-                if (!translate(sd, p < a ? a : p, dma->write) && n < max)
+                if (!translate(sd, p < a ? a : p, t->write) && n < max)
                         missing[n++] = p < a ? a : p;
         if (n)
                 return n;
         while (a < end) {
                 uint64_t chunk = PAGE_SIZE_4K - a % PAGE_SIZE_4K;
-                uint8_t *host = translate(sd, a, dma->write);
+                uint8_t *host = translate(sd, a, t->write);
 
                 if (chunk > end - a)
                         chunk = end - a;
-                if (dma->write)
-                        memcpy(host, dma->buf + (a - dma->addr), chunk);
+                if (t->write)
+                        memcpy(host, t->buf + (a - t->addr), chunk);
                 else
-                        memcpy(dma->buf + (a - dma->addr), host, chunk);
+                        memcpy(t->buf + (a - t->addr), host, chunk);
                 a += chunk;
         }
         return 0;
@@ -93,19 +78,20 @@ static unsigned dma_try(SimDma *dma, SimDomain *sd, uint64_t *missing, unsigned 
 /* One page request group for the missing pages, written in one go. */
 static int raise_page_requests(SimDma *dma, const uint64_t *missing, unsigned n) {
         static IommuHwptPgfault recs[MAX_GROUP_RECORDS];
+        const DmaTransfer *t = &dma->dma;
         SimBackend *s = dma->sim;
-        uint64_t end = dma->addr + dma->len;
+        uint64_t end = t->addr + t->len;
         ssize_t k;
 
         dma->cookie = ++s->next_cookie;
         for (unsigned i = 0; i < n; i++)
                 recs[i] = (IommuHwptPgfault) {
-                        .flags = (dma->pasid ? FAULT_FLAG_PASID_VALID : 0) |
+                        .flags = (t->pasid ? FAULT_FLAG_PASID_VALID : 0) |
                                  (i + 1 == n ? FAULT_FLAG_LAST_PAGE : 0),
-                        .dev_id = (uint32_t)(uintptr_t)dma->device->backend_data,
-                        .pasid = dma->pasid,
+                        .dev_id = (uint32_t)(uintptr_t)t->device->backend_data,
+                        .pasid = t->pasid,
                         .grpid = dma->cookie & 0x1ff,
-                        .perm = dma->write ? FAULT_PERM_WRITE : FAULT_PERM_READ,
+                        .perm = t->write ? FAULT_PERM_WRITE : FAULT_PERM_READ,
                         .addr = missing[i],
                         .length = (uint32_t)(end - missing[i]),
                         .cookie = dma->cookie,
@@ -119,17 +105,17 @@ static int raise_page_requests(SimDma *dma, const uint64_t *missing, unsigned n)
 /* Runs the DMA as far as it goes now: done, failed, or waiting. */
 static void dma_step(SimDma *dma) {
         static uint64_t missing[MAX_GROUP_RECORDS];
-        SimDomain *sd = dma_domain(dma);
+        SimDomain *sd = dma_domain(&dma->dma);
         const char *why = NULL;
         unsigned n = 0;
 
         if (!sd)
                 why = "nothing is attached at that PASID of the device";
-        else if ((n = dma_try(dma, sd, missing, MAX_GROUP_RECORDS)) == 0) {
+        else if ((n = dma_try(&dma->dma, sd, missing, MAX_GROUP_RECORDS)) == 0) {
                 sim_dma_finish(dma, 0, NULL);
                 return;
         }
-        else if (!dma->device->pri_capable)
+        else if (!dma->dma.device->pri_capable)
                 why = "the address is not mapped and the device has no PRI to ask for it";
         else if (dma->retried)
                 why = "the page request was answered but the page is still not mapped with that access";
@@ -139,23 +125,17 @@ static void dma_step(SimDma *dma) {
                 sim_dma_finish(dma, -EFAULT, why);
 }
 
-int sim_dma(SimBackend *s, Device *d, uint32_t pasid, uint64_t addr, uint32_t len, bool write,
-            const uint8_t *data, SimDmaDone done, void *userdata) {
-        uint8_t *buf;
+int sim_dma(SimBackend *s, const DmaRequest *req) {
+        DmaTransfer *t;
         SimDma *dma;
         int r;
 
-        r = sim_dma_buffer(addr, len, write, data, &buf);
+        r = dma_transfer_new(req, sizeof(SimDma), &t);
         if (r < 0)
                 return r;
-        dma = calloc(1, sizeof(*dma));
-        if (!dma) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *dma = (SimDma) { .sim = s, .device = d, .pasid = pasid, .addr = addr, .len = len, .write = write,
-                          .buf = buf, .done = done, .userdata = userdata };
-        list_add_tail(&s->pending, &dma->link);
+        dma = container_of(t, SimDma, dma);
+        dma->sim = s;
+        list_add_tail(&s->pending, &t->link);
         dma_step(dma);
         return 0;
 }
@@ -163,7 +143,7 @@ int sim_dma(SimBackend *s, Device *d, uint32_t pasid, uint64_t addr, uint32_t le
 static SimDma *find_waiting(SimBackend *s, uint32_t cookie) {
         SimDma *dma;
 
-        list_for_each_entry(dma, &s->pending, link)
+        list_for_each_entry(dma, &s->pending, dma.link)
                 if (dma->cookie == cookie)
                         return dma;
         return NULL;

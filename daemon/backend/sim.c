@@ -214,3 +214,84 @@ const BackendOps sim_ops = {
         .slot_detach = sim_slot_detach,
         .fault_respond = sim_fault_respond,
 };
+
+static int sim_class_new(Backend **ret, const BackendOptions *opts) {
+        _cleanup_(sim_backend_freep) SimBackend *s = NULL;
+        int r;
+
+        r = sim_backend_new(&s);
+        if (r < 0)
+                return r;
+        r = backend_new(ret, &sim_backend_class, s, &sim_ops, s);
+        if (r < 0)
+                return r;
+        TAKE_PTR(s);
+        return 0;
+}
+
+static void sim_class_free(void *data) {
+        sim_backend_free(data);
+}
+
+static int sim_class_load(void *data, Core *c, const BackendOptions *opts) {
+        _cleanup_(freep) char *error = NULL;
+        int r;
+
+        r = sim_load_topology(data, c, opts->topology, &error);
+        if (r < 0)
+                backend_log(opts, "cannot load the topology %s:\n%s", opts->topology ? opts->topology : "",
+                            error ? error : strerror(-r));
+        return r;
+}
+
+static FaultQueue *sim_class_fault_queue(void *data) {
+        return sim_fault_queue(data);
+}
+
+static Device *sim_class_device_by_fault_id(void *data, uint32_t dev_id) {
+        return sim_device_by_id(data, dev_id);
+}
+
+static int sim_class_device_side_fd(void *data) {
+        return sim_device_fd(data);
+}
+
+static int sim_class_device_side_read(void *data) {
+        return sim_process_responses(data);
+}
+
+/* The Simulator's kernel events are the core's own entry points: the sim
+ * has no kernel underneath to tell. */
+static int sim_class_probe_driver(void *data, Device *d, const char *driver, bool driver_managed_dma) {
+        return device_probe_driver(d, driver, driver_managed_dma);
+}
+
+static int sim_class_remove_driver(void *data, Device *d) {
+        return device_remove_driver(d);
+}
+
+static int sim_class_unplug(void *data, const char *name) {
+        SimBackend *s = data;
+
+        return device_unplug(s->core, name);
+}
+
+static int sim_class_dma(void *data, const DmaRequest *req) {
+        return sim_dma(data, req);
+}
+
+const BackendClass sim_backend_class = {
+        .name = "sim",
+        .takes_topology = true,
+        .new = sim_class_new,
+        .free = sim_class_free,
+        .load = sim_class_load,
+        .fault_queue = sim_class_fault_queue,
+        .device_by_fault_id = sim_class_device_by_fault_id,
+        .device_side_fd = sim_class_device_side_fd,
+        .device_side_read = sim_class_device_side_read,
+        .probe_driver = sim_class_probe_driver,
+        .remove_driver = sim_class_remove_driver,
+        .unplug = sim_class_unplug,
+        .dma = sim_class_dma,
+};
