@@ -171,7 +171,7 @@ static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, sd_bu
                 return bus_error_set(error, -EBUSY, "Claiming group %u ran out of memory; every device and "
                                      "driver was left as it was. Retry later.", g->id);
         return bus_error_set(error, -EBUSY, "Claiming group %u failed in the %s backend: %s. Every device "
-                             "and driver was left as it was.", g->id, backend_kind_to_string(d->backend_kind),
+                             "and driver was left as it was.", g->id, d->backend->class->name,
                              daemon_backend_error(d, r));
 }
 
