@@ -81,7 +81,7 @@ static void daemon_apply_policy(Daemon *d) {
                 PolicySubject subject;
                 uint64_t timeout;
 
-                bus_client_subject(bc, &subject);
+                bus_identity_subject(&bc->id, &subject);
                 policy_limits(d->policy, &subject, &bc->client->quota, &timeout);
                 bc->client->fault_timeout_usec = timeout;
                 bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
@@ -90,12 +90,12 @@ static void daemon_apply_policy(Daemon *d) {
                         Device *dev;
 
                         list_for_each_entry(dev, &g->devices, group_link)
-                                if (bus_authorize(d, bc, POLICY_CLAIM, dev, &error) < 0)
+                                if (bus_authorize(d, &bc->id, POLICY_CLAIM, dev, &error) < 0)
                                         break;
                         if (!sd_bus_error_is_set(&error))
                                 continue;
                         fprintf(stderr, "iommud: policy reload revokes group %u from %s (uid %u)\n",
-                                g->id, bc->name, (unsigned)bc->uid);
+                                g->id, bc->name, (unsigned)bc->id.uid);
                         group_revoke(g);
                 }
         }
@@ -183,6 +183,8 @@ static int daemon_setup_bus(Daemon *d) {
          * let systemd restart us (Restart=on-failure). */
         if (r >= 0)
                 r = sd_bus_set_exit_on_disconnect(d->bus, true);
+        if (r >= 0)
+                r = bus_clients_watch(d);
         if (r >= 0)
                 r = bus_manager_register(d);
         if (r >= 0)
