@@ -46,7 +46,8 @@ int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error)
         uid_t uid;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        /* The uid the bus vouches for; never augmented from /proc. */
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
         r = sd_bus_creds_get_euid(creds, &uid);

@@ -1,41 +1,126 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bus-caller.c - who is calling: the sender of one method call, and its BusClient once it holds something */
+/* bus-caller.c - who is calling: the uid the bus vouches for, the user's groups from the user database */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/core/client.h"
 #include "daemon/core/pasid.h"
 #include "daemon.h"
 
-/* The sender's identity: uid and pid from the bus, groups as sd-bus reads them. */
+/*
+ * Security decisions take the caller's uid from the bus, which read it from
+ * the kernel (SO_PEERCRED) when the caller connected, and the groups of that
+ * user from the user database, as getgrouplist(3) gives them (what a login
+ * would give the user, and what dbus-daemon itself uses for its policy where
+ * the kernel does not tell it the groups). They never come from the
+ * caller's /proc/PID: the process that connected may since have changed its
+ * groups (a setgid program it exec'd after handing its connection to a
+ * child), and its pid may have been reused. docs/policy.md says so.
+ */
+
+/* getpwuid_r() into a buffer that grows as needed; *ret_buf is the caller's to free. */
+static int user_entry(uid_t uid, struct passwd *pw, char **ret_buf) {
+        long max = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t size = max > 0 ? (size_t)max : 4096;
+        struct passwd *found = NULL;
+
+        for (;;) {
+                char *buf = malloc(size);
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = getpwuid_r(uid, pw, buf, size, &found);
+                if (r == 0 && found) {
+                        *ret_buf = buf;
+                        return 0;
+                }
+                free(buf);
+                if (r != ERANGE || size >= 1024 * 1024)
+                        return r == 0 ? -ENOENT : -r;
+                size *= 2;
+        }
+}
+
+/* Every group of the user name with primary group gid (which it includes). */
+static int user_groups(const char *name, gid_t gid, gid_t **ret, size_t *ret_n) {
+        int n = 32;
+
+        for (;;) {
+                gid_t *groups = calloc((size_t)n, sizeof(gid_t));
+                int got = n;
+
+                if (!groups)
+                        return -ENOMEM;
+                if (getgrouplist(name, gid, groups, &got) >= 0) {
+                        *ret = groups;
+                        *ret_n = (size_t)got;
+                        return 0;
+                }
+                free(groups);
+                /* Too small: got is how many there are (glibc), or unchanged. */
+                if (got <= n)
+                        n *= 2;
+                else
+                        n = got;
+                if (n > 65536 + 1)
+                        return -E2BIG;
+        }
+}
+
+/*
+ * The user database's view of uid. A uid without an entry has no groups
+ * (only rules naming the uid can match it); a lookup that fails otherwise
+ * fails the call rather than deciding without the groups.
+ */
+static int identity_groups(BusIdentity *id, sd_bus_error *error) {
+        _cleanup_(freep) char *buf = NULL;
+        struct passwd pw;
+        int r;
+
+        id->gid = (gid_t)-1;
+        r = user_entry(id->uid, &pw, &buf);
+        if (r == -ENOENT)
+                return 0;
+        if (r == 0) {
+                id->gid = pw.pw_gid;
+                r = user_groups(pw.pw_name, pw.pw_gid, &id->groups, &id->n_groups);
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot look up the groups of uid %u in the "
+                                         "user database: %s. Check the system's NSS configuration, then retry.",
+                                         (unsigned)id->uid, strerror(-r));
+        return 0;
+}
+
+/* The sender's identity: the bus's word, no /proc augmentation. */
 static int bus_identity_read(sd_bus_message *m, BusIdentity *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         BusIdentity id = { .gid = (gid_t)-1 };
-        const gid_t *gids = NULL;
-        int r, n;
+        int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_PID |
-                                      SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &creds);
+        /* No SD_BUS_CREDS_AUGMENT: only what the bus itself says. */
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Cannot read the caller's credentials from the bus: %s. "
                                                "Retry; if the caller has left the bus there is nobody to answer.",
                                                strerror(-r));
-        if (sd_bus_creds_get_euid(creds, &id.uid) < 0 || sd_bus_creds_get_egid(creds, &id.gid) < 0)
+        if (sd_bus_creds_get_euid(creds, &id.uid) < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "The bus did not tell who is calling (uid, gid); refusing.");
+                                        "The bus did not tell who is calling (its uid); refusing.");
         /* For watching the process's exit only; 0 where the bus has none. */
         if (sd_bus_creds_get_pid(creds, &id.pid) < 0)
                 id.pid = 0;
-        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-        if (n > 0) {
-                id.groups = malloc((size_t)n * sizeof(gid_t));
-                if (!id.groups)
-                        return -ENOMEM;
-                memcpy(id.groups, gids, (size_t)n * sizeof(gid_t));
-                id.n_groups = (size_t)n;
-        }
+        r = identity_groups(&id, error);
+        if (r < 0)
+                return r;
         *ret = id;
         return 0;
 }

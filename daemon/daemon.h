@@ -68,11 +68,17 @@ int daemon_reload(Daemon *d, char **ret_error);
 
 const char *backend_kind_to_string(BackendKind k);
 
-/* bus-caller.c: who is calling, as the policy sees it (docs/policy.md). */
+/*
+ * bus-caller.c: who is calling, as far as security decisions go
+ * (docs/policy.md): the uid the bus vouches for (the kernel's SO_PEERCRED
+ * at connect) and that user's groups from the user database. Never the
+ * caller's /proc: a process can change its groups after it connected (a
+ * setgid exec), and a pid can be reused.
+ */
 typedef struct BusIdentity {
         uid_t uid;
-        gid_t gid;                      /* primary group */
-        gid_t *groups;                  /* owned supplementary groups */
+        gid_t gid;                      /* the user's primary group; (gid_t)-1: not in the user database */
+        gid_t *groups;                  /* owned: all of the user's groups, the primary one included */
         size_t n_groups;
         pid_t pid;                      /* the connecting process, as the bus recorded it; 0: unknown.
                                          * Only for watching its exit, never for decisions. */

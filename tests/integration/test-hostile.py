@@ -14,9 +14,12 @@
 # other users (harness.spawn, w.run(..., uid=...)), checks what must hold
 # while they run, and returns once they have gone; append it to SCENARIOS.
 # The other tests here are the regression tests of single findings.
+import grp
 import json
 import os
+import pwd
 import re
+import shutil
 import signal
 import sys
 
@@ -193,6 +196,51 @@ def test_a_client_that_leaves_the_bus_is_released_while_its_process_lives(w):
         check(w.log().count("left the bus; releasing") == 4, "released for leaving the bus:\n" + w.log())
     finally:
         let_go([p])
+
+
+def a_group_nobody_is_not_in():
+    """(gid, name) of a group uid 65534 is not a member of: shadow where there is one."""
+    user = pwd.getpwuid(NOBODY)
+    theirs = set(os.getgrouplist(user.pw_name, user.pw_gid))
+    for gid in [g.gr_gid for g in grp.getgrall() if g.gr_name == "shadow"] + list(range(4242, 4300)):
+        if gid not in theirs:
+            return gid
+    raise Failure("no group found that uid 65534 is not in")
+
+
+SETGID_GROUP = a_group_nobody_is_not_in()
+
+
+@with_world(policy_text=json.dumps({"rules": [
+    {"principals": {"groups": [SETGID_GROUP]}, "devices": {"group": 1}, "allow": ["claim"]}]}))
+def test_setgid_exec_after_connect_grants_no_group(w):
+    """Finding 2: uid 65534 connects, forks, and the connecting process execs
+    a setgid program of a group it is not in; the child then calls over the
+    connection. A rule for that group must not grant the call."""
+    prog = os.path.join(w.dir, "setgid-sleep")
+    shutil.copy(shutil.which("sleep"), prog)
+    os.chown(prog, 0, SETGID_GROUP)
+    os.chmod(prog, 0o2755)
+    r = w.run([hostile_client(w), "setgid-fork", prog, str(SETGID_GROUP)], uid=NOBODY, check_rc=None)
+    check(f"parent-egid: {SETGID_GROUP}" in r.out,
+          f"the connecting process did not run as group {SETGID_GROUP} (a nosuid /tmp?): {r}")
+    check("claim: org.freedesktop.DBus.Error.AccessDenied" in r.out, f"the claim must be refused: {r}")
+    check(w.groups()[1] == "none", f"group 1 is {w.groups()[1]}")
+
+
+@with_world(policy_text=json.dumps({"rules": [
+    {"principals": {"groups": [NOBODY]}, "devices": {"group": 1}, "allow": ["claim"]},
+    {"principals": {"groups": [OTHER_UID]}, "devices": {"group": 3}, "allow": ["claim"]}]}))
+def test_group_rules_match_the_user_databases_groups(w):
+    """Group rules match the groups the user database gives the caller's uid
+    (65534: group 65534), not the gid the calling process runs with (1)."""
+    check(pwd.getpwuid(NOBODY).pw_gid == NOBODY and NOBODY in os.getgrouplist(pwd.getpwuid(NOBODY).pw_name, NOBODY),
+          "uid 65534's primary group is 65534 in the user database")
+    argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={OTHER_UID}", "--clear-groups", "--", w.iommuctl]
+    r = w.run([*argv, "claim", "1"], check_rc=None)
+    check(r.rc == 0 and "claimed group 1" in r.out, f"its user's group 65534 grants group 1: {r}")
+    r = w.run([*argv, "claim", "3"], check_rc=None)
+    check(r.rc != 0 and "may not claim" in r.err, f"the process's gid 1 grants nothing: {r}")
 
 
 TESTS = [(name[5:], fn) for name, fn in list(globals().items()) if name.startswith("test_")]
