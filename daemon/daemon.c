@@ -170,6 +170,16 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         return r;
 }
 
+/* Without its bus nobody can reach or release anything: exit with a failure,
+ * which makes systemd restart us (Restart=on-failure). */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        fprintf(stderr, "iommud: lost the connection to the system bus; releasing every client and exiting "
+                "with a failure, so that systemd restarts iommud\n");
+        return sd_event_exit(d->event, -ENOTCONN);
+}
+
 static int daemon_setup_bus(Daemon *d) {
         int r;
 
@@ -179,10 +189,9 @@ static int daemon_setup_bus(Daemon *d) {
                 return r;
         }
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
-        /* Without its bus nobody can reach or release anything: stop, and
-         * let systemd restart us (Restart=on-failure). */
         if (r >= 0)
-                r = sd_bus_set_exit_on_disconnect(d->bus, true);
+                r = sd_bus_match_signal(d->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, d);
         if (r >= 0)
                 r = bus_clients_watch(d);
         if (r >= 0)

@@ -180,6 +180,19 @@ def test_hostile_users(w):
 
 # --- regression tests of single findings ----------------------------------------
 
+def test_daemon_exits_with_failure_when_it_loses_the_bus(w):
+    """Finding 1, last part: without its bus iommud must fail (so that
+    Restart=on-failure restarts it) and say why."""
+    w.bus.kill()
+    w.bus.wait(timeout=10)
+    try:
+        rc = w.daemon.wait(timeout=15)
+    except Exception:
+        raise Failure("iommud kept running without its bus")
+    check(rc != 0, f"iommud exited {rc} when its bus went away; it must fail so that systemd restarts it")
+    check("lost the connection to the system bus" in w.log(), "the log says why:\n" + w.log())
+
+
 @with_world(policy_text=json.dumps({"rules": [{"principals": {"users": [NOBODY]}, "allow": ["sva"]}]}))
 def test_a_client_that_leaves_the_bus_is_released_while_its_process_lives(w):
     """The one name watch sees a connection close whose process stays: the
