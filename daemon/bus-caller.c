@@ -41,8 +41,11 @@ static int user_entry(uid_t uid, struct passwd *pw, char **ret_buf) {
                         return 0;
                 }
                 free(buf);
+                /* getpwuid_r(3): 0, ENOENT and ESRCH all may mean "no such uid". */
+                if (r == 0 || r == ENOENT || r == ESRCH)
+                        return -ENOENT;
                 if (r != ERANGE || size >= 1024 * 1024)
-                        return r == 0 ? -ENOENT : -r;
+                        return -r;
                 size *= 2;
         }
 }
