@@ -17,11 +17,11 @@ static void policy_device_of(const Device *dev, PolicyDevice *ret) {
         };
 }
 
-int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error) {
+int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev, sd_bus_error *error) {
         PolicySubject subject;
         PolicyDevice pdev;
 
-        bus_client_subject(bc, &subject);
+        bus_identity_subject(who, &subject);
         if (dev)
                 policy_device_of(dev, &pdev);
         if (policy_allows(d->policy, &subject, dev ? &pdev : NULL, op))
@@ -31,13 +31,13 @@ int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev
                                          "uid %u may not %s on device %s (group %u): no policy rule grants "
                                          "\"%s\". An administrator can grant it with a rule in %s "
                                          "(see docs/policy.md) and 'iommuctl reload'.",
-                                         (unsigned)bc->uid, policy_op_to_string(op), dev->name,
+                                         (unsigned)who->uid, policy_op_to_string(op), dev->name,
                                          dev->group->id, policy_op_to_string(op),
                                          d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "uid %u may not %s: no policy rule grants \"%s\". An administrator can "
                                  "grant it with a rule in %s (see docs/policy.md) and 'iommuctl reload'.",
-                                 (unsigned)bc->uid, policy_op_to_string(op), policy_op_to_string(op),
+                                 (unsigned)who->uid, policy_op_to_string(op), policy_op_to_string(op),
                                  d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
 }
 
@@ -46,7 +46,8 @@ int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error)
         uid_t uid;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        /* The uid the bus vouches for; never augmented from /proc. */
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
         r = sd_bus_creds_get_euid(creds, &uid);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bus-client.c - bus peers as model clients: identity from the bus, release on exit */
+/* bus-client.c - bus peers that hold something, as model clients: release when they leave or exit */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +12,18 @@
 #include "daemon.h"
 
 /*
- * A BusClient is created on a peer's first call that needs one, keyed by the
- * peer's unique bus name, and lives until that name leaves the bus or the
- * peer's process exits, whichever comes first. Then the core releases all it
- * held. The release runs from a defer source of the event loop, never from
- * inside the bus callback that noticed the exit (L9).
+ * A BusClient is made only for a caller that a call has authorized and that
+ * is about to hold something (bus-caller.c), keyed by the peer's unique bus
+ * name, and lives until that name leaves the bus or the peer's process
+ * exits, whichever comes first. Then the core releases all it held. The
+ * release runs from a defer source of the event loop, never from inside the
+ * bus callback that noticed the exit (L9).
+ *
+ * A peer costs no bus resources of its own: one match on NameOwnerChanged,
+ * installed before the daemon takes its name, watches every peer (a match
+ * per peer, as sd_bus_track adds, would let hostile peers exhaust the bus's
+ * match limit for our connection, and sd-bus drops the connection when a
+ * match it added fails).
  */
 
 BusClient *bus_client_find(Daemon *d, const char *name) {
@@ -41,12 +48,11 @@ BusClient *bus_client_free(BusClient *bc) {
         while (!list_empty(&bc->shared))
                 shared_memory_free(list_entry(bc->shared.next, SharedMemory, link));
         list_del_init(&bc->link);
-        sd_bus_track_unref(bc->track);
         sd_event_source_disable_unref(bc->pidfd_source);
         sd_event_source_disable_unref(bc->release_source);
         if (bc->pidfd >= 0)
                 close(bc->pidfd);
-        free(bc->groups);
+        bus_identity_done(&bc->id);
         free(bc->name);
         free(bc);
         return NULL;
@@ -58,16 +64,16 @@ static int on_release(sd_event_source *s, void *userdata) {
         BusClient *bc = userdata;
 
         fprintf(stderr, "iommud: client %s (uid %u, pid %d) %s; releasing what it held\n",
-                bc->name, (unsigned)bc->uid, (int)bc->pid, bc->gone_why);
+                bc->name, (unsigned)bc->id.uid, (int)bc->id.pid, bc->gone_why);
         bus_client_free(bc);
         return 0;
 }
 
 /*
- * The peer is gone. The handler that noticed it (bus track or pidfd) does not
- * tear anything down itself: the release runs from a defer source, at a safe
- * point of the event loop (L9). Both watchers may fire; the second finds the
- * release already scheduled (L1).
+ * The peer is gone. The handler that noticed it (the name watch or the
+ * pidfd) does not tear anything down itself: the release runs from a defer
+ * source, at a safe point of the event loop (L9). Both watchers may fire;
+ * the second finds the release already scheduled (L1).
  */
 static void bus_client_gone(BusClient *bc, const char *why) {
         if (bc->release_source)
@@ -77,9 +83,39 @@ static void bus_client_gone(BusClient *bc, const char *why) {
                 on_release(NULL, bc);   /* no memory for a source: release now */
 }
 
-static int on_track_gone(sd_bus_track *track, void *userdata) {
-        bus_client_gone(userdata, "left the bus");
+/*
+ * NameOwnerChanged(name, old, "") for every name that leaves the bus. The
+ * bus sends it to us after every message the peer sent, and we handle
+ * messages in order, so the signal for a peer that leaves while its first
+ * call is being handled comes after that call has made its BusClient: it
+ * cannot be missed.
+ */
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name, *old_owner, *new_owner;
+        Daemon *d = userdata;
+        BusClient *bc;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (name[0] != ':' || new_owner[0] != 0)
+                return 0;
+        bc = bus_client_find(d, name);
+        if (bc)
+                bus_client_gone(bc, "left the bus");
         return 0;
+}
+
+int bus_clients_watch(Daemon *d) {
+        int r;
+
+        r = sd_bus_add_match(d->bus, NULL,
+                             "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                             "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
+                             on_name_owner_changed, d);
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot watch bus peers leaving (AddMatch on NameOwnerChanged): %s\n",
+                        strerror(-r));
+        return r;
 }
 
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -88,10 +124,14 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 }
 
 /* A pidfd makes a client's exit visible even if its connection lingers
- * (passed to another process); kernels before 5.3 have none. */
+ * (passed to another process); kernels before 5.3 have none, and the bus
+ * may not know the pid: then the name watch alone sees it go. */
 static void bus_client_watch_pid(BusClient *bc) {
-        int fd = (int)syscall(SYS_pidfd_open, bc->pid, 0);
+        int fd;
 
+        if (bc->id.pid <= 0)
+                return;
+        fd = (int)syscall(SYS_pidfd_open, bc->id.pid, 0);
         if (fd < 0)
                 return;
         if (sd_event_add_io(bc->daemon->event, &bc->pidfd_source, fd, EPOLLIN, on_pidfd, bc) < 0) {
@@ -101,40 +141,9 @@ static void bus_client_watch_pid(BusClient *bc) {
         bc->pidfd = fd;
 }
 
-static int bus_client_creds(BusClient *bc, sd_bus_message *m, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const gid_t *gids = NULL;
-        int r, n;
-
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_PID |
-                                      SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &creds);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, -r, "Cannot read the caller's credentials from the bus: %s",
-                                               strerror(-r));
-        if (sd_bus_creds_get_euid(creds, &bc->uid) < 0 || sd_bus_creds_get_egid(creds, &bc->gid) < 0 ||
-            sd_bus_creds_get_pid(creds, &bc->pid) < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "The bus did not tell who is calling (uid, gid, pid); refusing.");
-        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-        if (n > 0) {
-                bc->groups = malloc((size_t)n * sizeof(gid_t));
-                if (!bc->groups)
-                        return -ENOMEM;
-                memcpy(bc->groups, gids, (size_t)n * sizeof(gid_t));
-                bc->n_groups = (size_t)n;
-        }
-        return 0;
-}
-
-void bus_client_subject(const BusClient *bc, PolicySubject *ret) {
-        *ret = (PolicySubject) {
-                .uid = bc->uid, .gid = bc->gid, .groups = bc->groups, .n_groups = bc->n_groups,
-        };
-}
-
-static int bus_client_new(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error) {
+int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret, sd_bus_error *error) {
         _cleanup_(bus_client_freep) BusClient *bc = NULL;
-        ClientIdentity id;
+        ClientIdentity cid;
         PolicySubject subject;
         Quota quota;
         uint64_t timeout;
@@ -147,41 +156,24 @@ static int bus_client_new(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_
         bc->pidfd = -1;
         list_init(&bc->link);
         list_init(&bc->shared);
-        bc->name = strdup(sd_bus_message_get_sender(m));
+        bc->name = strdup(name);
         if (!bc->name)
                 return -ENOMEM;
-        r = bus_client_creds(bc, m, error);
-        if (r < 0)
-                return r;
 
-        r = sd_bus_track_new(d->bus, &bc->track, on_track_gone, bc);
-        if (r < 0)
-                return r;
-        r = sd_bus_track_add_sender(bc->track, m);
-        if (r < 0)
-                return r;
-
-        bus_client_subject(bc, &subject);
+        bus_identity_subject(id, &subject);
         policy_limits(d->policy, &subject, &quota, &timeout);
-        id = (ClientIdentity) { .uid = bc->uid, .gid = bc->gid, .pid = bc->pid, .name = bc->name };
-        r = client_new(d->core, &id, &quota, &bc->client);
+        cid = (ClientIdentity) { .uid = id->uid, .gid = id->gid, .pid = id->pid, .name = bc->name };
+        r = client_new(d->core, &cid, &quota, &bc->client);
         if (r < 0)
-                return r;
+                return bus_error_set(error, r, "Cannot take on another client: %s. Retry later.", strerror(-r));
         bc->client->fault_timeout_usec = timeout;
         bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
-        bus_client_watch_pid(bc);
 
+        /* Nothing fails from here: the identity is the client's now. */
+        bc->id = *id;
+        *id = (BusIdentity) { .gid = (gid_t)-1 };
+        bus_client_watch_pid(bc);
         list_add_tail(&d->clients, &bc->link);
         *ret = TAKE_PTR(bc);
         return 0;
-}
-
-int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error) {
-        BusClient *bc = bus_client_find(d, sd_bus_message_get_sender(m));
-
-        if (bc) {
-                *ret = bc;
-                return 0;
-        }
-        return bus_client_new(d, m, ret, error);
 }

@@ -122,16 +122,16 @@ static int method_list_bonds(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 /* Every device of the group must be claimable by the caller, and every
  * DMA-API driver detachable if it asked for that. */
-static int authorize_claim(Daemon *d, BusClient *bc, Group *g, uint64_t flags, sd_bus_error *error) {
+static int authorize_claim(Daemon *d, const BusIdentity *who, Group *g, uint64_t flags, sd_bus_error *error) {
         Device *dev;
         int r;
 
         list_for_each_entry(dev, &g->devices, group_link) {
-                r = bus_authorize(d, bc, POLICY_CLAIM, dev, error);
+                r = bus_authorize(d, who, POLICY_CLAIM, dev, error);
                 if (r < 0)
                         return r;
                 if ((flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && dev->driver_dma_api) {
-                        r = bus_authorize(d, bc, POLICY_DETACH_KERNEL_DRIVERS, dev, error);
+                        r = bus_authorize(d, who, POLICY_DETACH_KERNEL_DRIVERS, dev, error);
                         if (r < 0)
                                 return r;
                 }
@@ -201,6 +201,7 @@ static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r
 }
 
 static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         _cleanup_(freep) char *path = NULL;
         Daemon *d = bus_daemon(m);
         BusClient *bc;
@@ -219,10 +220,11 @@ static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *e
         g = core_find_group(d->core, id);
         if (!g)
                 return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        r = bus_client_get(d, m, &bc, error);
-        if (r < 0)
-                return r;
-        r = authorize_claim(d, bc, g, flags, error);
+        r = bus_caller_get(d, m, &caller, error);
+        if (r >= 0)
+                r = authorize_claim(d, bus_caller_identity(&caller), g, flags, error);
+        if (r >= 0)
+                r = bus_caller_client(d, &caller, &bc, error);
         if (r < 0)
                 return r;
         r = group_claim(g, bc->client, flags);
@@ -259,15 +261,13 @@ static int method_release_group(sd_bus_message *m, void *userdata, sd_bus_error 
 }
 
 static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         Daemon *d = bus_daemon(m);
         BusClient *bc;
         uint32_t pasid;
         int r;
 
-        r = bus_client_get(d, m, &bc, error);
-        if (r < 0)
-                return r;
-        r = bus_authorize(d, bc, POLICY_SVA, NULL, error);
+        r = bus_client_authorized(d, m, &caller, POLICY_SVA, NULL, &bc, error);
         if (r < 0)
                 return r;
         r = client_get_pasid(bc->client, &pasid);
@@ -311,6 +311,7 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
 }
 
 static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         _cleanup_(freep) char *path = NULL;
         Daemon *d = bus_daemon(m);
         const char *name;
@@ -325,10 +326,7 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = bus_find_device(d, name, &dev, error);
         if (r < 0)
                 return r;
-        r = bus_client_get(d, m, &bc, error);
-        if (r < 0)
-                return r;
-        r = bus_authorize(d, bc, POLICY_SVA, dev, error);
+        r = bus_client_authorized(d, m, &caller, POLICY_SVA, dev, &bc, error);
         if (r < 0)
                 return r;
         r = bond_bind(bc->client, dev, &b);

@@ -82,6 +82,8 @@ static int share_error(BusClient *bc, int r, sd_bus_error *error) {
 }
 
 int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        /* Declared first, cleaned up last: after sm, which may not be the client's. */
+        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         _cleanup_(shared_memory_freep) SharedMemory *sm = NULL;
         _cleanup_(freep) char *path = NULL;
         uint64_t address, offset, length;
@@ -97,9 +99,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = check_args(address, offset, length, access, error);
         if (r < 0)
                 return r;
-        r = bus_client_get(d, m, &bc, error);
-        if (r >= 0)
-                r = bus_authorize(d, bc, POLICY_SHARE_MEMORY, NULL, error);
+        r = bus_client_authorized(d, m, &caller, POLICY_SHARE_MEMORY, NULL, &bc, error);
         if (r < 0)
                 return r;
 

@@ -12,15 +12,14 @@
 #include "daemon.h"
 
 int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         _cleanup_(freep) char *path = NULL;
         Daemon *d = bus_daemon(m);
         BusClient *bc;
         Space *s;
         int r;
 
-        r = bus_client_get(d, m, &bc, error);
-        if (r >= 0)
-                r = bus_authorize(d, bc, POLICY_SPACES, NULL, error);
+        r = bus_client_authorized(d, m, &caller, POLICY_SPACES, NULL, &bc, error);
         if (r < 0)
                 return r;
         r = space_new(bc->client, &s);
@@ -155,7 +154,7 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = read_slot_args(m, s, &bc, &dev, &pasid, error);
         if (r < 0)
                 return r;
-        r = bus_authorize(d, bc, POLICY_SPACES, dev, error);
+        r = bus_authorize(d, &bc->id, POLICY_SPACES, dev, error);
         if (r < 0)
                 return r;
         r = space_attach(s, dev, pasid);

@@ -67,7 +67,7 @@ static void daemon_apply_policy(Daemon *d) {
                 PolicySubject subject;
                 uint64_t timeout;
 
-                bus_client_subject(bc, &subject);
+                bus_identity_subject(&bc->id, &subject);
                 policy_limits(d->policy, &subject, &bc->client->quota, &timeout);
                 bc->client->fault_timeout_usec = timeout;
                 bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
@@ -76,12 +76,12 @@ static void daemon_apply_policy(Daemon *d) {
                         Device *dev;
 
                         list_for_each_entry(dev, &g->devices, group_link)
-                                if (bus_authorize(d, bc, POLICY_CLAIM, dev, &error) < 0)
+                                if (bus_authorize(d, &bc->id, POLICY_CLAIM, dev, &error) < 0)
                                         break;
                         if (!sd_bus_error_is_set(&error))
                                 continue;
                         fprintf(stderr, "iommud: policy reload revokes group %u from %s (uid %u)\n",
-                                g->id, bc->name, (unsigned)bc->uid);
+                                g->id, bc->name, (unsigned)bc->id.uid);
                         group_revoke(g);
                 }
         }
@@ -139,6 +139,16 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         return r;
 }
 
+/* Without its bus nobody can reach or release anything: exit with a failure,
+ * which makes systemd restart us (Restart=on-failure). */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+
+        fprintf(stderr, "iommud: lost the connection to the system bus; releasing every client and exiting "
+                "with a failure, so that systemd restarts iommud\n");
+        return sd_event_exit(d->event, -ENOTCONN);
+}
+
 static int daemon_setup_bus(Daemon *d) {
         int r;
 
@@ -148,10 +158,11 @@ static int daemon_setup_bus(Daemon *d) {
                 return r;
         }
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
-        /* Without its bus nobody can reach or release anything: stop, and
-         * let systemd restart us (Restart=on-failure). */
         if (r >= 0)
-                r = sd_bus_set_exit_on_disconnect(d->bus, true);
+                r = sd_bus_match_signal(d->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, d);
+        if (r >= 0)
+                r = bus_clients_watch(d);
         if (r >= 0)
                 r = bus_manager_register(d);
         if (r >= 0)

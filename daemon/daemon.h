@@ -58,18 +58,29 @@ int daemon_run(Daemon *d);
 /* Re-reads policy; on error keeps the old one and returns the reasons. */
 int daemon_reload(Daemon *d, char **ret_error);
 
-/* bus-client.c: a bus peer and the core Client it is. */
+/*
+ * bus-caller.c: who is calling, as far as security decisions go
+ * (docs/policy.md): the uid the bus vouches for (the kernel's SO_PEERCRED
+ * at connect) and that user's groups from the user database. Never the
+ * caller's /proc: a process can change its groups after it connected (a
+ * setgid exec), and a pid can be reused.
+ */
+typedef struct BusIdentity {
+        uid_t uid;
+        gid_t gid;                      /* the user's primary group; (gid_t)-1: not in the user database */
+        gid_t *groups;                  /* owned: all of the user's groups, the primary one included */
+        size_t n_groups;
+        pid_t pid;                      /* the connecting process, as the bus recorded it; 0: unknown.
+                                         * Only for watching its exit, never for decisions. */
+} BusIdentity;
+
+/* bus-client.c: a bus peer that holds something, and the core Client it is. */
 struct BusClient {
         Daemon *daemon;                 /* borrowed */
         char *name;                     /* owned: the unique bus name */
         Client *client;                 /* owned by the core; released with us */
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups;                  /* owned supplementary groups */
-        size_t n_groups;
-        pid_t pid;
+        BusIdentity id;                 /* owned; read once, when the client was made */
         int pidfd;                      /* -1 where the kernel has none */
-        sd_bus_track *track;            /* owned: watches the bus name */
         sd_event_source *pidfd_source;  /* owned: fires when the process exits */
         sd_event_source *release_source;/* owned: the scheduled release, once gone */
         ListNode shared;                /* SharedMemory.link, owned */
@@ -95,18 +106,55 @@ SharedMemory *shared_memory_free(SharedMemory *sm);
 int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
-/* The BusClient of the message's sender, created on its first call. */
-int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error);
+/*
+ * The sender of one method call, on the handler's stack: its BusClient if it
+ * has one (whose identity was read when it was made), else its identity read
+ * from the bus for this call alone. A refused or read-only call so costs the
+ * daemon nothing that outlives it. Use:
+ *
+ *         _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
+ *         r = bus_caller_get(d, m, &caller, error);
+ *         ... bus_authorize(d, bus_caller_identity(&caller), ...) ...
+ *         r = bus_caller_client(d, &caller, &bc, error);
+ *
+ * or bus_client_authorized() for the three steps with one operation.
+ */
+typedef struct BusCaller {
+        const char *name;               /* borrowed from the message: the unique bus name */
+        BusClient *client;              /* borrowed, or NULL */
+        BusIdentity fresh;              /* owned while client is NULL */
+        bool made;                      /* client was made by this call */
+} BusCaller;
+
+#define BUS_CALLER_NULL { .client = NULL }
+
+int bus_caller_get(Daemon *d, sd_bus_message *m, BusCaller *ret, sd_bus_error *error);
+const BusIdentity *bus_caller_identity(const BusCaller *c);
+/* The caller's BusClient, made now if it has none: only once authorized. */
+int bus_caller_client(Daemon *d, BusCaller *c, BusClient **ret, sd_bus_error *error);
+/* Frees what c owns; a BusClient made by this call that holds nothing (the
+ * call failed after making it) is freed too. */
+void bus_caller_done(BusCaller *c);
+/* bus_caller_get(), bus_authorize() for op on dev, bus_caller_client(). */
+int bus_client_authorized(Daemon *d, sd_bus_message *m, BusCaller *c, PolicyOp op, const Device *dev,
+                          BusClient **ret, sd_bus_error *error);
+
+void bus_identity_done(BusIdentity *id);
+void bus_identity_subject(const BusIdentity *id, PolicySubject *ret);
+
+/* Makes the BusClient of bus name with identity *id, which it takes. */
+int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret, sd_bus_error *error);
 BusClient *bus_client_find(Daemon *d, const char *name);
 BusClient *bus_client_free(BusClient *bc);
-void bus_client_subject(const BusClient *bc, PolicySubject *ret);
+/* The one match that sees every peer leave the bus; before taking our name. */
+int bus_clients_watch(Daemon *d);
 
 /*
- * Authorizes bc for op on dev (NULL: no device), from its bus credentials
- * and the policy. On refusal sets AccessDenied with a message that names
- * the uid, the operation, the device and how to grant it.
+ * Authorizes who for op on dev (NULL: no device) against the policy. On
+ * refusal sets AccessDenied with a message that names the uid, the
+ * operation, the device and how to grant it.
  */
-int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error);
+int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev, sd_bus_error *error);
 /* Root only (Reload, Simulator). */
 int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error);
 

@@ -123,9 +123,10 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "iommud: cannot start: %s\n", strerror(-r));
                 return EXIT_FAILURE;
         }
+        /* 0 after SIGTERM or SIGINT; anything else is a failure (the bus gone, the loop broken). */
         r = daemon_run(d);
-        if (r < 0) {
-                fprintf(stderr, "iommud: event loop failed: %s\n", strerror(-r));
+        if (r != 0) {
+                fprintf(stderr, "iommud: exiting with a failure: %s\n", strerror(r < 0 ? -r : EIO));
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;

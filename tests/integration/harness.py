@@ -24,6 +24,12 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configur
   <type>system</type>
   <listen>unix:path={sock}</listen>
   <auth>EXTERNAL</auth>
+  <!-- A system bus's limits: dbus-daemon's built-in defaults, which Debian 12's
+       system.conf keeps (spelt out so that hostile-user tests meet them). -->
+  <limit name="max_connections_per_user">256</limit>
+  <limit name="max_completed_connections">2048</limit>
+  <limit name="max_match_rules_per_connection">512</limit>
+  <limit name="max_replies_per_connection">128</limit>
   <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
@@ -38,6 +44,10 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configur
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <!-- As in system.conf: root may read the bus's statistics. -->
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Debug.Stats"/>
   </policy>
   <include>{policy}</include>
 </busconfig>
@@ -192,7 +202,7 @@ class World:
             raise Failure("; ".join(problems) + "\n" + log)
 
 
-def run_tests(tests, build, source):
+def run_tests(tests, build, source, suite="integration"):
     passed = failed = 0
     for name, fn in tests:
         world = None
@@ -214,7 +224,7 @@ def run_tests(tests, build, source):
                     world.stop()
                 except Exception as e2:
                     print(f"     (and at stop: {e2})", flush=True)
-    print(f"integration: {passed} passed, {failed} failed", flush=True)
+    print(f"{suite}: {passed} passed, {failed} failed", flush=True)
     return 1 if failed or not passed else 0
 
 
@@ -226,12 +236,38 @@ def with_world(**kwargs):
     return deco
 
 
-def main(tests):
+def main(tests, suite="integration"):
     build = sys.argv[sys.argv.index("--build") + 1]
     source = sys.argv[sys.argv.index("--source") + 1]
     if os.geteuid() != 0:
         print("INTEGRATION TESTS NEED ROOT (to own org.iommud1 and to run clients as uid 65534); "
               "run tools/run-tests as root")
-        print("integration: 0 passed, 1 failed")
+        print(f"{suite}: 0 passed, 1 failed")
         sys.exit(1)
-    sys.exit(run_tests(tests, build, source))
+    sys.exit(run_tests(tests, build, source, suite))
+
+
+# --- helpers for tests that watch the daemon's resources (test-hostile.py) ---
+
+def daemon_rss_kb(w):
+    """The daemon's resident memory (VmRSS), in KiB."""
+    with open(f"/proc/{w.daemon.pid}/status") as f:
+        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def daemon_bus_stats(w):
+    """{key: value} of the bus's Debug.Stats.GetConnectionStats for the daemon (MatchRules, ...)."""
+    owner = w.busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                     "GetNameOwner", "s", "org.iommud1").out.split('"')[1]
+    out = w.busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Debug.Stats",
+                   "GetConnectionStats", "s", owner).out
+    return {k: int(v) for k, v in re.findall(r'"(\w+)" u (\d+)', out)}
+
+
+def spawn(w, argv, uid=None, gid=None, stdin=subprocess.PIPE):
+    """A client process (as uid, with primary gid, default uid, and no other groups) with pipes."""
+    if uid is not None:
+        argv = ["setpriv", f"--reuid={uid}", f"--regid={uid if gid is None else gid}", "--clear-groups", "--",
+                *argv]
+    return subprocess.Popen(argv, env=w.env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
