@@ -264,3 +264,59 @@ Test(lifecycle, L9_space_free_from_a_callback_is_deferred) {
         cr_assert_null(client_find_space(cl, id));
         cr_assert_eq(recorder_count(&fx.rec, "domain_free"), 1);
 }
+
+static uint32_t revoke_group;
+static bool revoke_owned_inside, revoke_released_inside;
+
+static void revoke_from_callback(const CoreEvent *ev) {
+        if (ev->kind != CORE_EVENT_BOND_CHANGED || !revoke_group)
+                return;
+        cr_assert_eq(group_revoke(grp(revoke_group)), 0);
+        /* Inside the listener nothing may go: the group is still owned and
+         * the backend has not been asked to release it. */
+        revoke_owned_inside = grp(revoke_group)->owner != NULL;
+        revoke_released_inside = recorder_count(&fx.rec, "group_release") > 0;
+        revoke_group = 0;
+}
+
+Test(lifecycle, L9_group_revoke_from_a_callback_runs_at_the_safe_point) {
+        Client *cl = new_client(1000);
+        Bond *b;
+
+        claim_ok(cl, DEV_PRI);
+        b = bind_ok(cl, DEV_PRI);
+        revoke_group = 1;
+        fx.on_event = revoke_from_callback;
+        core_dispatch(fx.core);
+        cr_assert(revoke_owned_inside, "the group was released inside the callback");
+        cr_assert_not(revoke_released_inside, "group_release ran inside the callback");
+        cr_assert_null(grp(1)->owner, "the deferred revoke never ran");
+        cr_assert_eq(recorder_count(&fx.rec, "group_release 1"), 1);
+        cr_assert(b->stale, "the bond went stale with the revoke (L3)");
+}
+
+static Bond *double_unbind;
+static int double_unbind_second;
+
+static void unbind_twice_from_callback(const CoreEvent *ev) {
+        if (ev->kind != CORE_EVENT_BOND_CHANGED || !double_unbind)
+                return;
+        cr_assert_eq(bond_unbind(double_unbind->client, double_unbind->id), 0);
+        double_unbind_second = bond_unbind(double_unbind->client, double_unbind->id);
+        double_unbind = NULL;
+}
+
+/* One bind, one unbind: a second unbind asked for before the first ran (from
+ * a callback, so both are deferred) is refused like any unbind of a bond
+ * that is gone, and the bond is freed once. */
+Test(lifecycle, L1_unbinding_more_often_than_bound_from_a_callback_is_refused) {
+        Client *cl = new_client(1000);
+
+        claim_ok(cl, DEV_PRI);
+        double_unbind = bind_ok(cl, DEV_PRI);
+        fx.on_event = unbind_twice_from_callback;
+        core_dispatch(fx.core);
+        cr_assert_eq(double_unbind_second, -ENOENT, "a second unbind of a one-user bond was taken");
+        cr_assert(list_empty(&cl->bonds));
+        cr_assert_eq(recorder_count(&fx.rec, "detach 0000:00:02.0"), 1);
+}
