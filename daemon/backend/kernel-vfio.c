@@ -175,7 +175,7 @@ static int cdev_busy(KernelBackend *k, const Device *d, const char *path, int r)
         if (pid > 0)
                 snprintf(holder, sizeof(holder), " (pid %d, %s)", (int)pid, comm);
         snprintf(k->why, sizeof(k->why), "%s is in use by another process%s: the kernel refused to bind its VFIO "
-                 "cdev %s to iommud (%s); stop that process or have it close the device, then claim again",
+                 "cdev %.64s to iommud (%s); stop that process or have it close the device, then claim again",
                  d->name, holder, path, strerror(-r));
         k->why_busy = true;
         return -EBUSY;
