@@ -312,6 +312,8 @@ void kernel_vfio_forget(KernelBackend *k, Device *d) {
         VfioDevice *vd = kernel_vfio_of(d);
         bool moved;
 
+        /* Gone: nothing to give back to it any more, cdev or not. */
+        (void)kernel_state_forget(&k->state, d->name);
         if (!vd)
                 return;
         moved = vd->moved;
@@ -322,7 +324,6 @@ void kernel_vfio_forget(KernelBackend *k, Device *d) {
          * a function that stays (an unbind, not a removal) off its drivers. */
         if (moved)
                 (void)sysfs_write(k->sysfs, "\n", "bus/pci/devices/%s/driver_override", d->name);
-        (void)kernel_state_forget(&k->state, d->name);
 }
 
 int kernel_vfio_requests(KernelBackend *k) {
