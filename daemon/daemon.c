@@ -119,6 +119,7 @@ static void log_backend(void *userdata, const char *fmt, va_list ap) {
 static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         const BackendOptions opts = {
                 .topology = cfg->topology, .sysfs = "/sys", .devdir = "/dev",
+                .state_dir = cfg->state_dir ? cfg->state_dir : IOMMUD_DEFAULT_STATE_DIR,
                 .log = log_backend, .log_userdata = d,
         };
         char features[256];
@@ -256,6 +257,7 @@ Daemon *daemon_free(Daemon *d) {
         /* Before the backend closes the fds they watch. */
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);
+        d->request_source = sd_event_source_disable_unref(d->request_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
         d->device_monitor = sd_device_monitor_unref(d->device_monitor);
         d->backend = backend_free(d->backend);

@@ -13,6 +13,7 @@
 #include "common/strv.h"
 
 #define IOMMUD_DEFAULT_POLICY "/etc/iommud"
+#define IOMMUD_DEFAULT_STATE_DIR "/run/iommud"
 
 /* The core's flag and access bits are the API's (api/iommud.h), so that the
  * glue passes them through unchanged. */
@@ -30,6 +31,7 @@ typedef struct Daemon {
         sd_event_source *fault_source;  /* the fault queue: page requests */
         sd_event_source *device_source; /* the backend's simulated devices: page responses */
         sd_event_source *fault_timer;   /* the earliest fault deadline */
+        sd_event_source *request_source; /* the backend's device requests (request_fd) */
         struct sd_device_monitor *device_monitor; /* owned; PCI uevents (backends with device_event) */
         uint64_t refused_window_usec;   /* FaultRefused rate limit: window start */
         unsigned refused_in_window;
@@ -48,6 +50,7 @@ typedef struct DaemonConfig {
         const BackendClass *backend;    /* static: which backend (its new() is not NULL) */
         const char *topology;           /* a JSON file for a backend that takes_topology; NULL: built in */
         const char *policy;             /* file or directory, NULL: default */
+        const char *state_dir;          /* the kernel backend's state (kernel-state.h), NULL: default */
 } DaemonConfig;
 
 int daemon_new(Daemon **ret, const DaemonConfig *cfg);

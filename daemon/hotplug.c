@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hotplug.c - PCI uevents (through udev, with sd-device) into the backend's model */
+/* hotplug.c - PCI uevents (through udev, with sd-device) and the kernel's device requests into the model */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,9 +43,28 @@ static int on_device_event(sd_device_monitor *m, sd_device *dev, void *userdata)
         return 0;
 }
 
+/* The kernel asks for devices back (a VFIO device request): each goes
+ * from the model now, from the event loop (L9), and its fds are closed, so
+ * that the removal or unbind waiting in the kernel goes on. */
+static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        const Backend *b = ((Daemon *)userdata)->backend;
+        int r = b->class->request_read(b->data);
+
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot read the kernel's device requests: %s\n", strerror(-r));
+        return 0;
+}
+
 int hotplug_setup(Daemon *d) {
+        const BackendClass *c = d->backend->class;
         int r;
 
+        if (c->request_fd) {
+                r = sd_event_add_io(d->event, &d->request_source, c->request_fd(d->backend->data), EPOLLIN,
+                                    on_request, d);
+                if (r < 0)
+                        return r;       /* without it a removal would hang in the kernel: do not serve */
+        }
         if (!d->backend->class->device_event)
                 return 0;       /* the backend follows no uevents: its devices are its own */
         r = sd_device_monitor_new(&d->device_monitor);

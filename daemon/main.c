@@ -17,11 +17,13 @@ static void help(void) {
                "  --sim                          short for --backend=sim\n"
                "  --topology=FILE                the sim backend's topology (default: built in)\n"
                "  --policy=PATH                  policy file or directory (default: %s)\n"
+               "  --state-dir=DIR                where the kernel backend records the drivers it must\n"
+               "                                 give back, even after a crash (default: %s)\n"
                "  --check-policy=PATH            validate a policy file or directory and exit 0 or 1\n"
                "  -h --help                      show this help\n"
                "  --version                      show the version\n\n"
                "The bus is the system bus, or DBUS_SYSTEM_BUS_ADDRESS where it is set.\n",
-               IOMMUD_BUS_NAME, IOMMUD_DEFAULT_POLICY);
+               IOMMUD_BUS_NAME, IOMMUD_DEFAULT_POLICY, IOMMUD_DEFAULT_STATE_DIR);
 }
 
 /* The class --backend=name chose; -EINVAL: no such backend, -EOPNOTSUPP:
@@ -44,12 +46,14 @@ static int parse_backend(const char *name, const BackendClass **ret) {
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
-        enum { ARG_BACKEND = 0x100, ARG_SIM, ARG_TOPOLOGY, ARG_POLICY, ARG_CHECK_POLICY, ARG_VERSION };
+        enum { ARG_BACKEND = 0x100, ARG_SIM, ARG_TOPOLOGY, ARG_POLICY, ARG_STATE_DIR, ARG_CHECK_POLICY,
+               ARG_VERSION };
         static const struct option options[] = {
                 { "backend",      required_argument, NULL, ARG_BACKEND },
                 { "sim",          no_argument,       NULL, ARG_SIM },
                 { "topology",     required_argument, NULL, ARG_TOPOLOGY },
                 { "policy",       required_argument, NULL, ARG_POLICY },
+                { "state-dir",    required_argument, NULL, ARG_STATE_DIR },
                 { "check-policy", required_argument, NULL, ARG_CHECK_POLICY },
                 { "help",         no_argument,       NULL, 'h' },
                 { "version",      no_argument,       NULL, ARG_VERSION },
@@ -75,6 +79,13 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                         break;
                 case ARG_POLICY:
                         cfg->policy = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "iommud: --state-dir needs an absolute path, not \"%s\".\n", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        cfg->state_dir = optarg;
                         break;
                 case ARG_CHECK_POLICY:
                         return policy_check(optarg, stdout, stderr) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -33,6 +33,8 @@ typedef struct BackendOptions {
         const char *topology;   /* sim: a JSON topology file; NULL: the built-in one */
         const char *sysfs;      /* kernel: where sysfs is ("/sys") */
         const char *devdir;     /* kernel: where the device nodes are ("/dev") */
+        const char *state_dir;  /* kernel: where the drivers to give back are kept ("/run/iommud",
+                                 * kernel-state.h); NULL: nowhere */
         /* Where the backend says what it could not do or left out, one
          * message a call (NULL: nowhere). */
         void (*log)(void *userdata, const char *fmt, va_list ap);
@@ -82,6 +84,12 @@ struct BackendClass {
         /* A uevent of device name ("add", "remove", "bind", "unbind", ...):
          * the model follows. 1: it changed, 0: it did not, or -errno. */
         int (*device_event)(void *data, const char *action, const char *name);
+        /* Readable when the kernel asks for devices back (a VFIO device
+         * request: a device being removed, or its driver unbound, waits until
+         * its fds are closed); request_read() unplugs each device asked for
+         * from the model, returning how many (0: none) or -errno. */
+        int (*request_fd)(void *data);
+        int (*request_read)(void *data);
 
         /*
          * The Simulator interface, registered when the backend has any of

@@ -2,11 +2,13 @@
 /* kernel-internal.h - the kernel backend's state, shared by kernel*.c and the add-ons on top (selftest.c) */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon/core/types.h"
 #include "fault-queue.h"
+#include "kernel-state.h"
 #include "kernel.h"
 
 /* The kernel backend's one fault queue; the core knows it by this key. */
@@ -45,7 +47,15 @@ struct KernelBackend {
         const KernelHooks *hooks;       /* static, or NULL: no add-on */
         void *hooks_userdata;           /* borrowed: the add-on's state, which owns us */
 
-        char why[256];          /* why the last -ENOSYS: what is missing, which kernel has it */
+        KernelState state;      /* the drivers to give back, on disk (kernel-state.h) */
+        int request_fd;         /* owned epoll fd: the request eventfd of every bound cdev */
+        /* Where the backend says what happened outside a call (a device the
+         * kernel took back); BackendOptions' log, borrowed. */
+        void (*log)(void *userdata, const char *fmt, va_list ap);
+        void *log_userdata;
+
+        char why[320];          /* why the last -ENOSYS, -EIO (or -EBUSY with why_busy) */
+        bool why_busy;          /* why says which device the last claim found busy */
 };
 
 /* Installs the hooks of the add-on whose state is userdata. */
@@ -76,14 +86,40 @@ struct KernelDevice {
         uint32_t dev_id;        /* iommufd's device id (fault records carry it) */
 };
 
-/* A PCI function moved to vfio-pci, through its cdev; owned by
- * Device.backend_data from its claim until its release. */
+/* A PCI function on vfio-pci, through its cdev; owned by
+ * Device.backend_data from its claim until its release, or until the
+ * kernel asks for it back. */
 typedef struct VfioDevice {
         KernelDevice kd;        /* first */
         int cdev;               /* owned VFIO device cdev fd */
+        int request;            /* owned eventfd: the kernel's VFIO_PCI_REQ_IRQ_INDEX trigger */
+        bool moved;             /* the claim moved it to vfio-pci (release unbinds it);
+                                 * false: it was on a VFIO driver already, and stays */
 } VfioDevice;
 
 extern const KernelDeviceOps kernel_vfio_device_ops;
+
+/* kernel-vfio.c: functions moved to vfio-pci, their cdevs and requests. */
+
+/* d's VfioDevice, or NULL for a device of another kind or none. */
+VfioDevice *kernel_vfio_of(const Device *d);
+/*
+ * Binds d's VFIO cdev to our iommufd and watches its device request: d on
+ * no driver is moved to vfio-pci first (recorded in k->state before), d on
+ * a VFIO driver already is only opened. -EBUSY (why names the holder) when
+ * another process has the device. On failure d is as it was.
+ */
+int kernel_vfio_claim(KernelBackend *k, Device *d);
+/* Closes d's cdev; what the claim moved is given back to no driver. */
+void kernel_vfio_release(KernelBackend *k, Device *d);
+/* The kernel took d back (a request, or d went): closes its cdev, the
+ * kernel unbinds vfio-pci itself. */
+void kernel_vfio_forget(KernelBackend *k, Device *d);
+/* Each device whose request fired goes from the model; how many, or -errno. */
+int kernel_vfio_requests(KernelBackend *k);
+
+_attribute_printf_(2, 3)
+void kernel_log(KernelBackend *k, const char *fmt, ...);
 
 /* One HWPT of a domain, for the devices behind one IOMMU with the same needs. */
 typedef struct KernelHwpt {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +274,25 @@ void sysfs_read_driver(const char *root, const char *name, char *buf, size_t siz
         buf[0] = 0;
         if (path_printf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name) == 0)
                 link_name(dir, "driver", buf, size);
+}
+
+int sysfs_write(const char *root, const char *value, const char *fmt, ...) {
+        char rel[PATH_MAX / 2], path[PATH_MAX];
+        va_list ap;
+        ssize_t w;
+        int fd, n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(rel, sizeof(rel), fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= sizeof(rel) || path_printf(path, sizeof(path), "%s/%s", root, rel) < 0)
+                return -ENAMETOOLONG;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        w = write(fd, value, strlen(value));
+        if (w < 0)
+                w = -errno;
+        close(fd);
+        return w < 0 ? (int)w : 0;
 }

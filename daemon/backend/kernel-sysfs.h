@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/macro.h"
 #include "daemon/core/device.h"
 
 /* One function as sysfs shows it; info's strings point into this struct. */
@@ -46,3 +47,8 @@ int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **r
 int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret);
 /* The name of the driver bound to PCI function name, "" if none. */
 void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size);
+
+/* Writes value to the attribute root/fmt... (one write, as sysfs wants it);
+ * 0 or -errno. */
+_attribute_printf_(3, 4)
+int sysfs_write(const char *root, const char *value, const char *fmt, ...);

@@ -46,6 +46,26 @@ typedef struct VfioDeviceDetachIommufdPt {
 #define KVFIO_DEVICE_DETACH_IOMMUFD_PT _IO(KVFIO_TYPE, KVFIO_BASE + 20)
 
 /*
+ * VFIO_DEVICE_SET_IRQS with one eventfd as its data (struct vfio_irq_set,
+ * then an s32): how the kernel backend gives vfio-pci its device request
+ * trigger (VFIO_PCI_REQ_IRQ_INDEX, one of it per device: its
+ * VFIO_DEVICE_GET_IRQ_INFO count is 1, flags EVENTFD | NORESIZE).
+ */
+typedef struct VfioIrqSetEventfd {
+        uint32_t argsz;
+        uint32_t flags;
+        uint32_t index;
+        uint32_t start;
+        uint32_t count;
+        int32_t fd;             /* struct vfio_irq_set's data[] */
+} VfioIrqSetEventfd;
+
+#define KVFIO_IRQ_SET_DATA_EVENTFD (1u << 2)
+#define KVFIO_IRQ_SET_ACTION_TRIGGER (1u << 5)
+#define KVFIO_PCI_REQ_IRQ_INDEX 4u
+#define KVFIO_DEVICE_SET_IRQS _IO(KVFIO_TYPE, KVFIO_BASE + 10)
+
+/*
  * /dev/iommu. Every command takes a struct that starts with its size; a
  * kernel that does not know a command answers ENOTTY, one that does not know
  * a flag EOPNOTSUPP.

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/path.h"
@@ -20,20 +20,21 @@
 #include "kernel-uapi.h"
 
 /*
- * Claiming a group moves each of its functions that has no DMA-API driver
- * left (the core detached those first) to vfio-pci: driver_override, then a
- * probe; waits for its VFIO cdev, opens it and binds it to our iommufd.
- * Bridges stay as they are: vfio-pci does not take them and they do no DMA.
- * A failure half-way undoes what was done, so the core's rollback finds
- * every function as it left it (L5). Release closes the cdevs and gives the
- * functions back to no driver, for the core to rebind the recorded one.
+ * Claiming a group binds the VFIO cdev of each of its functions that has no
+ * DMA-API driver left (the core detached those first) to our iommufd: a
+ * function on no driver is moved to vfio-pci for it, one on vfio-pci
+ * already is only opened (kernel-vfio.c). Bridges stay as they are:
+ * vfio-pci does not take them and they do no DMA. A failure half-way undoes
+ * what was done, so the core's rollback finds every function as it left it
+ * (L5). Release closes the cdevs and gives the functions it moved back to no
+ * driver, for the core to rebind the recorded one. Every driver a claim
+ * takes away is recorded on disk before (kernel-state.h), so that a daemon
+ * started after a crash gives it back.
  *
  * Domains, spaces, PASIDs and page requests are in kernel-domain.c. An
  * add-on on top (the selftest's mock devices) brings devices of its own
  * kind (KernelDeviceOps) and hears of detaches and answers (KernelHooks).
  */
-
-#define CDEV_WAIT_USEC (5 * 1000 * 1000)
 
 int kernel_ioctl(int fd, unsigned long request, void *arg) {
         return ioctl(fd, request, arg) < 0 ? -errno : 0;
@@ -93,18 +94,21 @@ static int kernel_probe_features(KernelBackend *k) {
         return 0;
 }
 
-int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir) {
+int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir, const char *state_dir) {
         _cleanup_(kernel_backend_freep) KernelBackend *k = calloc(1, sizeof(*k));
         char path[PATH_MAX];
         int r;
 
         if (!k)
                 return -ENOMEM;
-        k->iommufd = k->fault_fd = -1;
+        k->iommufd = k->fault_fd = k->request_fd = -1;
         k->sysfs = strdup(sysfs);
         k->devdir = strdup(devdir);
-        if (!k->sysfs || !k->devdir)
+        if (!k->sysfs || !k->devdir || kernel_state_init(&k->state, state_dir) < 0)
                 return -ENOMEM;
+        k->request_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (k->request_fd < 0)
+                return -errno;
         if (path_printf(path, sizeof(path), "%s/iommu", devdir) < 0)
                 return -ENAMETOOLONG;
         k->iommufd = open(path, O_RDWR | O_CLOEXEC);
@@ -122,9 +126,12 @@ KernelBackend *kernel_backend_free(KernelBackend *k) {
                 return NULL;
         if (k->fault_fd >= 0)
                 close(k->fault_fd);
+        if (k->request_fd >= 0)
+                close(k->request_fd);
         /* Closing iommufd destroys every object left in it (an add-on's devices too). */
         if (k->iommufd >= 0)
                 close(k->iommufd);
+        kernel_state_done(&k->state);
         free(k->sysfs);
         free(k->devdir);
         free(k);
@@ -183,12 +190,6 @@ void kernel_set_hooks(KernelBackend *k, const KernelHooks *hooks, void *userdata
         k->hooks_userdata = userdata;
 }
 
-static bool is_vfio(const Device *d) {
-        const KernelDevice *kd = d->backend_data;
-
-        return kd && kd->ops == &kernel_vfio_device_ops;
-}
-
 /*
  * The model follows what sysfs says of one function after a uevent. The
  * event itself is only a hint: by the time it is read, the daemon may have
@@ -201,7 +202,7 @@ static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
         char driver[64];
         int r = 0;
 
-        if (d->group->owner || (d->backend_data && !is_vfio(d)))
+        if (d->group->owner || (d->backend_data && !kernel_vfio_of(d)))
                 return 0;
         sysfs_read_driver(k->sysfs, d->name, driver, sizeof(driver));
         if (strcmp(driver, d->driver ? d->driver : "") == 0)
@@ -213,6 +214,13 @@ static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
         return r < 0 ? r : 1;
 }
 
+/*
+ * Idempotent (L1): a function the model no longer has is not removed twice
+ * (after a device request, kernel_vfio_requests() removed it before its
+ * "unbind" and "remove" arrive), and one sysfs shows but the model lacks is
+ * read in on any event of it, not only "add": a function whose vfio-pci was
+ * unbound by hand went from the model on the request and stays in sysfs.
+ */
 int kernel_device_event(KernelBackend *k, const char *action, const char *name) {
         Device *d = core_find_device(k->core, name);
         SysfsDevice sd;
@@ -222,7 +230,7 @@ int kernel_device_event(KernelBackend *k, const char *action, const char *name) 
                 r = d ? device_unplug(k->core, name) : 0;
                 return r < 0 ? r : !!d;
         }
-        if (strcmp(action, "add") == 0 && !d) {
+        if (!d) {
                 r = sysfs_read_device(k->sysfs, name, &sd);
                 if (r == -ENOENT)
                         return 0;       /* not behind an IOMMU */
@@ -233,93 +241,8 @@ int kernel_device_event(KernelBackend *k, const char *action, const char *name) 
         return d ? kernel_reconcile_driver(k, d) : 0;
 }
 
-/* Writes s to the sysfs attribute at sysfs/fmt... */
-_attribute_printf_(3, 4)
-static int sysfs_write(KernelBackend *k, const char *s, const char *fmt, ...) {
-        char rel[PATH_MAX / 2], path[PATH_MAX];
-        va_list ap;
-        ssize_t w;
-        int fd, n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(rel, sizeof(rel), fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= sizeof(rel) || path_printf(path, sizeof(path), "%s/%s", k->sysfs, rel) < 0)
-                return -ENAMETOOLONG;
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        w = write(fd, s, strlen(s));
-        close(fd);
-        return w < 0 ? -errno : 0;
-}
-
 static bool is_bridge(const Device *d) {
         return (d->class_code >> 8) == 0x0604;
-}
-
-/* The name of the VFIO cdev sysfs made for d ("vfio0"), once it exists. */
-static int wait_cdev(KernelBackend *k, const Device *d, char *name, size_t size) {
-        char path[PATH_MAX];
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-        if (path_printf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", k->sysfs, d->name) < 0)
-                return -ENAMETOOLONG;
-        for (unsigned waited = 0; waited < CDEV_WAIT_USEC; waited += 20000) {
-                DIR *dir = opendir(path);
-                struct dirent *de;
-
-                while (dir && (de = readdir(dir)))
-                        if (strncmp(de->d_name, "vfio", 4) == 0) {
-                                int r = path_printf(name, size, "%s", de->d_name);
-
-                                closedir(dir);
-                                return r;
-                        }
-                if (dir)
-                        closedir(dir);
-                nanosleep(&ts, NULL);
-        }
-        return -ETIMEDOUT;
-}
-
-static int vfio_bind(KernelBackend *k, Device *d, VfioDevice *vd) {
-        VfioDeviceBindIommufd bind = { .argsz = sizeof(bind), .iommufd = k->iommufd };
-        char cdev[64], path[PATH_MAX];
-        int r;
-
-        r = sysfs_write(k, "vfio-pci", "bus/pci/devices/%s/driver_override", d->name);
-        if (r >= 0)
-                r = sysfs_write(k, d->name, "bus/pci/drivers_probe");
-        if (r >= 0)
-                r = wait_cdev(k, d, cdev, sizeof(cdev));
-        if (r < 0)
-                return r;
-        if (path_printf(path, sizeof(path), "%s/vfio/devices/%s", k->devdir, cdev) < 0)
-                return -ENAMETOOLONG;
-        vd->cdev = open(path, O_RDWR | O_CLOEXEC);
-        if (vd->cdev < 0)
-                return -errno;
-        if (ioctl(vd->cdev, KVFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
-                r = -errno;
-                close(vd->cdev);
-                vd->cdev = -1;
-                return r;
-        }
-        vd->kd.dev_id = bind.out_devid;
-        return 0;
-}
-
-/* Gives d back to no driver: cdev closed, vfio-pci unbound, override cleared. */
-static void vfio_unbind(KernelBackend *k, Device *d) {
-        VfioDevice *vd = container_of((KernelDevice *)d->backend_data, VfioDevice, kd);
-
-        if (vd->cdev >= 0)
-                close(vd->cdev);
-        free(vd);
-        d->backend_data = NULL;
-        (void)sysfs_write(k, d->name, "bus/pci/drivers/vfio-pci/unbind");
-        (void)sysfs_write(k, "\n", "bus/pci/devices/%s/driver_override", d->name);
 }
 
 static int kernel_group_claim(void *ud, Group *g) {
@@ -327,26 +250,17 @@ static int kernel_group_claim(void *ud, Group *g) {
         Device *d;
         int r = 0;
 
+        k->why_busy = false;
         list_for_each_entry(d, &g->devices, group_link) {
-                VfioDevice *vd;
-
-                if (is_bridge(d) || d->driver || d->backend_data)
-                        continue;       /* no DMA of its own, a DMA-managing driver, or an add-on's */
-                vd = calloc(1, sizeof(*vd));
-                if (!vd) {
-                        r = -ENOMEM;
-                        break;
-                }
-                *vd = (VfioDevice) { .kd.ops = &kernel_vfio_device_ops, .cdev = -1 };
-                d->backend_data = &vd->kd;
-                r = vfio_bind(k, d, vd);
+                if (is_bridge(d) || d->backend_data || d->driver_dma_api)
+                        continue;       /* no DMA of its own, an add-on's, or (never here) a DMA-API driver */
+                r = kernel_vfio_claim(k, d);
                 if (r < 0)
                         break;
         }
         if (r < 0)
                 list_for_each_entry(d, &g->devices, group_link)
-                        if (is_vfio(d))
-                                vfio_unbind(k, d);
+                        kernel_vfio_release(k, d);
         return r;
 }
 
@@ -354,16 +268,43 @@ static void kernel_group_release(void *ud, Group *g) {
         Device *d;
 
         list_for_each_entry(d, &g->devices, group_link)
-                if (is_vfio(d))
-                        vfio_unbind(ud, d);
+                kernel_vfio_release(ud, d);
 }
 
+/* The kernel took d back, or d goes with the model. */
+static void kernel_device_release(void *ud, Device *d) {
+        kernel_vfio_forget(ud, d);
+}
+
+/* The driver is recorded before it is unbound: a crash after the unbind
+ * must not leave d with nobody to give it back (kernel-state.h). */
 static int kernel_driver_detach(void *ud, Device *d) {
-        return sysfs_write(ud, d->name, "bus/pci/devices/%s/driver/unbind", d->name);
+        KernelBackend *k = ud;
+        int r;
+
+        k->why_busy = false;
+        r = kernel_state_record(&k->state, d->name, d->driver);
+        if (r < 0) {
+                snprintf(k->why, sizeof(k->why), "cannot record %s's driver %s in %s/" KERNEL_STATE_FILE " before "
+                         "unbinding it (%s): after a crash nobody would give it back; make that directory "
+                         "writable", d->name, d->driver, k->state.dir ? k->state.dir : "", strerror(-r));
+                k->why_busy = true;
+                return -EBUSY;
+        }
+        r = sysfs_write(k->sysfs, d->name, "bus/pci/devices/%s/driver/unbind", d->name);
+        if (r < 0)
+                (void)kernel_state_forget(&k->state, d->name);
+        return r;
 }
 
+/* Given back (or refused: then it has no driver, and the model says so);
+ * either way no longer the daemon's to give back. */
 static int kernel_driver_attach(void *ud, Device *d, const char *driver) {
-        return sysfs_write(ud, d->name, "bus/pci/drivers/%s/bind", driver);
+        KernelBackend *k = ud;
+        int r = sysfs_write(k->sysfs, d->name, "bus/pci/drivers/%s/bind", driver);
+
+        (void)kernel_state_forget(&k->state, d->name);
+        return r;
 }
 
 const BackendOps kernel_ops = {
@@ -371,6 +312,7 @@ const BackendOps kernel_ops = {
         .driver_attach = kernel_driver_attach,
         .group_claim = kernel_group_claim,
         .group_release = kernel_group_release,
+        .device_release = kernel_device_release,
         .domain_alloc = kernel_domain_alloc,
         .domain_free = kernel_domain_free,
         .domain_map = kernel_domain_map,
@@ -380,15 +322,25 @@ const BackendOps kernel_ops = {
         .fault_respond = kernel_fault_respond,
 };
 
+/* Before anything is served: what a previous daemon, killed, left on
+ * vfio-pci goes back to its driver, so that the groups read next are as
+ * they were before its claims. */
 int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
-        int r = kernel_backend_new(ret, opts->sysfs, opts->devdir);
+        KernelBackend *k = NULL;
+        int r = kernel_backend_new(&k, opts->sysfs, opts->devdir, opts->state_dir);
 
         if (r == -ENOENT)
                 backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
                             "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
         else if (r < 0)
                 backend_log(opts, "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
-        return r;
+        if (r < 0)
+                return r;
+        k->log = opts->log;
+        k->log_userdata = opts->log_userdata;
+        (void)kernel_state_restore(opts);       /* it says what it did, and what it could not */
+        *ret = k;
+        return 0;
 }
 
 static int kernel_class_new(Backend **ret, const BackendOptions *opts) {
@@ -427,7 +379,11 @@ static void kernel_class_describe(void *data, char *buf, size_t size) {
 /* The kernel backend says which command the kernel refused (-EIO), or which
  * kernel version has what is missing (-ENOSYS). */
 static const char *kernel_class_why(void *data, int r) {
-        return r == -ENOSYS || r == -EIO ? kernel_backend_why(data) : NULL;
+        const KernelBackend *k = data;
+
+        if (r == -EBUSY)
+                return k->why_busy ? k->why : NULL;
+        return r == -ENOSYS || r == -EIO ? kernel_backend_why(k) : NULL;
 }
 
 static FaultQueue *kernel_class_fault_queue(void *data) {
@@ -442,6 +398,14 @@ static int kernel_class_device_event(void *data, const char *action, const char 
         return kernel_device_event(data, action, name);
 }
 
+static int kernel_class_request_fd(void *data) {
+        return ((KernelBackend *)data)->request_fd;
+}
+
+static int kernel_class_request_read(void *data) {
+        return kernel_vfio_requests(data);
+}
+
 const BackendClass kernel_backend_class = {
         .name = "kernel",
         .new = kernel_class_new,
@@ -452,4 +416,6 @@ const BackendClass kernel_backend_class = {
         .fault_queue = kernel_class_fault_queue,
         .device_by_fault_id = kernel_class_device_by_fault_id,
         .device_event = kernel_class_device_event,
+        .request_fd = kernel_class_request_fd,
+        .request_read = kernel_class_request_read,
 };

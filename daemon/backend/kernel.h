@@ -22,13 +22,17 @@ extern const BackendOps kernel_ops;
 
 /*
  * Opens /dev/iommu (under devdir) and remembers where sysfs is, so tests can
- * point both elsewhere. -ENOENT: this kernel has no iommufd.
+ * point both elsewhere; the drivers claims take away are recorded under
+ * state_dir (NULL: in memory only, kernel-state.h). -ENOENT: this kernel has
+ * no iommufd.
  */
-int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir);
+int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir, const char *state_dir);
 KernelBackend *kernel_backend_free(KernelBackend *k);
 DEFINE_POINTER_CLEANUP(KernelBackend, kernel_backend_free)
-/* kernel_backend_new() on opts->sysfs and opts->devdir, saying through
- * opts->log why it failed. For the classes of the kernel backend. */
+/* kernel_backend_new() on opts->sysfs, opts->devdir and opts->state_dir,
+ * saying through opts->log why it failed; then gives back what a previous
+ * daemon left on vfio-pci (kernel_state_restore()). For the classes of the
+ * kernel backend. */
 int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts);
 
 /* Adds every function of every IOMMU group to the core; what sysfs could

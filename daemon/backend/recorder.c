@@ -96,6 +96,10 @@ static void rec_group_release(void *ud, Group *g) {
         rec->live_groups--;
 }
 
+static void rec_device_release(void *ud, Device *d) {
+        record(ud, REC_DEVICE_RELEASE, "device_release %s", d->name);
+}
+
 static int rec_domain_alloc(void *ud, IoDomain *dom) {
         Recorder *rec = ud;
         unsigned n = rec->next_domain + 1;
@@ -168,6 +172,7 @@ const BackendOps recorder_ops = {
         .driver_attach = rec_driver_attach,
         .group_claim = rec_group_claim,
         .group_release = rec_group_release,
+        .device_release = rec_device_release,
         .domain_alloc = rec_domain_alloc,
         .domain_free = rec_domain_free,
         .domain_map = rec_domain_map,

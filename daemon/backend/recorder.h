@@ -18,6 +18,7 @@ typedef enum RecorderOp {
         REC_DRIVER_ATTACH,
         REC_GROUP_CLAIM,
         REC_GROUP_RELEASE,
+        REC_DEVICE_RELEASE,
         REC_DOMAIN_ALLOC,
         REC_DOMAIN_FREE,
         REC_MAP,

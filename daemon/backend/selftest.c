@@ -454,6 +454,14 @@ static int selftest_class_device_event(void *data, const char *action, const cha
         return kernel_backend_class.device_event(((SelftestBackend *)data)->kernel, action, name);
 }
 
+static int selftest_class_request_fd(void *data) {
+        return kernel_backend_class.request_fd(((SelftestBackend *)data)->kernel);
+}
+
+static int selftest_class_request_read(void *data) {
+        return kernel_backend_class.request_read(((SelftestBackend *)data)->kernel);
+}
+
 /* The kernel backend's class, with the mock devices' DMA and checks. */
 const BackendClass selftest_backend_class = {
         .name = "selftest",
@@ -465,6 +473,8 @@ const BackendClass selftest_backend_class = {
         .fault_queue = selftest_class_fault_queue,
         .device_by_fault_id = selftest_class_device_by_fault_id,
         .device_event = selftest_class_device_event,
+        .request_fd = selftest_class_request_fd,
+        .request_read = selftest_class_request_read,
         .dma = selftest_dma,
         .check_map = selftest_check_map,
         .check_attachment = selftest_check_attachment,

@@ -15,7 +15,8 @@
  * teardown must always complete, so a backend that fails to, say, detach,
  * logs it and forgets the object. The core calls them in the order of rule
  * L2: slot_detach, then fault responses, then domain_unmap, then domain_free,
- * then group_release and driver_attach.
+ * then group_release and driver_attach. A device that goes (unplug, or the
+ * kernel taking it back) has its slots detached first, then device_release.
  *
  * Every pointer passed is borrowed for the duration of the call; a backend
  * may keep its own state in IoDomain.backend_data and Group.backend_data,
@@ -29,6 +30,10 @@ struct BackendOps {
         /* Takes g for user-managed DMA; all its DMA-API drivers are gone. */
         int (*group_claim)(void *ud, Group *g);
         void (*group_release)(void *ud, Group *g);
+        /* d is going (unplugged, or the core is freed), every slot on it
+         * already detached (L2): lets go of what the backend holds for it in
+         * Device.backend_data. NULL: a backend that holds nothing per device. */
+        void (*device_release)(void *ud, Device *d);
 
         int (*domain_alloc)(void *ud, IoDomain *dom);
         void (*domain_free)(void *ud, IoDomain *dom);

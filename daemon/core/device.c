@@ -200,15 +200,17 @@ int device_unplug(Core *c, const char *name) {
         return 0;
 }
 
-/* Stops DMA through d (L2), unlinks and frees it. The group is
- * freed with its last device unless a client owns it (then its release
- * frees it). */
+/* Stops DMA through d (L2), lets the backend let go of it, unlinks and
+ * frees it. The group goes with its last device, and a claim on it ends
+ * then (group_device_gone(), L4). */
 void device_free(Device *d) {
         Group *g = d->group;
         Ownership before;
 
         device_release_slots(d);
         fault_abort_device(d->core, d);
+        if (d->core->ops->device_release)
+                d->core->ops->device_release(d->core->backend_data, d);
         list_del_init(&d->unplug.link);
         list_del_init(&d->core_link);
         if (g) {
@@ -219,7 +221,7 @@ void device_free(Device *d) {
                         g->dma_api_count--;
                 core_emit(d->core, CORE_EVENT_DEVICE_REMOVED, g->id, 0, 0, d->name);
                 group_changed(g, before);
-                group_free_if_unused(g);
+                group_device_gone(g);
         }
         if (d->iommu)
                 d->iommu->n_devices--;

@@ -151,6 +151,25 @@ static void group_do_release(Group *g) {
         group_free_if_unused(g);
 }
 
+/*
+ * The kernel frees an IOMMU group with its last device (iommu_group_release()
+ * in drivers/iommu/iommu.c, once __iommu_group_remove_device() has dropped
+ * the last reference), and the DMA ownership of a claim goes before it:
+ * iommufd takes that ownership per bound device (iommufd_device_bind() ->
+ * iommu_device_claim_dma_owner()), and the last device's VFIO cdev had to be
+ * closed for the device to go at all. A device that comes back (a rescan)
+ * is probed into a new group, owned by nobody, so its DMA-API driver binds.
+ * The model follows: with its last device the claim ends (slots are gone
+ * already, the owner's bonds on it stale, L3) and the group goes. While
+ * devices remain, their cdevs keep the ownership, and so does the claim.
+ */
+void group_device_gone(Group *g) {
+        if (g->n_devices == 0 && g->owner)
+                group_do_release(g);    /* frees g too */
+        else
+                group_free_if_unused(g);
+}
+
 int group_release(Group *g, Client *client) {
         if (!g->owner)
                 return -EPERM;

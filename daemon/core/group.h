@@ -8,7 +8,7 @@
 
 /*
  * Owned by Core.groups. A group is created with its first device and freed
- * when its last device is gone and nobody owns it.
+ * with its last one; a claim on it ends then (group_device_gone()).
  */
 struct Group {
         Core *core;             /* borrowed */
@@ -44,6 +44,11 @@ int group_release(Group *g, Client *client);
 
 /* Release whatever client owns g, e.g. when policy revokes access. */
 int group_revoke(Group *g);
+
+/* After one of g's devices went: with the last one, the claim on g ends
+ * (as the kernel's DMA ownership does) and g is freed. Not from a callback
+ * (device_unplug() defers, L9). */
+void group_device_gone(Group *g);
 
 /* Frees g if it has no device and no owner; returns true if it did. */
 bool group_free_if_unused(Group *g);

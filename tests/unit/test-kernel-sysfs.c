@@ -13,31 +13,7 @@
 #include "daemon/backend/kernel.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
-
-static char root[64];
-
-static void put(const char *rel, const void *data, size_t len) {
-        char path[512], *slash;
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = 0;
-                mkdir(path, 0755);
-                *slash = '/';
-        }
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        cr_assert_geq(fd, 0, "%s", path);
-        cr_assert_eq(write(fd, data, len), (ssize_t)len);
-        close(fd);
-}
-
-static void link_to(const char *rel, const char *target) {
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        cr_assert_eq(symlink(target, path), 0, "%s", path);
-}
+#include "fake-sysfs.h"
 
 /* A config space with the given extended capabilities chained from 0x100. */
 static void config(const char *dev, unsigned pasid_width, bool pri, bool ats) {
@@ -59,52 +35,10 @@ static void config(const char *dev, unsigned pasid_width, bool pri, bool ats) {
                         cfg[off + 5] = (uint8_t)pasid_width;
         }
         snprintf(rel, sizeof(rel), "bus/pci/devices/%s/config", dev);
-        put(rel, cfg, sizeof(cfg));
+        fake_put(rel, cfg, sizeof(cfg));
 }
 
-static void device(const char *name, unsigned group, const char *ids, const char *driver, const char *iommu) {
-        char rel[256], target[256], vendor[8], devid[8];
-
-        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vendor", name);
-        sscanf(ids, "%6[^:]:%6s", vendor, devid);
-        put(rel, vendor, strlen(vendor));
-        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/device", name);
-        put(rel, devid, strlen(devid));
-        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/class", name);
-        put(rel, "0x020000\n", 9);
-        if (driver) {
-                snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", name);
-                snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
-                link_to(rel, target);
-        }
-        if (iommu) {
-                snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu", name);
-                snprintf(target, sizeof(target), "../../../devices/virtual/iommu/%s", iommu);
-                link_to(rel, target);
-        }
-        snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", name);
-        snprintf(target, sizeof(target), "../../../../kernel/iommu_groups/%u", group);
-        link_to(rel, target);
-        snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/.keep", group);
-        put(rel, "", 0);
-        snprintf(rel, sizeof(rel), "kernel/iommu_groups/%u/devices/%s", group, name);
-        snprintf(target, sizeof(target), "../../../../bus/pci/devices/%s", name);
-        link_to(rel, target);
-}
-
-static void setup(void) {
-        snprintf(root, sizeof(root), "/tmp/iommud-sysfs-XXXXXX");
-        cr_assert_not_null(mkdtemp(root));
-}
-
-static void teardown(void) {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-        cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(kernel_sysfs, .init = setup, .fini = teardown);
+TestSuite(kernel_sysfs, .init = fake_sysfs_setup, .fini = fake_sysfs_teardown);
 
 static const SysfsDevice *find(const SysfsDevice *v, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
@@ -120,15 +54,15 @@ Test(kernel_sysfs, groups_ids_drivers_iommus_and_capabilities) {
         size_t n = 0;
         const SysfsDevice *e, *b1, *b2, *acc;
 
-        device("0000:00:02.0", 3, "0x8086:0x10d3", "e1000e", "dmar0");
+        fake_device("0000:00:02.0", 3, "0x8086:0x10d3", "e1000e", "dmar0");
         config("0000:00:02.0", 0, false, false);
-        device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
-        device("0000:01:02.0", 7, "0x8086:0x100e", "vfio-pci", "dmar0");
-        device("0000:02:00.0", 9, "0x8086:0x0b25", NULL, "dmar1");
+        fake_device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        fake_device("0000:01:02.0", 7, "0x8086:0x100e", "vfio-pci", "dmar0");
+        fake_device("0000:02:00.0", 9, "0x8086:0x0b25", NULL, "dmar1");
         config("0000:02:00.0", 20, true, true);
-        put("kernel/iommu_groups/11/devices/0000:09:00.0", "", 0);      /* no PCI attributes */
+        fake_put("kernel/iommu_groups/11/devices/0000:09:00.0", "", 0);      /* no PCI attributes */
 
-        cr_assert_eq(sysfs_enumerate(root, &v, &n, &skipped), 0);
+        cr_assert_eq(sysfs_enumerate(fake_root, &v, &n, &skipped), 0);
         cr_assert_eq(n, 4);
         e = find(v, n, "0000:00:02.0");
         cr_assert_eq(e->info.group, 3);
@@ -187,35 +121,64 @@ Test(kernel_sysfs, uevents_make_the_model_follow_sysfs) {
         Core *c = NULL;
         Device *d;
 
-        device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
-        device("0000:01:02.0", 7, "0x8086:0x100e", "e1000", "dmar0");
-        put("dev/iommu", "", 0);
-        snprintf(dev, sizeof(dev), "%s/dev", root);
-        cr_assert_eq(kernel_backend_new(&k, root, dev), 0);
+        fake_device("0000:01:01.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        fake_device("0000:01:02.0", 7, "0x8086:0x100e", "e1000", "dmar0");
+        fake_put("dev/iommu", "", 0);
+        snprintf(dev, sizeof(dev), "%s/dev", fake_root);
+        cr_assert_eq(kernel_backend_new(&k, fake_root, dev, NULL), 0);
         cr_assert_eq(core_new(&c, &kernel_ops, k), 0);
         cr_assert_eq(kernel_load_topology(k, c, NULL), 0);
         d = core_find_device(c, "0000:01:02.0");
         cr_assert_str_eq(d->driver, "e1000");
 
-        snprintf(rel, sizeof(rel), "%s/bus/pci/devices/0000:01:02.0/driver", root);
+        snprintf(rel, sizeof(rel), "%s/bus/pci/devices/0000:01:02.0/driver", fake_root);
         cr_assert_eq(unlink(rel), 0);
         cr_assert_eq(kernel_device_event(k, "unbind", "0000:01:02.0"), 1, "the driver went");
         cr_assert_null(d->driver);
         cr_assert_eq(kernel_device_event(k, "unbind", "0000:01:02.0"), 0, "an event repeated changes nothing");
-        link_to("bus/pci/devices/0000:01:02.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        fake_link("bus/pci/devices/0000:01:02.0/driver", "../../../bus/pci/drivers/vfio-pci");
         cr_assert_eq(kernel_device_event(k, "bind", "0000:01:02.0"), 1);
         cr_assert_str_eq(d->driver, "vfio-pci");
         cr_assert(d->driver_dma_api == false, "vfio-pci manages DMA itself");
 
-        device("0000:01:03.0", 7, "0x8086:0x100e", NULL, "dmar0");
+        fake_device("0000:01:03.0", 7, "0x8086:0x100e", NULL, "dmar0");
         cr_assert_eq(kernel_device_event(k, "add", "0000:01:03.0"), 1, "a hot-added function joins");
         cr_assert_not_null(d = core_find_device(c, "0000:01:03.0"));
         cr_assert_eq(d->group->id, 7);
-        put("bus/pci/devices/0000:05:00.0/vendor", "0x1af4", 6);
+        fake_put("bus/pci/devices/0000:05:00.0/vendor", "0x1af4", 6);
         cr_assert_eq(kernel_device_event(k, "add", "0000:05:00.0"), 0, "one behind no IOMMU is not ours");
         cr_assert_null(core_find_device(c, "0000:05:00.0"));
         cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 1);
         cr_assert_null(core_find_device(c, "0000:01:03.0"), "a removed function leaves the model");
         cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 0, "and only once");
+        core_free(c);
+}
+
+/*
+ * L1 for the kernel taking a claimed function back: the device request
+ * removed it from the model before the kernel's "unbind" and "remove"
+ * arrive. Those change nothing more; and a function that stays in sysfs (its
+ * vfio-pci unbound by hand, not removed) is read in again on its "unbind",
+ * not lost until the next start.
+ */
+Test(kernel_sysfs, L1_uevents_after_a_device_request_are_idempotent) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        char dev[128];
+        Core *c = NULL;
+
+        fake_device("0000:01:00.0", 3, "0x8086:0x10d3", NULL, "dmar0");
+        fake_put("dev/iommu", "", 0);
+        snprintf(dev, sizeof(dev), "%s/dev", fake_root);
+        cr_assert_eq(kernel_backend_new(&k, fake_root, dev, NULL), 0);
+        cr_assert_eq(core_new(&c, &kernel_ops, k), 0);
+        cr_assert_eq(kernel_load_topology(k, c, NULL), 0);
+
+        cr_assert_eq(device_unplug(c, "0000:01:00.0"), 0, "what a device request does");
+        cr_assert_eq(kernel_device_event(k, "unbind", "0000:01:00.0"), 1, "still in sysfs: read in again");
+        cr_assert_not_null(core_find_device(c, "0000:01:00.0"));
+        cr_assert_null(core_find_device(c, "0000:01:00.0")->driver);
+        cr_assert_eq(kernel_device_event(k, "remove", "0000:01:00.0"), 1);
+        cr_assert_eq(kernel_device_event(k, "remove", "0000:01:00.0"), 0, "removed once");
+        cr_assert_null(core_find_device(c, "0000:01:00.0"));
         core_free(c);
 }

@@ -319,4 +319,16 @@ Test(lifecycle, L1_unbinding_more_often_than_bound_from_a_callback_is_refused) {
         cr_assert_eq(double_unbind_second, -ENOENT, "a second unbind of a one-user bond was taken");
         cr_assert(list_empty(&cl->bonds));
         cr_assert_eq(recorder_count(&fx.rec, "detach 0000:00:02.0"), 1);
+
+/* A device that goes (an unplug, or the kernel asking for a VFIO device
+ * back) has every slot detached before the backend lets go of it: the
+ * kernel backend closes its cdev there, and DMA must have stopped by then. */
+Test(lifecycle, L2_unplug_detaches_every_slot_before_the_backend_lets_the_device_go) {
+        busy_client(NULL);
+        recorder_clear(&fx.rec);
+        cr_assert_eq(device_unplug(fx.core, DEV_NIC), 0);
+        cr_assert_lt(log_at("detach " DEV_NIC " pasid=0"), log_at("device_release " DEV_NIC));
+        cr_assert_eq(recorder_count(&fx.rec, "device_release"), 1);
+        cr_assert_eq(device_unplug(fx.core, DEV_NIC), -ENODEV);
+        cr_assert_eq(recorder_count(&fx.rec, "device_release"), 1, "L1: once");
 }

@@ -64,6 +64,19 @@ _Static_assert(KVFIO_DEVICE_DETACH_PASID == VFIO_DEVICE_DETACH_PASID, "DETACH_PA
 _Static_assert(KVFIO_DEVICE_ATTACH_IOMMUFD_PT == VFIO_DEVICE_ATTACH_IOMMUFD_PT, "ATTACH_IOMMUFD_PT");
 _Static_assert(KVFIO_DEVICE_DETACH_IOMMUFD_PT == VFIO_DEVICE_DETACH_IOMMUFD_PT, "DETACH_IOMMUFD_PT");
 
+/* The device request trigger: VFIO_DEVICE_SET_IRQS with one eventfd. */
+SAME_LAYOUT(VfioIrqSetEventfd, vfio_irq_set, argsz);
+SAME_LAYOUT(VfioIrqSetEventfd, vfio_irq_set, flags);
+SAME_LAYOUT(VfioIrqSetEventfd, vfio_irq_set, index);
+SAME_LAYOUT(VfioIrqSetEventfd, vfio_irq_set, start);
+SAME_LAYOUT(VfioIrqSetEventfd, vfio_irq_set, count);
+_Static_assert(offsetof(VfioIrqSetEventfd, fd) == offsetof(struct vfio_irq_set, data), "vfio_irq_set data");
+_Static_assert(sizeof(VfioIrqSetEventfd) == sizeof(struct vfio_irq_set) + sizeof(int32_t), "vfio_irq_set size");
+_Static_assert(KVFIO_IRQ_SET_DATA_EVENTFD == VFIO_IRQ_SET_DATA_EVENTFD, "DATA_EVENTFD");
+_Static_assert(KVFIO_IRQ_SET_ACTION_TRIGGER == VFIO_IRQ_SET_ACTION_TRIGGER, "ACTION_TRIGGER");
+_Static_assert(KVFIO_PCI_REQ_IRQ_INDEX == VFIO_PCI_REQ_IRQ_INDEX, "REQ_IRQ_INDEX");
+_Static_assert(KVFIO_DEVICE_SET_IRQS == VFIO_DEVICE_SET_IRQS, "DEVICE_SET_IRQS");
+
 /* /dev/iommu commands. */
 SAME_STRUCT(IommuDestroy, iommu_destroy);
 SAME_LAYOUT(IommuDestroy, iommu_destroy, id);
