@@ -319,6 +319,7 @@ Test(lifecycle, L1_unbinding_more_often_than_bound_from_a_callback_is_refused) {
         cr_assert_eq(double_unbind_second, -ENOENT, "a second unbind of a one-user bond was taken");
         cr_assert(list_empty(&cl->bonds));
         cr_assert_eq(recorder_count(&fx.rec, "detach 0000:00:02.0"), 1);
+}
 
 /* A device that goes (an unplug, or the kernel asking for a VFIO device
  * back) has every slot detached before the backend lets go of it: the
