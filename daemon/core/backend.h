@@ -15,7 +15,10 @@
  * teardown must always complete, so a backend that fails to, say, detach,
  * logs it and forgets the object. The core calls them in the order of rule
  * L2: slot_detach, then fault responses, then domain_unmap, then domain_free,
- * then group_release and driver_attach.
+ * then group_release and driver_attach. A slot_detach answers the slot's
+ * pending page requests INVALID itself, as the kernel's detach does
+ * (iommufd_auto_response_faults()): the core gives no fault_respond for
+ * them.
  *
  * Every pointer passed is borrowed for the duration of the call; a backend
  * may keep its own state in IoDomain.backend_data and Group.backend_data,
@@ -39,6 +42,7 @@ struct BackendOps {
         int (*slot_attach)(void *ud, Slot *slot);
         void (*slot_detach)(void *ud, Slot *slot);
 
-        /* Answers the page request group fg (exactly once per group). */
+        /* Answers the page request group fg (exactly once per group, never
+         * one whose slot was detached). */
         void (*fault_respond)(void *ud, const FaultGroup *fg, FaultCode code);
 };
