@@ -229,6 +229,30 @@ static int method_check_attachment(sd_bus_message *m, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(m, "b", r > 0);
 }
 
+/*
+ * A test hook for a slow fault service: while held, the device's page
+ * requests are read and wait in the daemon unanswered, until their timeout
+ * (policy fault-timeout-ms) or until their slot goes, which is when the
+ * kernel answers them itself (docs/faults.md).
+ */
+static int method_hold_page_requests(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        const char *name;
+        Device *dev;
+        int hold, r;
+
+        r = sd_bus_message_read(m, "sb", &name, &hold);
+        if (r < 0)
+                return r;
+        r = bus_authorize_root(m, "Simulator.HoldPageRequests()", error);
+        if (r >= 0)
+                r = bus_find_device(d, name, &dev, error);
+        if (r < 0)
+                return r;
+        dev->hold_faults = hold;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static const sd_bus_vtable simulator_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("ProbeDriver", "ssb",
@@ -249,6 +273,8 @@ static const sd_bus_vtable simulator_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("CheckAttachment", "su", SD_BUS_PARAM(device) SD_BUS_PARAM(pasid),
                                  "b", SD_BUS_PARAM(attached), method_check_attachment,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("HoldPageRequests", "sb", SD_BUS_PARAM(device) SD_BUS_PARAM(hold), "", ,
+                                 method_hold_page_requests, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -40,14 +40,39 @@ static FaultQueue *fault_queue(Daemon *d) {
         return backend_fault_queue(d->backend);
 }
 
+#define STUCK_RETRY_USEC (1000 * 1000)
+
+static int on_fault_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+
+        if (d->fault_source)
+                (void)sd_event_source_set_enabled(d->fault_source, SD_EVENT_ON);
+        return 0;
+}
+
 static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Daemon *d = userdata;
         uint64_t now = now_usec(d);
 
-        for (int round = 0; round < FAULT_BUDGET; round++)
-                if (fault_queue_serve(fault_queue(d), d->core, lookup_device, d, now) <= 0)
+        for (int round = 0; round < FAULT_BUDGET; round++) {
+                int r = fault_queue_serve(fault_queue(d), d->core, lookup_device, d, now);
+
+                /* A group bigger than any read heads the queue (logged): the
+                 * fd stays readable, so look again in a second instead of
+                 * spinning; a detach may have answered it by then. */
+                if (r == -EMSGSIZE) {
+                        (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                        (void)sd_event_add_time_relative(d->event, NULL, CLOCK_MONOTONIC, STUCK_RETRY_USEC, 0,
+                                                         on_fault_retry, d);
+                }
+                if (r <= 0)
                         break;
+        }
         return 0;
+}
+
+static void log_fault_queue(void *userdata, const char *line) {
+        fprintf(stderr, "iommud: %s\n", line);
 }
 
 static int on_device_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -89,6 +114,7 @@ int fault_service_setup(Daemon *d) {
 
         if (!fault_queue(d))
                 return 0;
+        fault_queue_set_log(fault_queue(d), log_fault_queue, d);
         r = sd_event_add_io(d->event, &d->fault_source, fault_queue(d)->fd, EPOLLIN, on_fault_fd, d);
         /* A backend that simulates the devices too reads their answers. */
         if (r >= 0 && b->class->device_side_fd)

@@ -14,7 +14,7 @@ int fault_queue_serve(FaultQueue *q, Core *c, FaultDeviceLookup lookup, void *us
         const IommuHwptPgfault *recs;
         Device *dev = NULL;
         uint32_t dev_id = 0;
-        int n, r;
+        int n;
 
         n = fault_queue_read(q, &recs);
         if (n <= 0)
@@ -30,14 +30,20 @@ int fault_queue_serve(FaultQueue *q, Core *c, FaultDeviceLookup lookup, void *us
                 }
 
                 if (!dev) {
-                        /* A device the model doesn't know: nobody else will answer. */
-                        (void)fault_queue_respond(q, rec.cookie, FAULT_INVALID);
+                        /* A device the model doesn't know: nobody else will
+                         * answer. Once per group (reads are whole groups, the
+                         * last record flagged): a second answer by the same
+                         * cookie would be refused. */
+                        if (rec.flags & FAULT_FLAG_LAST_PAGE)
+                                fault_queue_respond(q, rec.cookie, FAULT_INVALID);
                         continue;
                 }
                 /* A malformed record is dropped; its group is still answered
                  * once, when it completes or times out. */
                 (void)fault_serve_record(c, q->source, dev, &rec, now_usec);
         }
-        r = fault_queue_flush(q);
-        return r < 0 ? r : n;
+        /* A refused or failed write is the queue's to log; the answers
+         * after it went out, and the next batch is read all the same. */
+        (void)fault_queue_flush(q);
+        return n;
 }

@@ -13,7 +13,8 @@ typedef Device *(*FaultDeviceLookup)(void *userdata, uint32_t dev_id);
  * benchmark measures: one read() of up to FAULT_QUEUE_BATCH records, each
  * pushed into the core; every group that completes is decided by
  * fault_group_resolve() (mapping pages from the client's regions) and
- * answered; then one write() of all the responses. Returns the number of
- * records read (0 when none was waiting) or a negative errno.
+ * answered; then one write() of all the responses (a refused one is
+ * dropped, fault_queue_flush()). Returns the number of records read (0 when
+ * none was waiting) or fault_queue_read()'s negative errno.
  */
 int fault_queue_serve(FaultQueue *q, Core *c, FaultDeviceLookup lookup, void *userdata, uint64_t now_usec);

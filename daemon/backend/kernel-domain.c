@@ -213,10 +213,13 @@ int kernel_slot_attach(void *ud, Slot *slot) {
 }
 
 /*
- * After the detach, the kernel answers the page requests it still holds for
- * that attachment itself; the core answers its own pending groups next
- * (INVALID, L8), and the kernel drops responses to cookies it already
- * answered.
+ * The detach answers INVALID the page requests the kernel holds for that
+ * attachment, those we read and those still queued, and forgets their
+ * cookies: iommufd_hwpt_detach_device() and iommufd_hwpt_replace_device()
+ * (a mock RID goes back to its park HWPT by a replace) call
+ * iommufd_auto_response_faults(). A response written for one of them later
+ * is refused with -EINVAL (iommufd_fault_fops_write()), so the core writes
+ * none (L8: their one answer is the kernel's).
  */
 void kernel_slot_detach(void *ud, Slot *slot) {
         KernelBackend *k = ud;
@@ -232,7 +235,15 @@ void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
         KernelBackend *k = ud;
 
         if (k->fault_fd >= 0)
-                (void)fault_queue_respond(&k->queue, fg->cookie, code);
+                fault_queue_respond(&k->queue, fg->cookie, code);
         if (k->hooks && k->hooks->fault_respond)
                 k->hooks->fault_respond(k->hooks_userdata, fg, code);
+}
+
+/* FaultQueueSent: the kernel took the answer to cookie, or refused it. */
+void kernel_fault_sent(void *ud, uint32_t cookie, FaultCode code, int error) {
+        KernelBackend *k = ud;
+
+        if (k->hooks && k->hooks->fault_sent)
+                k->hooks->fault_sent(k->hooks_userdata, cookie, code, error);
 }

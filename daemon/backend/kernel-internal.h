@@ -29,8 +29,12 @@ typedef struct KernelFeatures {
 typedef struct KernelHooks {
         /* Before slot is detached: DMAs through it stop. */
         void (*slot_detach)(void *userdata, const Slot *slot);
-        /* After the answer code to fg went to the kernel. */
+        /* The answer code to fg is queued for the kernel, under fg's cookie. */
         void (*fault_respond)(void *userdata, const FaultGroup *fg, FaultCode code);
+        /* The answer to cookie was written: error 0 when the kernel took it
+         * (what the device then sees), else why not. Runs inside
+         * fault_queue_flush() (FaultQueueSent's rules). */
+        void (*fault_sent)(void *userdata, uint32_t cookie, FaultCode code, int error);
 } KernelHooks;
 
 struct KernelBackend {
@@ -155,4 +159,5 @@ void kernel_domain_unmap(void *ud, IoDomain *dom, const Mapping *m);
 int kernel_slot_attach(void *ud, Slot *slot);
 void kernel_slot_detach(void *ud, Slot *slot);
 void kernel_fault_respond(void *ud, const FaultGroup *fg, FaultCode code);
+void kernel_fault_sent(void *ud, uint32_t cookie, FaultCode code, int error);
 

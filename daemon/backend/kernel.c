@@ -91,6 +91,7 @@ static int kernel_probe_features(KernelBackend *k) {
         if (fcntl(k->fault_fd, F_SETFL, fcntl(k->fault_fd, F_GETFL) | O_NONBLOCK) < 0)
                 return -errno;
         fault_queue_init(&k->queue, k->fault_fd, KERNEL_FAULT_SOURCE);
+        fault_queue_set_sent(&k->queue, kernel_fault_sent, k);
         return 0;
 }
 

@@ -154,12 +154,19 @@ static int rec_slot_attach(void *ud, Slot *s) {
         return -r;
 }
 
+/* As the kernel does after a detach (iommufd_auto_response_faults()), the
+ * recorder answers the page requests it holds for the slot: the groups the
+ * core has read and not answered. */
 static void rec_slot_detach(void *ud, Slot *s) {
         Recorder *rec = ud;
+        FaultGroup *fg;
 
         record(rec, REC_DETACH, "detach %s pasid=%" PRIu32 " d%u", s->device->name, s->pasid,
                domain_no(s->domain));
         rec->live_slots--;
+        list_for_each_entry(fg, &s->faults, slot_link)
+                record(rec, REC_AUTO_RESPOND, "auto-respond %s cookie=%" PRIu32 " INVALID", s->device->name,
+                       fg->cookie);
 }
 
 static void rec_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {

@@ -11,7 +11,9 @@
  * The recorder does nothing to hardware: it writes one line per operation
  * into a log ("detach 0000:00:02.0 pasid=1 d1", ...), so that tests can see
  * the order of teardown (L2), count setups against teardowns (L1), and make
- * chosen operations fail (L5, rollbacks).
+ * chosen operations fail (L5, rollbacks). Like the kernel, a detach answers
+ * the slot's pending page requests itself: one "auto-respond DEVICE
+ * cookie=N INVALID" line for each, after the "detach" line.
  */
 typedef enum RecorderOp {
         REC_DRIVER_DETACH,
@@ -26,6 +28,7 @@ typedef enum RecorderOp {
         REC_ATTACH,
         REC_DETACH,
         REC_RESPOND,
+        REC_AUTO_RESPOND,               /* the answers a detach gives (the kernel's, not the core's) */
         _REC_OP_MAX,
 } RecorderOp;
 

@@ -48,6 +48,8 @@ typedef struct SelftestDma {
         uint64_t pos;           /* the next byte to translate */
         uint32_t grpid;         /* the page request it waits for; 0: none */
         uint64_t asked;         /* the page it asked for (asked once only) */
+        bool answering;         /* the daemon's answer is on its way to the kernel ... */
+        uint32_t cookie;        /* ... under this cookie */
 } SelftestDma;
 _Static_assert(offsetof(SelftestDma, dma) == 0, "dma_transfer_finish() frees the SelftestDma");
 
@@ -279,17 +281,40 @@ static int selftest_dma(void *data, const DmaRequest *req) {
         return 0;
 }
 
-/* KernelHooks: the kernel was answered for fg; its DMA goes on or fails. */
+/* KernelHooks: the daemon answered fg; its DMA waits for the kernel to take
+ * the answer, which it knows by fg's cookie from now on. */
 static void on_fault_respond(void *userdata, const FaultGroup *fg, FaultCode code) {
         SelftestBackend *st = userdata;
-        SelftestDma *dma, *next;
+        SelftestDma *dma;
 
-        list_for_each_entry_safe(dma, next, &st->dmas, dma.link) {
+        list_for_each_entry(dma, &st->dmas, dma.link) {
                 if (dma->dma.device != fg->device || dma->dma.pasid != fg->pasid || !dma->grpid ||
                     fg->n_records == 0 || fg->records[0].grpid != dma->grpid)
                         continue;
                 dma->grpid = 0;
-                if (code != FAULT_SUCCESS)
+                dma->answering = true;
+                dma->cookie = fg->cookie;
+                return;
+        }
+}
+
+/*
+ * KernelHooks: the kernel took the answer to cookie, or refused it. A mock
+ * device goes on only with what the kernel has: as a real device would on
+ * the page response the IOMMU sends it. An answer the daemon meant but the
+ * kernel never took leaves the DMA failed, not served.
+ */
+static void on_fault_sent(void *userdata, uint32_t cookie, FaultCode code, int error) {
+        SelftestBackend *st = userdata;
+        SelftestDma *dma, *next;
+
+        list_for_each_entry_safe(dma, next, &st->dmas, dma.link) {
+                if (!dma->answering || dma->cookie != cookie)
+                        continue;
+                dma->answering = false;
+                if (error < 0)
+                        dma_finish(dma, -EFAULT, "the kernel did not take iommud's answer to its page request");
+                else if (code != FAULT_SUCCESS)
                         dma_finish(dma, -EFAULT, "the page request was refused (INVALID)");
                 else
                         dma_step(dma);
@@ -314,6 +339,7 @@ static void on_slot_detach(void *userdata, const Slot *slot) {
 static const KernelHooks selftest_hooks = {
         .slot_detach = on_slot_detach,
         .fault_respond = on_fault_respond,
+        .fault_sent = on_fault_sent,
 };
 
 /*

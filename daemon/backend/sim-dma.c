@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/core/device.h"
 #include "daemon/core/domain.h"
@@ -18,7 +17,7 @@ typedef struct SimDma {
         DmaTransfer dma;                /* first: dma_transfer_finish() frees the SimDma */
         SimBackend *sim;                /* borrowed */
         bool retried;                   /* a page request was answered already */
-        uint32_t cookie;
+        uint64_t tag;                   /* the group it waits for; 0: none */
 } SimDma;
 _Static_assert(offsetof(SimDma, dma) == 0, "dma_transfer_finish() frees the SimDma");
 
@@ -75,31 +74,27 @@ static unsigned dma_try(DmaTransfer *t, SimDomain *sd, uint64_t *missing, unsign
         return 0;
 }
 
-/* One page request group for the missing pages, written in one go. */
+/* One page request group for the missing pages, raised at the DMA's
+ * attachment; the queue gives it its cookie when the daemon reads it. */
 static int raise_page_requests(SimDma *dma, const uint64_t *missing, unsigned n) {
         static IommuHwptPgfault recs[MAX_GROUP_RECORDS];
         const DmaTransfer *t = &dma->dma;
         SimBackend *s = dma->sim;
         uint64_t end = t->addr + t->len;
-        ssize_t k;
 
-        dma->cookie = ++s->next_cookie;
+        dma->tag = ++s->next_tag;
         for (unsigned i = 0; i < n; i++)
                 recs[i] = (IommuHwptPgfault) {
                         .flags = (t->pasid ? FAULT_FLAG_PASID_VALID : 0) |
                                  (i + 1 == n ? FAULT_FLAG_LAST_PAGE : 0),
                         .dev_id = (uint32_t)(uintptr_t)t->device->backend_data,
                         .pasid = t->pasid,
-                        .grpid = dma->cookie & 0x1ff,
+                        .grpid = (uint32_t)(dma->tag & 0x1ff),
                         .perm = t->write ? FAULT_PERM_WRITE : FAULT_PERM_READ,
                         .addr = missing[i],
                         .length = (uint32_t)(end - missing[i]),
-                        .cookie = dma->cookie,
                 };
-        k = write(s->fds[0], recs, n * sizeof(recs[0]));
-        if (k != (ssize_t)(n * sizeof(recs[0])))
-                return k < 0 ? -errno : -EIO;
-        return 0;
+        return sim_fault_raise(s->faults, t->device, t->pasid, recs, n, dma->tag);
 }
 
 /* Runs the DMA as far as it goes now: done, failed, or waiting. */
@@ -120,7 +115,7 @@ static void dma_step(SimDma *dma) {
         else if (dma->retried)
                 why = "the page request was answered but the page is still not mapped with that access";
         else if (raise_page_requests(dma, missing, n) < 0)
-                why = "the fault queue is full";
+                why = "out of memory for its page request";
         if (why)
                 sim_dma_finish(dma, -EFAULT, why);
 }
@@ -140,42 +135,33 @@ int sim_dma(SimBackend *s, const DmaRequest *req) {
         return 0;
 }
 
-static SimDma *find_waiting(SimBackend *s, uint32_t cookie) {
+static SimDma *find_waiting(SimBackend *s, uint64_t tag) {
         SimDma *dma;
 
         list_for_each_entry(dma, &s->pending, dma.link)
-                if (dma->cookie == cookie)
+                if (dma->tag == tag)
                         return dma;
         return NULL;
 }
 
 int sim_process_responses(SimBackend *s) {
-        const size_t sz = sizeof(IommuHwptPageResponse);
-        ssize_t k;
-        size_t n;
+        uint64_t tag;
+        FaultCode code;
+        int n = 0;
 
-        k = read(s->fds[0], s->resp + s->resp_len, sizeof(s->resp) - s->resp_len);
-        if (k < 0)
-                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-        s->resp_len += (size_t)k;
-        n = s->resp_len / sz;
-        for (size_t i = 0; i < n; i++) {
-                IommuHwptPageResponse resp;
-                SimDma *dma;
+        while (n < FAULT_QUEUE_BATCH && sim_fault_next_answer(s->faults, &tag, &code) > 0) {
+                SimDma *dma = find_waiting(s, tag);
 
-                memcpy(&resp, s->resp + i * sz, sz);
-                dma = find_waiting(s, resp.cookie);
+                n++;
                 if (!dma)
                         continue;       /* its DMA already failed (slot detached) */
-                dma->cookie = 0;
-                if (resp.code != FAULT_SUCCESS) {
+                dma->tag = 0;
+                if (code != FAULT_SUCCESS) {
                         sim_dma_finish(dma, -EFAULT, "the page request was refused (INVALID)");
                         continue;
                 }
                 dma->retried = true;
                 dma_step(dma);
         }
-        s->resp_len -= n * sz;
-        memmove(s->resp, s->resp + n * sz, s->resp_len);
-        return (int)n;
+        return n;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fault-queue.h"
+#include "sim-fault.h"
 #include "common/list.h"
 #include "common/pagemap.h"
 #include "sim.h"
@@ -12,12 +13,10 @@ struct SimBackend {
         char **refuse_unbind;           /* owned device names */
         size_t n_refuse_unbind;
 
-        int fds[2];                     /* owned: [0] the devices', [1] the daemon's end */
-        FaultQueue queue;               /* the daemon's end */
-        uint8_t resp[FAULT_QUEUE_BATCH * sizeof(IommuHwptPageResponse)];
-        size_t resp_len;                /* bytes of a partial response carried over */
+        SimFaultQueue *faults;          /* owned: the kernel's side of the fault queue */
+        FaultQueue queue;               /* the daemon's end, reading and writing faults */
 
-        uint32_t next_cookie;
+        uint64_t next_tag;              /* names the page request groups the DMAs raise */
         uint32_t next_dev_id;
         ListNode pending;               /* SimDma.link: DMAs waiting for an answer */
 };

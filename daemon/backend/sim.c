@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/core/device.h"
@@ -26,19 +25,16 @@
 
 int sim_backend_new(SimBackend **ret) {
         _cleanup_(sim_backend_freep) SimBackend *s = calloc(1, sizeof(*s));
-        int fl;
+        int r;
 
         if (!s)
                 return -ENOMEM;
-        s->fds[0] = s->fds[1] = -1;
         list_init(&s->pending);
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s->fds) < 0)
-                return -errno;
-        /* Deep buffers, as a real fault queue holds many groups. */
-        fl = 1 << 20;
-        (void)setsockopt(s->fds[0], SOL_SOCKET, SO_SNDBUF, &fl, sizeof(fl));
-        (void)setsockopt(s->fds[1], SOL_SOCKET, SO_RCVBUF, &fl, sizeof(fl));
-        fault_queue_init(&s->queue, s->fds[1], SIM_FAULT_SOURCE);
+        r = sim_fault_queue_new(&s->faults);
+        if (r < 0)
+                return r;
+        fault_queue_init(&s->queue, sim_fault_queue_fd(s->faults), SIM_FAULT_SOURCE);
+        fault_queue_set_io(&s->queue, &sim_fault_io, s->faults);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -50,10 +46,7 @@ SimBackend *sim_backend_free(SimBackend *s) {
         for (size_t i = 0; i < s->n_refuse_unbind; i++)
                 free(s->refuse_unbind[i]);
         free(s->refuse_unbind);
-        if (s->fds[0] >= 0)
-                close(s->fds[0]);
-        if (s->fds[1] >= 0)
-                close(s->fds[1]);
+        sim_fault_queue_free(s->faults);
         free(s);
         return NULL;
 }
@@ -62,8 +55,12 @@ FaultQueue *sim_fault_queue(SimBackend *s) {
         return &s->queue;
 }
 
+SimFaultQueue *sim_fault_backend(SimBackend *s) {
+        return s->faults;
+}
+
 int sim_device_fd(const SimBackend *s) {
-        return s->fds[0];
+        return sim_fault_device_fd(s->faults);
 }
 
 bool sim_refuses_unbind(const SimBackend *s, const char *device) {
@@ -190,15 +187,23 @@ static int sim_slot_attach(void *ud, Slot *slot) {
         return 0;
 }
 
-/* DMA through the slot stops now: a DMA waiting on a page request fails. */
+/*
+ * DMA through the slot stops now: a DMA waiting on a page request fails.
+ * Then, as iommufd_hwpt_detach_device() does, the queue answers INVALID
+ * every group of that attachment it still holds, read or not, and forgets
+ * their cookies (iommufd_auto_response_faults()).
+ */
 static void sim_slot_detach(void *ud, Slot *slot) {
-        sim_dma_fail_all(ud, slot->device, slot->pasid, "its PASID was detached while the DMA waited");
+        SimBackend *s = ud;
+
+        sim_dma_fail_all(s, slot->device, slot->pasid, "its PASID was detached while the DMA waited");
+        (void)sim_fault_detach(s->faults, slot->device, slot->pasid);
 }
 
 static void sim_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
         SimBackend *s = ud;
 
-        (void)fault_queue_respond(&s->queue, fg->cookie, code);
+        fault_queue_respond(&s->queue, fg->cookie, code);
 }
 
 const BackendOps sim_ops = {

@@ -10,6 +10,7 @@
 #include "daemon/core/core.h"
 #include "dma.h"
 #include "fault-queue.h"
+#include "sim-fault.h"
 
 typedef struct SimBackend SimBackend;
 
@@ -40,11 +41,15 @@ bool sim_refuses_unbind(const SimBackend *s, const char *device);
 
 /*
  * The fault queue, as a kernel iommufd fault fd looks to the daemon: it reads
- * struct iommu_hwpt_pgfault records from fault_queue()->fd and writes
- * responses. The other end is the simulated devices': when it is readable,
- * the daemon calls sim_process_responses().
+ * struct iommu_hwpt_pgfault records and writes responses, with the kernel's
+ * semantics (sim-fault.h); its fd is readable while a group waits. The other
+ * end is the simulated devices' (sim_fault_backend()): when the device fd is
+ * readable, answers wait for them, and the daemon calls
+ * sim_process_responses(), which takes up to FAULT_QUEUE_BATCH of them and
+ * returns how many.
  */
 FaultQueue *sim_fault_queue(SimBackend *s);
+SimFaultQueue *sim_fault_backend(SimBackend *s);
 int sim_device_fd(const SimBackend *s);
 int sim_process_responses(SimBackend *s);
 Device *sim_device_by_id(SimBackend *s, uint32_t dev_id);

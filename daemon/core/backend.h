@@ -17,6 +17,9 @@
  * L2: slot_detach, then fault responses, then domain_unmap, then domain_free,
  * then group_release and driver_attach. A device that goes (unplug, or the
  * kernel taking it back) has its slots detached first, then device_release.
+ * A slot_detach answers the slot's pending page requests INVALID itself, as
+ * the kernel's detach does (iommufd_auto_response_faults()): the core gives
+ * no fault_respond for them.
  *
  * Every pointer passed is borrowed for the duration of the call; a backend
  * may keep its own state in IoDomain.backend_data and Group.backend_data,
@@ -44,6 +47,7 @@ struct BackendOps {
         int (*slot_attach)(void *ud, Slot *slot);
         void (*slot_detach)(void *ud, Slot *slot);
 
-        /* Answers the page request group fg (exactly once per group). */
+        /* Answers the page request group fg (exactly once per group, never
+         * one whose slot was detached). */
         void (*fault_respond)(void *ud, const FaultGroup *fg, FaultCode code);
 };

@@ -60,6 +60,10 @@ struct Device {
 
         ListNode slots;         /* Slot.device_link, borrowed */
         FaultStats faults;
+        /* Test hook (Simulator.HoldPageRequests): its page requests are read
+         * and wait unserved, as for a service that is slow to get to them,
+         * until their timeout or their slot goes. */
+        bool hold_faults;
         DeferNode unplug;
         void *backend_data;     /* owned by the backend */
 };

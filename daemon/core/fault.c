@@ -172,7 +172,8 @@ typedef enum AnswerReason {
         ANSWER_SERVICE,         /* the daemon resolved or refused it */
         ANSWER_REFUSED,         /* nothing attached there, or over quota */
         ANSWER_TIMEOUT,
-        ANSWER_ABORT,           /* its slot or device went away */
+        ANSWER_ABORT,           /* its device went away */
+        ANSWER_DETACHED,        /* its slot was detached: the kernel answered it */
 } AnswerReason;
 
 static void fault_count(FaultStats *st, FaultCode code, AnswerReason why) {
@@ -190,12 +191,18 @@ static void fault_count(FaultStats *st, FaultCode code, AnswerReason why) {
                 st->timed_out++;
                 break;
         case ANSWER_ABORT:
+        case ANSWER_DETACHED:
                 st->aborted++;
                 break;
         }
 }
 
-/* The one place a group is answered: unlinked, answered once, counted, freed. */
+/*
+ * The one place a group is answered: unlinked, answered once, counted,
+ * freed. The answer is written to the backend unless the kernel gave it
+ * already (ANSWER_DETACHED): then a write would be refused, and the cookie
+ * may be another group's by now.
+ */
 static void fault_answer(FaultGroup *fg, FaultCode code, AnswerReason why) {
         Core *c = fg->core;
         FaultTable *t = c->faults;
@@ -207,7 +214,8 @@ static void fault_answer(FaultGroup *fg, FaultCode code, AnswerReason why) {
                 list_del_init(&fg->slot_link);
         }
 
-        c->ops->fault_respond(c->backend_data, fg, code);
+        if (why != ANSWER_DETACHED)
+                c->ops->fault_respond(c->backend_data, fg, code);
 
         fault_count(&fg->device->faults, code, why);
         if (fg->client) {
@@ -340,6 +348,9 @@ int fault_serve_record(Core *c, uint64_t source, Device *d, const FaultRecord *r
         Slot *slot;
         int r;
 
+        /* Held (a test hook): complete groups wait in the table unserved. */
+        if (d->hold_faults)
+                return fault_push(c, source, d, rec, now_usec, &fg);
         /* With no group waiting, a record can't belong to one. */
         if (!(rec->flags & FAULT_FLAG_LAST_PAGE) ||
             (c->faults->n_groups > 0 && fault_table_find(c->faults, source, rec->cookie))) {
@@ -404,16 +415,30 @@ uint64_t fault_table_expire(Core *c, uint64_t now_usec) {
 }
 
 /*
- * Complete groups are answered now. A group still missing records stays
- * (doomed, without its slot) and is answered when its last record arrives or
- * it times out, so that it is still answered exactly once.
+ * Detaching an attachment answers its page requests in the kernel:
+ * iommufd_hwpt_detach_device() and iommufd_hwpt_replace_device() call
+ * iommufd_auto_response_faults() (drivers/iommu/iommufd/eventq.c), which
+ * answers INVALID every group of that attachment, queued or read and not
+ * answered, and forgets their cookies. So after a detach the slot's groups
+ * are recorded answered (aborted) and nothing is written for them (L8: one
+ * answer, the kernel's). The kernel delivers whole groups, so it answered a
+ * group we hold only part of too: it goes the same way.
+ *
+ * Without a detach (the slot never got attached) the kernel holds them
+ * still: complete groups are answered INVALID now; a group still missing
+ * records stays, doomed and without its slot, and is answered when its last
+ * record arrives or it times out, so that it is still answered once.
  */
-void fault_abort_slot(Slot *slot) {
+void fault_abort_slot(Slot *slot, bool detached) {
         FaultGroup *fg, *tmp;
 
         list_for_each_entry_safe(fg, tmp, &slot->faults, slot_link) {
-                if (fg->complete) {
-                        fault_answer(fg, FAULT_INVALID, ANSWER_ABORT);
+                if (detached && !fg->complete) {
+                        fg->device->faults.received++;
+                        fg->client->faults.received++;
+                }
+                if (detached || fg->complete) {
+                        fault_answer(fg, FAULT_INVALID, detached ? ANSWER_DETACHED : ANSWER_ABORT);
                         continue;
                 }
                 /* The client may be gone before the group completes. */

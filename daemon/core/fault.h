@@ -29,9 +29,10 @@ typedef struct FaultRecord {
 /*
  * A page request group, owned by the core's FaultTable from its first record
  * until it is answered: by the service (fault_group_respond()), by timeout
- * (fault_table_expire()), or INVALID when its slot goes away
- * (fault_abort_slot()). It is freed right after its one response, so a
- * second answer can only be attempted by cookie, and that finds nothing.
+ * (fault_table_expire()), or INVALID when its slot goes away: by the kernel
+ * itself when the slot is detached (fault_abort_slot()). It is freed right
+ * after its one answer, so a second answer can only be attempted by cookie,
+ * and that finds nothing.
  */
 struct FaultGroup {
         Core *core;             /* borrowed; the owner is core->faults */
@@ -74,7 +75,9 @@ int fault_push(Core *c, uint64_t source, Device *d, const FaultRecord *rec,
  * one record (LAST_PAGE on its first) is decided and answered on the spot,
  * without entering the cookie table, which is for groups that wait; any
  * other record goes through fault_push() and, once complete, is resolved.
- * Returns fault_push()'s errors.
+ * On a device with hold_faults set (a test hook) every record goes through
+ * fault_push() and complete groups are left waiting. Returns fault_push()'s
+ * errors.
  */
 int fault_serve_record(Core *c, uint64_t source, Device *d, const FaultRecord *rec, uint64_t now_usec);
 
@@ -87,8 +90,13 @@ int fault_respond_cookie(Core *c, uint64_t source, uint32_t cookie, FaultCode co
  * deadline, or UINT64_MAX when nothing is pending. */
 uint64_t fault_table_expire(Core *c, uint64_t now_usec);
 
-/* The slot is going: answer its groups INVALID (L2, L8). */
-void fault_abort_slot(Slot *slot);
+/*
+ * The slot is going (L2, L8). detached: the backend detached it, and with
+ * that the kernel answered its groups INVALID (iommufd_auto_response_faults());
+ * they are recorded answered and nothing is written. Otherwise they are
+ * answered INVALID here.
+ */
+void fault_abort_slot(Slot *slot, bool detached);
 /* The device is going: answer every group of it INVALID. */
 void fault_abort_device(Core *c, Device *d);
 

@@ -47,15 +47,18 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
 }
 
 void slot_release(Slot *slot) {
+        bool detached;
         Core *c;
 
         if (!slot->device)
                 return;                 /* L1: released already */
         c = slot->device->core;
-        if (slot->attached)
+        detached = slot->attached;
+        if (detached)
                 c->ops->slot_detach(c->backend_data, slot);
         slot->attached = false;
-        fault_abort_slot(slot);
+        /* The detach answered the slot's page requests (L8): none is written. */
+        fault_abort_slot(slot, detached);
         list_del_init(&slot->device_link);
         slot->domain->n_attached--;
         slot->domain = NULL;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon/backend/fault-serve.h"
 #include "daemon/backend/sim.h"
@@ -18,9 +17,9 @@
 #include "daemon/core/region.h"
 
 /*
- * Both loops feed the sim backend's fault queue, the socket that speaks the
- * kernel's iommufd fault ABI, with batches of one-record page request
- * groups, and read every response back:
+ * Both loops feed the sim backend's fault queue, which speaks the kernel's
+ * iommufd fault ABI with its semantics (sim-fault.h), with batches of
+ * one-record page request groups, and take every answer back:
  *   (a) full: fault_queue_serve(), the daemon's own path: read, push into
  *       the core, find the client's region, map the page (core mapping + the
  *       sim's I/O page table), answer;
@@ -36,9 +35,11 @@ typedef struct Bench {
         SimBackend *sim;
         Core *core;
         Client *client;
+        Device *device;
         Region *region;
         uint8_t *memory;
-        uint32_t pasid, dev_id, cookie;
+        uint32_t pasid, dev_id;
+        uint64_t tag;
         uint64_t next_page;             /* next unmapped page to fault on */
         double *lat_us;                 /* per fault, request to response */
         size_t n_lat;
@@ -86,6 +87,7 @@ static void setup(Bench *b) {
         if ((r = client_new(b->core, &id, NULL, &b->client)) < 0 ||
             (r = group_claim(d->group, b->client, 0)) < 0 || (r = bond_bind(b->client, d, &bond)) < 0)
                 die("bind", r);
+        b->device = d;
         b->pasid = bond->pasid;
         b->dev_id = (uint32_t)(uintptr_t)d->backend_data;
         b->memory = aligned_alloc(4096, (size_t)REGION_PAGES * 4096);
@@ -96,36 +98,33 @@ static void setup(Bench *b) {
 
 /* The device side: a batch of one-page groups on unmapped pages. */
 static void send_batch(Bench *b, unsigned n) {
-        IommuHwptPgfault recs[FAULT_QUEUE_BATCH];
-
         if (b->next_page + n > REGION_PAGES)
                 reset_region(b);
         for (unsigned i = 0; i < n; i++) {
-                b->cookie++;
-                recs[i] = (IommuHwptPgfault) {
+                IommuHwptPgfault rec = {
                         .flags = FAULT_FLAG_PASID_VALID | FAULT_FLAG_LAST_PAGE, .dev_id = b->dev_id,
-                        .pasid = b->pasid, .grpid = b->cookie & 0x1ff, .perm = FAULT_PERM_WRITE,
-                        .addr = REGION_ADDR + (b->next_page++) * 4096, .length = 4096, .cookie = b->cookie,
+                        .pasid = b->pasid, .grpid = (uint32_t)(++b->tag & 0x1ff), .perm = FAULT_PERM_WRITE,
+                        .addr = REGION_ADDR + (b->next_page++) * 4096, .length = 4096,
                 };
+                int r = sim_fault_raise(sim_fault_backend(b->sim), b->device, b->pasid, &rec, 1, b->tag);
+
+                if (r < 0)
+                        die("raise", r);
         }
-        if (write(sim_device_fd(b->sim), recs, n * sizeof(recs[0])) != (ssize_t)(n * sizeof(recs[0])))
-                die("write records", -errno);
 }
 
-/* Reads n responses back; returns how many said SUCCESS. */
+/* Takes n answers back; returns how many said SUCCESS. */
 static unsigned recv_responses(Bench *b, unsigned n) {
-        IommuHwptPageResponse resp[FAULT_QUEUE_BATCH];
-        size_t want = n * sizeof(resp[0]), got = 0;
         unsigned ok = 0;
 
-        while (got < want) {
-                ssize_t k = read(sim_device_fd(b->sim), (uint8_t *)resp + got, want - got);
-                if (k <= 0)
-                        die("read responses", k < 0 ? -errno : -EIO);
-                got += (size_t)k;
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t tag;
+                FaultCode code;
+
+                if (sim_fault_next_answer(sim_fault_backend(b->sim), &tag, &code) <= 0)
+                        die("answers", -EIO);
+                ok += code == FAULT_SUCCESS;
         }
-        for (unsigned i = 0; i < n; i++)
-                ok += resp[i].code == FAULT_SUCCESS;
         return ok;
 }
 

@@ -20,17 +20,19 @@ wait_until() {   # up to 60 s of wall time: every exec crosses 9p under TCG
         return 1
 }
 
-# A private bus with iommud's own bus policy, then iommud on backend $1;
-# exits the test (with its log on the console) if the daemon never answers.
+# A private bus with iommud's own bus policy, then iommud on backend $1 with
+# the options after it; exits the test (with its log on the console) if the
+# daemon never answers.
 start_iommud() {
+        backend=$1; shift
         sed -e "s|@SOCKET@|$T/bus|" -e "s|@POLICY@|$top/units/org.iommud1.conf|" \
                 "$top/tools/private-bus.conf.in" > "$T/bus.conf"
         dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
         wait_until '[ -S "$T/bus" ]'
-        ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$1" 2>"$T/iommud.log" &
+        ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$backend" "$@" 2>"$T/iommud.log" &
         daemon=$!
-        check "iommud starts on the $1 backend" \
+        check "iommud starts on the $backend backend" \
                 'wait_until "busctl --system call org.iommud1 /org/iommud1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1"'
         [ $failed -eq 0 ] && return 0
         echo "--- the bus's log"; cat "$T/bus.log"
