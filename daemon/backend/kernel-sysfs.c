@@ -43,13 +43,6 @@ void pci_read_ext_caps(const uint8_t *config, size_t len, DeviceInfo *info) {
         }
 }
 
-/* The kernel drivers that set driver_managed_dma (vfio-pci and its variants,
- * pci-stub, the PCIe port driver): they don't put a group in DMA-API use. */
-bool driver_manages_dma(const char *driver) {
-        return driver && (strncmp(driver, "vfio", 4) == 0 || strcmp(driver, "pci-stub") == 0 ||
-                          strcmp(driver, "pcieport") == 0);
-}
-
 /* Reads a small sysfs attribute, without its newline. */
 static int read_attr(const char *dir, const char *attr, char *buf, size_t size) {
         char path[PATH_MAX];
@@ -96,6 +89,31 @@ static void link_name(const char *dir, const char *link, char *buf, size_t size)
         target[k] = 0;
         if (path_printf(buf, size, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target) < 0)
                 return;         /* buf is "" */
+}
+
+/*
+ * Whether the driver bound to the function at dir manages DMA itself: one
+ * of the table's (driver-dma.c), or one that registered a VFIO device for
+ * it (dir/vfio-dev exists: VFIO takes DMA ownership of the group, which only
+ * a driver_managed_dma driver allows), so that an out-of-tree VFIO variant
+ * driver is never taken for a DMA-API one and unbound by a claim.
+ */
+static bool manages_dma(const char *dir, const char *driver) {
+        char path[PATH_MAX];
+
+        if (!driver || !driver[0])
+                return false;
+        if (driver_manages_dma(driver))
+                return true;
+        return path_printf(path, sizeof(path), "%s/vfio-dev", dir) == 0 && access(path, F_OK) == 0;
+}
+
+bool sysfs_driver_manages_dma(const char *root, const char *name, const char *driver) {
+        char dir[PATH_MAX];
+
+        if (path_printf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name) < 0)
+                return driver_manages_dma(driver);
+        return manages_dma(dir, driver);
 }
 
 static void read_config_caps(const char *dir, DeviceInfo *info) {
@@ -147,7 +165,7 @@ static int read_device(const char *root, const char *name, uint32_t group, Sysfs
         if (!d->iommu[0])
                 snprintf(d->iommu, sizeof(d->iommu), "iommu");  /* one unnamed instance */
         d->info.group = group;
-        d->info.driver_managed_dma = driver_manages_dma(d->driver[0] ? d->driver : NULL);
+        d->info.driver_managed_dma = manages_dma(dir, d->driver);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "daemon/core/device.h"
+#include "driver-dma.h"
 
 /* One function as sysfs shows it; info's strings point into this struct. */
 typedef struct SysfsDevice {
@@ -28,9 +29,12 @@ typedef struct SysfsDevice {
  */
 void pci_read_ext_caps(const uint8_t *config, size_t len, DeviceInfo *info);
 
-/* Drivers that manage DMA themselves (driver_managed_dma): they don't make
- * a group "dma-api". */
-bool driver_manages_dma(const char *driver);
+/*
+ * Whether driver, bound to PCI function name, manages DMA itself: in the
+ * table of driver-dma.h, or a VFIO driver (the function has a VFIO device).
+ * Such drivers don't make a group "dma-api" and are never unbound by a claim.
+ */
+bool sysfs_driver_manages_dma(const char *root, const char *name, const char *driver);
 
 /*
  * Every function of every IOMMU group under root (normally "/sys"):

@@ -209,7 +209,7 @@ static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
         if (d->driver)
                 r = device_remove_driver(d);
         if (r >= 0 && driver[0])
-                r = device_probe_driver(d, driver, driver_manages_dma(driver));
+                r = device_probe_driver(d, driver, sysfs_driver_manages_dma(k->sysfs, d->name, driver));
         return r < 0 ? r : 1;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver-dma.h"
 #include "sim-topology.h"
 
 typedef struct Parser {
@@ -148,6 +149,9 @@ static void parse_device(Parser *p, json_object *o, size_t i) {
                                      "device, class, pasid, max_pasids, pri, ats, driver, "
                                      "driver_managed_dma, refuse_unbind");
         }
+        /* Unless the file says, a driver manages DMA as the kernel's does. */
+        if (!json_object_object_get_ex(o, "driver_managed_dma", NULL))
+                d->driver_managed_dma = driver_manages_dma(d->driver);
         if (!d->name)
                 parser_error(p, where, "missing \"name\" (the device's PCI address, e.g. \"0000:00:02.0\")");
         if (!d->iommu)

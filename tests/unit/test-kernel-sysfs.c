@@ -12,6 +12,7 @@
 #include "daemon/backend/kernel-sysfs.h"
 #include "daemon/backend/kernel.h"
 #include "daemon/core/device.h"
+#include "daemon/core/client.h"
 #include "daemon/core/group.h"
 
 static char root[64];
@@ -74,7 +75,7 @@ static void device(const char *name, unsigned group, const char *ids, const char
         put(rel, "0x020000\n", 9);
         if (driver) {
                 snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", name);
-                snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+                snprintf(target, sizeof(target), "../../drivers/%s", driver);      /* bus/pci/drivers/X */
                 link_to(rel, target);
         }
         if (iommu) {
@@ -143,8 +144,6 @@ Test(kernel_sysfs, groups_ids_drivers_iommus_and_capabilities) {
         b2 = find(v, n, "0000:01:02.0");
         cr_assert_eq(b1->info.group, b2->info.group, "two functions, one group");
         cr_assert(b2->info.driver_managed_dma, "vfio-pci manages DMA itself");
-        cr_assert(driver_manages_dma("pcieport"), "so does the PCIe port driver");
-        cr_assert_not(driver_manages_dma("e1000"));
         acc = find(v, n, "0000:02:00.0");
         cr_assert_null(acc->info.driver);
         cr_assert(acc->info.pasid && acc->info.pri && acc->info.ats);
@@ -217,5 +216,88 @@ Test(kernel_sysfs, uevents_make_the_model_follow_sysfs) {
         cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 1);
         cr_assert_null(core_find_device(c, "0000:01:03.0"), "a removed function leaves the model");
         cr_assert_eq(kernel_device_event(k, "remove", "0000:01:03.0"), 0, "and only once");
+        core_free(c);
+}
+
+/* The one table of driver_managed_dma drivers (driver-dma.c): vfio-pci, its
+ * variants (whose names need not start with "vfio"), pci-stub, the port driver. */
+Test(kernel_sysfs, driver_managed_dma_table_has_every_vfio_variant_the_stub_and_the_port_driver) {
+        static const char *const managing[] = {
+                "vfio-pci", "mlx5_vfio_pci", "hisi_acc_vfio_pci", "nvgrace_gpu_vfio_pci", "pds_vfio_pci",
+                "virtio_vfio_pci", "qat_vfio_pci", "ism_vfio_pci", "xe-vfio-pci", "pci-stub", "pcieport",
+        };
+
+        for (size_t i = 0; i < sizeof(managing) / sizeof(managing[0]); i++)
+                cr_assert(driver_manages_dma(managing[i]), "%s sets driver_managed_dma", managing[i]);
+        cr_assert_not(driver_manages_dma("e1000"));
+        cr_assert_not(driver_manages_dma("nvme"));
+        cr_assert_not(driver_manages_dma("vfio"), "a name, not a prefix");
+        cr_assert_not(driver_manages_dma(NULL));
+}
+
+/* sysfs: a variant driver from the table, or any driver with a VFIO device
+ * (an out-of-tree VFIO variant), manages DMA; others use the DMA API. */
+Test(kernel_sysfs, variant_drivers_and_drivers_with_a_vfio_device_manage_dma) {
+        SysfsDevice *v = NULL;
+        size_t n = 0;
+
+        device("0000:03:00.0", 4, "0x15b3:0x101e", "mlx5_vfio_pci", "dmar0");
+        device("0000:03:00.1", 4, "0x15b3:0x101e", "acme_vfio_pci", "dmar0");
+        put("bus/pci/devices/0000:03:00.1/vfio-dev/vfio3/dev", "", 0);
+        device("0000:03:00.2", 4, "0x15b3:0x101e", "acme_vfio_pci", "dmar0");
+        cr_assert_eq(sysfs_enumerate(root, &v, &n, NULL), 0);
+        cr_assert(find(v, n, "0000:03:00.0")->info.driver_managed_dma, "mlx5_vfio_pci is in the table");
+        cr_assert(find(v, n, "0000:03:00.1")->info.driver_managed_dma, "a driver with a VFIO device");
+        cr_assert_not(find(v, n, "0000:03:00.2")->info.driver_managed_dma, "unknown, no VFIO device: DMA API");
+        cr_assert(sysfs_driver_manages_dma(root, "0000:03:00.1", "acme_vfio_pci"));
+        cr_assert_not(sysfs_driver_manages_dma(root, "0000:03:00.2", "acme_vfio_pci"));
+        free(v);
+}
+
+static void read_file(const char *rel, char *buf, size_t size) {
+        char path[512];
+        ssize_t k;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        fd = open(path, O_RDONLY);
+        cr_assert_geq(fd, 0, "%s", path);
+        k = read(fd, buf, size - 1);
+        close(fd);
+        cr_assert_geq(k, 0);
+        buf[k] = 0;
+}
+
+/*
+ * A group of an e1000e and a function another VMM holds with a VFIO variant
+ * driver (mlx5_vfio_pci): a claim with DETACH_KERNEL_DRIVERS unbinds the
+ * e1000e only. (Here the claim then fails, the fake tree has no vfio-pci,
+ * and the e1000e is bound again: L5.)
+ */
+Test(kernel_sysfs, detach_kernel_drivers_never_unbinds_a_driver_that_manages_dma) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        ClientIdentity id = { .uid = 0, .name = ":1.1" };
+        char dev[128], buf[64];
+        Client *cl = NULL;
+        Core *c = NULL;
+
+        device("0000:07:00.0", 9, "0x8086:0x10d3", "e1000e", "dmar0");
+        device("0000:07:00.1", 9, "0x15b3:0x101e", "mlx5_vfio_pci", "dmar0");
+        put("bus/pci/drivers/e1000e/unbind", "", 0);
+        put("bus/pci/drivers/e1000e/bind", "", 0);
+        put("bus/pci/drivers/mlx5_vfio_pci/unbind", "", 0);
+        put("dev/iommu", "", 0);
+        snprintf(dev, sizeof(dev), "%s/dev", root);
+        cr_assert_eq(kernel_backend_new(&k, root, dev), 0);
+        cr_assert_eq(core_new(&c, &kernel_ops, k), 0);
+        cr_assert_eq(kernel_load_topology(k, c, NULL), 0);
+        cr_assert_eq(client_new(c, &id, NULL, &cl), 0);
+
+        cr_assert_lt(group_claim(core_find_group(c, 9), cl, CLAIM_DETACH_KERNEL_DRIVERS), 0);
+        read_file("bus/pci/drivers/mlx5_vfio_pci/unbind", buf, sizeof(buf));
+        cr_assert_str_empty(buf, "the VFIO variant driver was not unbound");
+        read_file("bus/pci/drivers/e1000e/unbind", buf, sizeof(buf));
+        cr_assert_str_eq(buf, "0000:07:00.0", "the DMA-API driver was");
+        cr_assert_str_eq(core_find_device(c, "0000:07:00.1")->driver, "mlx5_vfio_pci");
         core_free(c);
 }
