@@ -76,6 +76,8 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r == -EEXIST)
                 return bus_error_set(error, r, "IOVA 0x%" PRIx64 "+0x%" PRIx64 " overlaps a mapping of this "
                                      "space; unmap it first.", iova, length);
+        if (r == -EINVAL && bus_error_iovas(error, &s->io, iova, length, "map it at other IOVAs") < 0)
+                return -EINVAL;
         if (r == -EINVAL)
                 return bus_error_set(error, r, "Map needs page-aligned, non-empty ranges inside the region "
                                      "(0x%" PRIx64 " bytes) and access within the region's (%u).",
@@ -119,11 +121,16 @@ static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r,
                 return bus_error_set(error, r, "A space attaches at PASID 0 (the RID) or at your own PASID "
                                      "(%u; AllocPasid() gives it), not at %u.", s->io.client->pasid, pasid);
         case -EOPNOTSUPP:
-                return bus_error_set(error, r, "Device %s has no PASID capability; attach at PASID 0.",
-                                     dev->name);
+                return bus_error_set(error, r, "Device %s has %s; attach at PASID 0.", dev->name,
+                                     dev->pasid_capable ? "a PASID capability but its IOMMU gives it no PASIDs "
+                                     "(IommuPasidWidth 0)" : "no PASID capability");
         case -EOVERFLOW:
                 return bus_error_set(error, r, "PASID %u does not fit device %s (max_pasids %u).", pasid,
                                      dev->name, dev->max_pasids);
+        case -EADDRINUSE:
+                return bus_error_set(error, r, "Attaching at %s PASID %u was refused: %s. Unmap that range "
+                                     "from this space, attach, and map it at other IOVAs.", dev->name, pasid,
+                                     daemon_backend_error(d, r));
         default:
                 return bus_error_set(error, r, "Attaching at %s PASID %u failed: %s.", dev->name, pasid,
                                      daemon_backend_error(d, r));

@@ -43,6 +43,7 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
                 return r;
         }
         slot->attached = true;
+        iodomain_refresh_ranges(dom);
         return 0;
 }
 
@@ -58,6 +59,7 @@ void slot_release(Slot *slot) {
         fault_abort_slot(slot);
         list_del_init(&slot->device_link);
         slot->domain->n_attached--;
+        iodomain_refresh_ranges(slot->domain);
         slot->domain = NULL;
         slot->device = NULL;
 }
