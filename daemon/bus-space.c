@@ -169,7 +169,7 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return attach_error(d, s, dev, pasid, r, error);
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
-                                             "Attachments", NULL);
+                                             "Attachments", "IovaRanges", NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -189,7 +189,7 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
-                                             "Attachments", NULL);
+                                             "Attachments", "IovaRanges", NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -236,12 +236,28 @@ static int property_attachments(sd_bus *bus, const char *path, const char *inter
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* The IOVAs the space may map now (the kernel's IOMMU_IOAS_IOVA_RANGES,
+ * asked after every attach and detach); all of them while not known. */
+static int property_iova_ranges(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tt)");
+        if (r >= 0 && !s->io.ranges)
+                r = sd_bus_message_append(reply, "(tt)", (uint64_t)0, UINT64_MAX);
+        for (size_t i = 0; r >= 0 && s->io.ranges && i < s->io.n_ranges; i++)
+                r = sd_bus_message_append(reply, "(tt)", s->io.ranges[i].start, s->io.ranges[i].last);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IovaRanges", "a(tt)", property_iova_ranges, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Map", "otttu",
                                  SD_BUS_PARAM(region) SD_BUS_PARAM(region_offset) SD_BUS_PARAM(iova)
                                  SD_BUS_PARAM(length) SD_BUS_PARAM(access),

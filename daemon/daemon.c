@@ -121,7 +121,7 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
                 .topology = cfg->topology, .sysfs = "/sys", .devdir = "/dev",
                 .log = log_backend, .log_userdata = d,
         };
-        char features[256];
+        char features[1024];    /* the kernel backend says how it found each feature */
         int r;
 
         r = cfg->backend->new(&d->backend, &opts);

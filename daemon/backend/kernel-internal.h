@@ -2,6 +2,7 @@
 /* kernel-internal.h - the kernel backend's state, shared by kernel*.c and the add-ons on top (selftest.c) */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -12,11 +13,26 @@
 /* The kernel backend's one fault queue; the core knows it by this key. */
 #define KERNEL_FAULT_SOURCE 2
 
-/* What the running kernel can do, found out at start-up. */
+/* What a probe found: not asked yet, or the kernel's answer. */
+typedef enum KernelHas {
+        KERNEL_HAS_UNKNOWN,
+        KERNEL_HAS_NO,
+        KERNEL_HAS_YES,
+} KernelHas;
+
+/*
+ * What the running kernel can do, found by asking it (never from its
+ * version): at start-up, and for PASID attach at the first bound device
+ * (kernel_probe_pasid_attach()). Each `how` says what was asked and what
+ * the kernel answered, for the log.
+ */
 typedef struct KernelFeatures {
-        unsigned major, minor;  /* from uname(): only for messages and PASIDs */
+        unsigned major, minor;  /* from uname(): only for messages */
         bool map_file;          /* IOMMU_IOAS_MAP_FILE (6.13) */
-        bool pasid;             /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
+        bool hw_info;           /* IOMMU_GET_HW_INFO (6.6) */
+        bool iova_ranges;       /* IOMMU_IOAS_IOVA_RANGES (6.2) */
+        KernelHas pasid;        /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
+        char fault_how[96], map_file_how[96], hw_info_how[96], iova_ranges_how[96], pasid_how[160];
 } KernelFeatures;
 
 /*
@@ -46,7 +62,17 @@ struct KernelBackend {
         void *hooks_userdata;           /* borrowed: the add-on's state, which owns us */
 
         char why[256];          /* why the last -ENOSYS: what is missing, which kernel has it */
+
+        /* Where later findings are said (the first claim's PASID probe);
+         * borrowed from the BackendOptions it was opened with, which
+         * outlive it. NULL: nowhere. */
+        void (*log)(void *userdata, const char *fmt, va_list ap);
+        void *log_userdata;
 };
+
+/* Says one message through k->log. */
+_attribute_printf_(2, 3)
+void kernel_log(KernelBackend *k, const char *fmt, ...);
 
 /* Installs the hooks of the add-on whose state is userdata. */
 void kernel_set_hooks(KernelBackend *k, const KernelHooks *hooks, void *userdata);
@@ -81,6 +107,7 @@ struct KernelDevice {
 typedef struct VfioDevice {
         KernelDevice kd;        /* first */
         int cdev;               /* owned VFIO device cdev fd */
+        bool no_pasid_attach;   /* its driver has no PASID attach (the probe answered EOPNOTSUPP) */
 } VfioDevice;
 
 extern const KernelDeviceOps kernel_vfio_device_ops;
@@ -104,12 +131,23 @@ _attribute_printf_(2, 3)
 int kernel_unsupported(KernelBackend *k, const char *fmt, ...);
 
 int kernel_ioctl(int fd, unsigned long request, void *arg);
+/* The errno's name ("ENOTTY"), for messages that say what the kernel answered. */
+const char *kernel_errno_name(int r);
 void kernel_destroy_object(KernelBackend *k, uint32_t id);
 int kernel_ioas_alloc(KernelBackend *k, uint32_t *ret);
 /* The HWPT of dom for device d, allocated on first use. */
 int kernel_domain_hwpt(KernelBackend *k, IoDomain *dom, const Device *d, uint32_t *ret);
 /* The HWPT of dom already used for d, or 0. */
 uint32_t kernel_domain_find_hwpt(KernelBackend *k, const IoDomain *dom, const Device *d);
+
+/* kernel-probe.c: what the kernel can do, asked at start-up; PASID attach
+ * on the first VFIO device bound (it needs a cdev); what the IOMMU does for
+ * a bound device (IOMMU_GET_HW_INFO) and which IOVAs an IOAS allows
+ * (IOMMU_IOAS_IOVA_RANGES). */
+int kernel_probe_features(KernelBackend *k);
+void kernel_probe_pasid_attach(KernelBackend *k, VfioDevice *vd, const Device *d);
+int kernel_device_iommu_info(void *ud, const Device *d, DeviceIommuInfo *ret);
+int kernel_domain_iova_ranges(void *ud, const IoDomain *dom, IovaRange *buf, size_t n);
 
 /* kernel-domain.c: the ops on domains, slots and faults. */
 int kernel_domain_alloc(void *ud, IoDomain *dom);

@@ -133,6 +133,26 @@ static void read_config_caps(const char *dir, DeviceInfo *info) {
                 pci_read_ext_caps(config, (size_t)len, info);
 }
 
+/*
+ * A VF (dir/physfn links to its PF) has its PF's PASID capability and PRI:
+ * the kernel reads the PF's (pci_max_pasids(), pci_pri_supported() in
+ * drivers/pci/ats.c). PRI is then of no use to us: the kernel refuses a
+ * fault queue to a VF whose PRI is its PF's, a resource they share
+ * (iommufd_hwpt_compatible_device()), so the model has it without PRI and
+ * SVA on it maps its memory up front. Its ATS is its own.
+ */
+static void read_vf_caps(const char *dir, DeviceInfo *info) {
+        DeviceInfo pf = { 0 };
+        char path[PATH_MAX];
+
+        if (path_printf(path, sizeof(path), "%s/physfn", dir) < 0 || access(path, F_OK) != 0)
+                return;         /* not a VF */
+        read_config_caps(path, &pf);
+        info->pasid = pf.pasid;
+        info->max_pasids = pf.max_pasids;
+        info->pri = false;
+}
+
 /* info's strings point into d: set them once d is where it stays. */
 static void sysfs_device_point(SysfsDevice *d) {
         d->info.name = d->name;
@@ -160,6 +180,7 @@ static int read_device(const char *root, const char *name, uint32_t group, Sysfs
         d->info.class_code = (uint32_t)v;
 
         read_config_caps(dir, &d->info);
+        read_vf_caps(dir, &d->info);
         link_name(dir, "driver", d->driver, sizeof(d->driver));
         link_name(dir, "iommu", d->iommu, sizeof(d->iommu));
         if (!d->iommu[0])
@@ -283,6 +304,30 @@ int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret) {
         if (r >= 0)
                 sysfs_device_point(ret);
         return r;
+}
+
+int sysfs_read_reserved_regions(const char *root, uint32_t group, IovaRange *buf, size_t n) {
+        char path[PATH_MAX], line[128], type[32];
+        size_t count = 0;
+        FILE *f;
+
+        if (path_printf(path, sizeof(path), "%s/kernel/iommu_groups/%u/reserved_regions", root, group) < 0)
+                return -ENAMETOOLONG;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long long start, last;
+
+                if (sscanf(line, "%llx %llx %31s", &start, &last, type) != 3 || start > last ||
+                    strcmp(type, "direct-relaxable") == 0)
+                        continue;
+                if (count < n)
+                        buf[count] = (IovaRange) { start, last };
+                count++;
+        }
+        fclose(f);
+        return count > INT32_MAX ? INT32_MAX : (int)count;
 }
 
 void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size) {

@@ -48,5 +48,13 @@ int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **r
 /* One function, as sysfs_enumerate() reads it; -ENOENT when it is in no
  * IOMMU group. ret's info points into ret. */
 int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret);
+/*
+ * The IOVAs the kernel reserves for the devices of IOMMU group `group`
+ * (root/kernel/iommu_groups/N/reserved_regions, iommu_get_group_resv_regions()),
+ * but the direct-relaxable ones, which iommufd does not reserve: fills at
+ * most n of buf, returns how many there are, or -errno.
+ */
+int sysfs_read_reserved_regions(const char *root, uint32_t group, IovaRange *buf, size_t n);
+
 /* The name of the driver bound to PCI function name, "" if none. */
 void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size);

@@ -148,14 +148,19 @@ static const Mapping *mapped_in(const IoDomain *dom, uint64_t start, uint64_t la
 int sim_attach_check(SimBackend *s, const Slot *slot) {
         const SimIommu *i = sim_iommu(s, slot->device->iommu);
         const IoDomain *dom = slot->domain;
+        SimDomain *sd = dom->backend_data;
         const Mapping *m;
 
+        /* The HWPT for that IOMMU: the aperture first, as the kernel makes
+         * it before it attaches, and keeps it if the attach fails. */
         if (i->address_bits < 64 && (m = mapped_in(dom, aperture_last(i->address_bits) + 1, UINT64_MAX))) {
                 snprintf(s->why, sizeof(s->why), "a mapping at IOVA 0x%" PRIx64 "+0x%" PRIx64 " lies beyond "
                          "the aperture of IOMMU %s (0x0-0x%" PRIx64 ")", m->iova, m->length,
                          slot->device->iommu->name, aperture_last(i->address_bits));
                 return -EADDRINUSE;
         }
+        if (sd->address_bits == 0 || i->address_bits < sd->address_bits)
+                sd->address_bits = i->address_bits;
         for (size_t k = 0; slot->pasid == 0 && k < i->n_reserved; k++) {
                 m = mapped_in(dom, i->reserved[k].start, i->reserved[k].last);
                 if (m) {
@@ -167,12 +172,4 @@ int sim_attach_check(SimBackend *s, const Slot *slot) {
                 }
         }
         return 0;
-}
-
-void sim_attached(SimBackend *s, const Slot *slot) {
-        SimDomain *sd = slot->domain->backend_data;
-        uint8_t bits = sim_iommu(s, slot->device->iommu)->address_bits;
-
-        if (sd->address_bits == 0 || bits < sd->address_bits)
-                sd->address_bits = bits;
 }

@@ -8,9 +8,8 @@
 int sim_device_iommu_info(void *ud, const Device *d, DeviceIommuInfo *ret);
 /* BackendOps.domain_iova_ranges: what IOMMU_IOAS_IOVA_RANGES would say of dom. */
 int sim_domain_iova_ranges(void *ud, const IoDomain *dom, IovaRange *buf, size_t room);
-/* Before slot is attached: -EADDRINUSE with s->why when a mapping of its
- * domain lies where the attach would reserve IOVAs (the aperture of the
- * device's IOMMU; at the RID, that IOMMU's reserved regions). */
+/* The IOVAs attaching slot reserves, as the kernel does: the aperture of
+ * the device's IOMMU (kept from then on, as the kernel's HWPT keeps it),
+ * and at the RID that IOMMU's reserved regions; -EADDRINUSE with s->why
+ * when a mapping of the domain lies there. */
 int sim_attach_check(SimBackend *s, const Slot *slot);
-/* After slot was attached: its domain now has that IOMMU's aperture. */
-void sim_attached(SimBackend *s, const Slot *slot);

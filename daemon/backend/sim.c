@@ -193,11 +193,7 @@ static void sim_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
 /* Attaching is the core's slot bookkeeping (DMA looks the slot up), once the
  * IOVAs it would reserve are free, as the kernel checks. */
 static int sim_slot_attach(void *ud, Slot *slot) {
-        int r = sim_attach_check(ud, slot);
-
-        if (r >= 0)
-                sim_attached(ud, slot);
-        return r;
+        return sim_attach_check(ud, slot);
 }
 
 /* DMA through the slot stops now: a DMA waiting on a page request fails. */

@@ -40,6 +40,9 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
                 dom->n_attached--;
                 slot->device = NULL;
                 slot->domain = NULL;
+                /* A refused attach may still have narrowed them (the kernel
+                 * made a HWPT there, with its IOMMU's aperture). */
+                iodomain_refresh_ranges(dom);
                 return r;
         }
         slot->attached = true;

@@ -83,23 +83,33 @@ def test_a_pasid_device_on_an_iommu_without_pasids_takes_a_space_at_its_rid_only
     check("gives it no PASIDs" in r.err, r.err)
 
 
+def map_client(w, *args):
+    return w.run([os.path.join(w.build, "tests/integration/map-client"), *args]).out
+
+
 def test_a_space_mapping_in_the_msi_window_is_refused_naming_the_range(w):
+    out = map_client(w, "1", DEV_PRI, "0xfee00000", "am")
+    check("attach ok" in out, out)
+    check("map org.iommud1.Error.InvalidArgument: IOVA 0xfee00000+0x10000" in out and
+          "0xfee00000-0xfeefffff is the MSI window" in out, f"refused by name, the range named: {out}")
+    check("mappings 0" in out, f"nothing was mapped: {out}")
+    check("ranges 0x0-0xfedfffff 0xfef00000-0xffffffffffff\n" in out,
+          f"the MSI window reserved, the 48-bit aperture: {out}")
+    out = map_client(w, "1", DEV_PRI, "0xfef00000", "am")
+    check("map ok" in out and "mappings 1" in out, f"right after the window is fine: {out}")
     r = w.ctl("claim", "1", "+", "share", "64K", "+", "space", "+", "attach", "@space", DEV_PRI,
               "+", "map", "@space", "@region", "0", "0xfee00000", "64K", check_rc=1)
-    check("0xfee00000-0xfeefffff" in r.err and "MSI window" in r.err, f"the range is named: {r.err}")
-    check("mapped" not in r.out, "nothing was mapped")
-    r = w.ctl("claim", "1", "+", "share", "64K", "+", "space", "+", "attach", "@space", DEV_PRI,
-              "+", "map", "@space", "@region", "0", "0xfef00000", "64K")
-    check("mapped 65536 bytes" in r.out, "right after the window is fine")
+    check("0xfee00000-0xfeefffff is the MSI window" in r.err, f"iommuctl shows it: {r.err}")
 
 
 def test_attaching_a_space_that_maps_the_msi_window_is_refused_naming_it(w):
     """A fresh space allows every IOVA (as a fresh IOAS does); attaching at a
     RID reserves the MSI window, which the mapping there makes impossible."""
-    r = w.ctl("claim", "1", "+", "share", "64K", "+", "space", "+", "map", "@space", "@region", "0",
-              "0xfee00000", "64K", "+", "attach", "@space", DEV_PRI, check_rc=1)
-    check("mapped 65536 bytes" in r.out, r.out)
-    check("0xfee00000-0xfeefffff" in r.err and "reserves" in r.err, f"the range is named: {r.err}")
+    out = map_client(w, "1", DEV_PRI, "0xfee00000", "ma")
+    check("map ok" in out, out)
+    check("attach org.iommud1.Error.InvalidArgument:" in out and "0xfee00000-0xfeefffff" in out and
+          "reserves for 0000:00:02.0" in out, f"refused by name, the range named: {out}")
+    check("ranges 0x0-0xffffffffffff\n" in out, f"the aperture stays, as the kernel's HWPT does: {out}")
     r = w.ctl("claim", "1", "+", "pasid", "+", "share", "64K", "+", "space", "+", "map", "@space", "@region",
               "0", "0xfee00000", "64K", "+", "attach", "@space", DEV_PRI, "@pasid")
     check("attached" in r.out, "a PASID attachment reserves nothing (the kernel's rule)")

@@ -301,3 +301,62 @@ Test(kernel_sysfs, detach_kernel_drivers_never_unbinds_a_driver_that_manages_dma
         cr_assert_str_eq(core_find_device(c, "0000:07:00.1")->driver, "mlx5_vfio_pci");
         core_free(c);
 }
+
+/* A VF has its PF's PASID capability, and no PRI the daemon could use:
+ * the kernel refuses a fault queue to a VF whose PRI is its PF's. */
+Test(kernel_sysfs, a_vf_has_its_pfs_pasids_and_never_counts_as_pri_capable) {
+        SysfsDevice *v = NULL;
+        size_t n = 0;
+        const SysfsDevice *vf;
+
+        device("0000:04:00.0", 5, "0x15b3:0x101d", NULL, "dmar0");
+        config("0000:04:00.0", 8, true, true);
+        device("0000:04:00.1", 6, "0x15b3:0x101e", NULL, "dmar0");
+        config("0000:04:00.1", 0, true, true);  /* a VF with a PRI capability of its own, against the spec */
+        link_to("bus/pci/devices/0000:04:00.1/physfn", "../0000:04:00.0");
+        cr_assert_eq(sysfs_enumerate(root, &v, &n, NULL), 0);
+        vf = find(v, n, "0000:04:00.1");
+        cr_assert(vf->info.pasid, "the PF's PASID capability");
+        cr_assert_eq(vf->info.max_pasids, 1u << 8);
+        cr_assert_not(vf->info.pri, "no fault queue for a VF: no PRI in the model");
+        cr_assert(vf->info.ats, "its own ATS");
+        cr_assert(find(v, n, "0000:04:00.0")->info.pri, "the PF keeps its PRI");
+        free(v);
+}
+
+/* reserved_regions as the kernel prints them; direct-relaxable ones are
+ * not reserved by iommufd. */
+Test(kernel_sysfs, reserved_regions_of_a_group_are_read_without_relaxable_ones) {
+        static const char text[] = "0x00000000000a0000 0x00000000000bffff direct-relaxable\n"
+                                   "0x00000000fee00000 0x00000000feefffff msi\n";
+        IovaRange r[2];
+
+        put("kernel/iommu_groups/3/reserved_regions", text, sizeof(text) - 1);
+        cr_assert_eq(sysfs_read_reserved_regions(root, 3, r, 2), 1);
+        cr_assert(r[0].start == 0xfee00000 && r[0].last == 0xfeefffff);
+        cr_assert_eq(sysfs_read_reserved_regions(root, 4, r, 2), -ENOENT);
+}
+
+/*
+ * Features come from asking the kernel, never from its version: on a file
+ * that is not iommufd every command answers ENOTTY, so nothing is there,
+ * whatever uname() says, and PASID attach is not known until a device's
+ * cdev is asked. The log line says how each was found.
+ */
+Test(kernel_sysfs, features_are_what_the_kernel_answers_not_its_version) {
+        _cleanup_(kernel_backend_freep) KernelBackend *k = NULL;
+        char dev[128], line[1024];
+
+        put("dev/iommu", "", 0);
+        snprintf(dev, sizeof(dev), "%s/dev", root);
+        cr_assert_eq(kernel_backend_new(&k, root, dev), 0);
+        kernel_features_describe(k, line, sizeof(line));
+        cr_assert(strstr(line, "IOMMU_IOAS_MAP_FILE no (needs 6.13; memfds are mapped by address) "
+                               "(IOMMU_IOAS_MAP_FILE with a size of 0 answered ENOTTY)"), "%s", line);
+        cr_assert(strstr(line, "IOMMU_GET_HW_INFO no"), "%s", line);
+        cr_assert(strstr(line, "IOMMU_IOAS_IOVA_RANGES no"), "%s", line);
+        cr_assert(strstr(line, "page requests no (needs 6.11) (IOMMU_FAULT_QUEUE_ALLOC answered ENOTTY)"),
+                  "%s", line);
+        cr_assert(strstr(line, "PASID attach not known yet (asked on the first claimed device's VFIO cdev)"),
+                  "not from the version: %s", line);
+}
