@@ -91,7 +91,15 @@ static const sd_bus_vtable device_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AtsCapable", "b", bus_property_get_bool, offsetof(Device, ats_capable),
                         SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("MaxPasids", "u", NULL, offsetof(Device, max_pasids), SD_BUS_VTABLE_PROPERTY_CONST),
+        /* The PASIDs usable: the device's own, and once its group was claimed
+         * the smaller of that and what its IOMMU gives it (IOMMU_GET_HW_INFO). */
+        SD_BUS_PROPERTY("MaxPasids", "u", NULL, offsetof(Device, max_pasids), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuInfoKnown", "b", bus_property_get_bool, offsetof(Device, iommu_info_known),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuPasidWidth", "y", NULL, offsetof(Device, iommu_info.max_pasid_log2),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuCapabilities", "t", NULL, offsetof(Device, iommu_info.capabilities),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* Counted per page request group; read them, they are not signalled. */
         SD_BUS_PROPERTY("FaultsReceived", "t", NULL, offsetof(Device, faults.received), 0),
         SD_BUS_PROPERTY("FaultsResolved", "t", NULL, offsetof(Device, faults.resolved), 0),

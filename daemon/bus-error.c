@@ -23,6 +23,8 @@ static const struct {
         { EINVAL,     IOMMUD_ERROR_INVALID_ARGUMENT },
         { EEXIST,     IOMMUD_ERROR_INVALID_ARGUMENT },
         { ENOENT,     IOMMUD_ERROR_INVALID_ARGUMENT },
+        /* A mapping in IOVAs the IOMMU reserves for a device being attached. */
+        { EADDRINUSE, IOMMUD_ERROR_INVALID_ARGUMENT },
         { EFAULT,     IOMMUD_ERROR_DMA_FAULT },
         /* The backend lacks the operation, or the kernel the feature (why() says which). */
         { ENOSYS,     IOMMUD_ERROR_NOT_SUPPORTED },

@@ -7,8 +7,10 @@
 #include "daemon/core/bond.h"
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
+#include "daemon/core/domain.h"
 #include "daemon/core/group.h"
 #include "daemon/core/pasid.h"
+#include "daemon/core/region.h"
 #include "daemon.h"
 
 static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -281,11 +283,34 @@ static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(m, "u", pasid);
 }
 
+/* A region of the client the IOMMU does not let its SVA domain for dev map:
+ * it was mapped up front (a device without PRI) into a domain already
+ * attached elsewhere, whose IOVA ranges refused it. */
+static int bind_error_iovas(BusClient *bc, Device *dev, sd_bus_error *error) {
+        SvaDomain *sd;
+        Region *reg;
+
+        list_for_each_entry(sd, &bc->client->sva_domains, client_link) {
+                if (sd->io.iommu != dev->iommu)
+                        continue;
+                list_for_each_entry(reg, &bc->client->regions, client_link)
+                        if (bus_error_iovas(error, &sd->io, reg->address, reg->length, "SVA maps shared memory "
+                                            "at your own addresses: remove that region, or share it at another "
+                                            "address") < 0)
+                                return -EINVAL;
+        }
+        return bus_error_set(error, -EINVAL, "Binding %s failed: %s.", dev->name, strerror(EINVAL));
+}
+
 static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error *error) {
         switch (r) {
         case -EPERM:
                 return bus_error_not_claimed(error, dev);
         case -EOPNOTSUPP:
+                if (dev->pasid_capable)
+                        return bus_error_set(error, r, "Device %s has a PASID capability but its IOMMU gives it "
+                                             "no PASIDs (IommuPasidWidth 0), so it cannot be bound for SVA; "
+                                             "it can only do DMA through its RID.", dev->name);
                 return bus_error_set(error, r, "Device %s has no PASID capability, so it cannot be bound for "
                                      "SVA; it can only do DMA through its RID.", dev->name);
         case -EOVERFLOW:
@@ -304,6 +329,12 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
                 return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
         case -ENOSYS:
                 return bus_error_set(error, r, "Binding %s is not possible on this kernel: %s.", dev->name,
+                                     daemon_backend_error(d, r));
+        case -EINVAL:
+                return bind_error_iovas(bc, dev, error);
+        case -EADDRINUSE:
+                return bus_error_set(error, r, "Binding %s was refused: %s. SVA maps shared memory at your own "
+                                     "addresses: share memory you mapped at another address.", dev->name,
                                      daemon_backend_error(d, r));
         default:
                 return bus_error_set(error, r, "Binding %s failed: %s.", dev->name, daemon_backend_error(d, r));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/core/client.h"
+#include "daemon/core/domain.h"
 #include "daemon.h"
 
 /* Every vtable of ours is registered with the Daemon as its slot's userdata
@@ -43,6 +44,27 @@ bool object_path_id(const char *path, const char *prefix, uint64_t *ret) {
         errno = 0;
         *ret = strtoull(path + n + 1, &end, 10);
         return errno == 0 && *end == 0;
+}
+
+/* What the IOVAs in gap are, as far as the ranges tell. */
+static const char *gap_kind(const IovaRange *gap) {
+        if (gap->last == UINT64_MAX)
+                return "beyond the IOMMU's aperture";
+        if (gap->start == 0)
+                return "below the IOMMU's aperture";
+        if (gap->start == 0xfee00000 && gap->last == 0xfeefffff)
+                return "the MSI window, which the IOMMU reserves for interrupts";
+        return "a range the IOMMU reserves for a device attached there";
+}
+
+int bus_error_iovas(sd_bus_error *error, const IoDomain *dom, uint64_t iova, uint64_t length, const char *next) {
+        IovaRange gap;
+
+        if (!dom || iodomain_check_iovas(dom, iova, length, &gap) >= 0)
+                return 0;
+        return bus_error_set(error, -EINVAL, "IOVA 0x%" PRIx64 "+0x%" PRIx64 " is outside the IOVAs the IOMMU "
+                             "allows there: 0x%" PRIx64 "-0x%" PRIx64 " is %s; %s.",
+                             iova, length, gap.start, gap.last, gap_kind(&gap), next);
 }
 
 int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,

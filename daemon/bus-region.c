@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/core/client.h"
+#include "daemon/core/domain.h"
 #include "daemon/core/region.h"
 #include "daemon.h"
 
@@ -70,7 +71,9 @@ static int check_args(uint64_t address, uint64_t offset, uint64_t length, unsign
         return 0;
 }
 
-static int share_error(BusClient *bc, int r, sd_bus_error *error) {
+static int share_error(BusClient *bc, int r, uint64_t address, uint64_t length, sd_bus_error *error) {
+        SvaDomain *sd;
+
         if (r == -EEXIST)
                 return bus_error_set(error, r, "That range overlaps memory you already shared; remove it "
                                      "first or share a range beside it.");
@@ -78,6 +81,12 @@ static int share_error(BusClient *bc, int r, sd_bus_error *error) {
                 return bus_error_set(error, r, "Sharing it would exceed your quota of %" PRIu64 " regions "
                                      "or %" PRIu64 " bytes; remove some first.",
                                      bc->client->quota.limit[RES_REGIONS], bc->client->quota.limit[RES_BYTES]);
+        if (r == -EINVAL)
+                list_for_each_entry(sd, &bc->client->sva_domains, client_link)
+                        if (sd->pinned && bus_error_iovas(error, &sd->io, address, length, "SVA maps shared "
+                                                          "memory at your own addresses: share memory you "
+                                                          "mapped at another address") < 0)
+                                return -EINVAL;
         return bus_error_set(error, r, "Sharing failed: %s.", daemon_backend_error(bc->daemon, r));
 }
 
@@ -121,7 +130,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 
         r = region_new(bc->client, address, offset, length, access, sm->map, sm->fd, &reg);
         if (r < 0)
-                return share_error(bc, r, error);
+                return share_error(bc, r, address, length, error);
         /* The region points into sm's mapping: sm is the client's from now on. */
         sm->region_id = reg->id;
         list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);

@@ -75,6 +75,8 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r == -EEXIST)
                 return bus_error_set(error, r, "IOVA 0x%" PRIx64 "+0x%" PRIx64 " overlaps a mapping of this "
                                      "space; unmap it first.", iova, length);
+        if (r == -EINVAL && bus_error_iovas(error, &s->io, iova, length, "map it at other IOVAs") < 0)
+                return -EINVAL;
         if (r == -EINVAL)
                 return bus_error_set(error, r, "Map needs page-aligned, non-empty ranges inside the region "
                                      "(0x%" PRIx64 " bytes) and access within the region's (%u).",
@@ -118,11 +120,16 @@ static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r,
                 return bus_error_set(error, r, "A space attaches at PASID 0 (the RID) or at your own PASID "
                                      "(%u; AllocPasid() gives it), not at %u.", s->io.client->pasid, pasid);
         case -EOPNOTSUPP:
-                return bus_error_set(error, r, "Device %s has no PASID capability; attach at PASID 0.",
-                                     dev->name);
+                return bus_error_set(error, r, "Device %s has %s; attach at PASID 0.", dev->name,
+                                     dev->pasid_capable ? "a PASID capability but its IOMMU gives it no PASIDs "
+                                     "(IommuPasidWidth 0)" : "no PASID capability");
         case -EOVERFLOW:
                 return bus_error_set(error, r, "PASID %u does not fit device %s (max_pasids %u).", pasid,
                                      dev->name, dev->max_pasids);
+        case -EADDRINUSE:
+                return bus_error_set(error, r, "Attaching at %s PASID %u was refused: %s. Unmap that range "
+                                     "from this space, attach, and map it at other IOVAs.", dev->name, pasid,
+                                     daemon_backend_error(d, r));
         default:
                 return bus_error_set(error, r, "Attaching at %s PASID %u failed: %s.", dev->name, pasid,
                                      daemon_backend_error(d, r));
@@ -161,7 +168,7 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return attach_error(d, s, dev, pasid, r, error);
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
-                                             "Attachments", NULL);
+                                             "Attachments", "IovaRanges", NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -181,7 +188,7 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         (void)sd_bus_emit_properties_changed(d->bus, sd_bus_message_get_path(m), IOMMUD_SPACE_INTERFACE,
-                                             "Attachments", NULL);
+                                             "Attachments", "IovaRanges", NULL);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -228,12 +235,28 @@ static int property_attachments(sd_bus *bus, const char *path, const char *inter
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* The IOVAs the space may map now (the kernel's IOMMU_IOAS_IOVA_RANGES,
+ * asked after every attach and detach); all of them while not known. */
+static int property_iova_ranges(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Space *s = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(tt)");
+        if (r >= 0 && !s->io.ranges)
+                r = sd_bus_message_append(reply, "(tt)", (uint64_t)0, UINT64_MAX);
+        for (size_t i = 0; r >= 0 && s->io.ranges && i < s->io.n_ranges; i++)
+                r = sd_bus_message_append(reply, "(tt)", s->io.ranges[i].start, s->io.ranges[i].last);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IovaRanges", "a(tt)", property_iova_ranges, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Map", "otttu",
                                  SD_BUS_PARAM(region) SD_BUS_PARAM(region_offset) SD_BUS_PARAM(iova)
                                  SD_BUS_PARAM(length) SD_BUS_PARAM(access),

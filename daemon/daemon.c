@@ -122,7 +122,7 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
                 .state_dir = cfg->state_dir ? cfg->state_dir : IOMMUD_DEFAULT_STATE_DIR,
                 .log = log_backend, .log_userdata = d,
         };
-        char features[256];
+        char features[1024];    /* the kernel backend says how it found each feature */
         int r;
 
         r = cfg->backend->new(&d->backend, &opts);

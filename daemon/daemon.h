@@ -188,6 +188,14 @@ int object_path_for_id(const char *prefix, uint64_t id, char **ret);
 bool object_path_id(const char *path, const char *prefix, uint64_t *ret);
 int device_object_path(const char *name, char **ret);
 
+/*
+ * When [iova, iova + length) is not inside the IOVAs the IOMMU lets dom map
+ * (iodomain_check_iovas()): sets error to InvalidArgument naming the range
+ * it hit and what it is, then what to do next, and returns -EINVAL.
+ * Otherwise 0, and error is untouched.
+ */
+int bus_error_iovas(sd_bus_error *error, const IoDomain *dom, uint64_t iova, uint64_t length, const char *next);
+
 /* Getters for offset properties: "b" over a C bool (sd-bus's own reads an
  * int), and "s" the bus name of a Client * ("" when NULL). */
 int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,

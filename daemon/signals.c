@@ -114,7 +114,8 @@ static void on_device_changed(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *path = NULL;
 
         if (core_find_device(d->core, ev->name) && device_object_path(ev->name, &path) >= 0)
-                sd_bus_emit_properties_changed(d->bus, path, IOMMUD_DEVICE_INTERFACE, "Driver", NULL);
+                sd_bus_emit_properties_changed(d->bus, path, IOMMUD_DEVICE_INTERFACE, "Driver", "MaxPasids",
+                                               "IommuInfoKnown", "IommuPasidWidth", "IommuCapabilities", NULL);
 }
 
 static void on_bond_changed(Daemon *d, const CoreEvent *ev) {

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kernel-domain.c - the kernel backend's domains, mappings, slots and page responses on iommufd */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/core/device.h"
 #include "daemon/core/domain.h"
+#include "daemon/core/group.h"
 #include "daemon/core/fault.h"
 #include "daemon/core/region.h"
 #include "daemon/core/slot.h"
+#include "common/macro.h"
 #include "kernel-internal.h"
+#include "kernel-sysfs.h"
 #include "kernel-uapi.h"
 
 /*
@@ -21,10 +25,17 @@
  * keeps it until the domain is freed: by then the core has detached every
  * slot (L2), so no HWPT is still attached when it is destroyed.
  *
- * Flags: a PASID-capable device gets IOMMU_HWPT_ALLOC_PASID on every HWPT,
- * because the kernel allows PASID attachments only while the RID's HWPT is
- * PASID-compatible too; a PRI-capable device gets the daemon's fault queue
- * (IOMMU_HWPT_FAULT_ID_VALID), so its page requests reach the fault service.
+ * Flags, only where the attach needs them: a device with PASIDs (its
+ * capability, and PASIDs from its IOMMU: IOMMU_GET_HW_INFO) gets
+ * IOMMU_HWPT_ALLOC_PASID on every HWPT, because the kernel allows PASID
+ * attachments only while the RID's HWPT is PASID-compatible too
+ * (iommufd_hwpt_pasid_compat()); without PASIDs it gets none, since an
+ * IOMMU without PASID support may refuse the flag, and a plain HWPT at its
+ * RID still works. An SVA domain on a PRI-capable device gets the daemon's
+ * fault queue (IOMMU_HWPT_FAULT_ID_VALID), so its page requests reach the
+ * fault service; a space maps everything up front and needs none. (A VF is
+ * never PRI-capable in the model: the kernel refuses it a fault queue,
+ * iommufd_hwpt_compatible_device().)
  */
 
 /*
@@ -69,19 +80,19 @@ void kernel_domain_free(void *ud, IoDomain *dom) {
         dom->backend_data = NULL;
 }
 
-static uint32_t hwpt_flags(const KernelBackend *k, const Device *d) {
+static uint32_t hwpt_flags(const KernelBackend *k, const IoDomain *dom, const Device *d) {
         uint32_t flags = 0;
 
-        if (d->pasid_capable && k->features.pasid)
+        if (device_has_pasids(d) && k->features.pasid == KERNEL_HAS_YES)
                 flags |= KIOMMU_HWPT_ALLOC_PASID;
-        if (d->pri_capable && k->fault_fd >= 0)
+        if (d->pri_capable && k->fault_fd >= 0 && dom->kind == DOMAIN_SVA)
                 flags |= KIOMMU_HWPT_FAULT_ID_VALID;
         return flags;
 }
 
 uint32_t kernel_domain_find_hwpt(KernelBackend *k, const IoDomain *dom, const Device *d) {
         const KernelDomain *kd = dom->backend_data;
-        uint32_t flags = hwpt_flags(k, d);
+        uint32_t flags = hwpt_flags(k, dom, d);
 
         for (size_t i = 0; kd && i < kd->n_hwpts; i++)
                 if (kd->hwpts[i].iommu == d->iommu && kd->hwpts[i].flags == flags)
@@ -93,7 +104,7 @@ int kernel_domain_hwpt(KernelBackend *k, IoDomain *dom, const Device *d, uint32_
         KernelDomain *kd = dom->backend_data;
         const KernelDevice *kdev = d->backend_data;
         IommuHwptAlloc cmd = {
-                .size = sizeof(cmd), .flags = hwpt_flags(k, d), .dev_id = kdev->dev_id,
+                .size = sizeof(cmd), .flags = hwpt_flags(k, dom, d), .dev_id = kdev->dev_id,
                 .pt_id = kd->ioas_id, .fault_id = k->fault_id,
         };
         KernelHwpt *a;
@@ -188,6 +199,35 @@ const KernelDeviceOps kernel_vfio_device_ops = {
         .detach = vfio_detach,
 };
 
+/*
+ * The kernel refused an attach with EADDRINUSE: a mapping of the domain
+ * lies in IOVAs the attach would reserve (iopt_reserve_iova()): beyond the
+ * IOMMU's aperture when the HWPT was made, or in the device's reserved
+ * regions at a RID attach. sysfs lists the group's reserved regions
+ * (iommu_groups/N/reserved_regions, what iommufd reserves but the
+ * direct-relaxable ones): the mapping and the range are named when one
+ * matches, else what kind of range it was.
+ */
+static int kernel_reserved_in_use(KernelBackend *k, const Slot *slot, const char *what) {
+        const Device *d = slot->device;
+        IovaRange resv[16];
+        const Mapping *m;
+        int n;
+
+        n = sysfs_read_reserved_regions(k->sysfs, d->group->id, resv, ELEMENTSOF(resv));
+        for (int i = 0; i < n && i < (int)ELEMENTSOF(resv); i++)
+                list_for_each_entry(m, &slot->domain->mappings, domain_link)
+                        if (m->iova <= resv[i].last && m->iova + m->length - 1 >= resv[i].start) {
+                                snprintf(k->why, sizeof(k->why), "a mapping at IOVA 0x%" PRIx64 "+0x%" PRIx64
+                                         " lies in 0x%" PRIx64 "-0x%" PRIx64 ", which the kernel reserves for "
+                                         "%s (iommu_groups/%u/reserved_regions)", m->iova, m->length,
+                                         resv[i].start, resv[i].last, d->name, d->group->id);
+                                return -EADDRINUSE;
+                        }
+        snprintf(k->why, sizeof(k->why), "a mapping lies in IOVAs the kernel reserves for %s: %s", d->name, what);
+        return -EADDRINUSE;
+}
+
 int kernel_slot_attach(void *ud, Slot *slot) {
         KernelBackend *k = ud;
         const Device *d = slot->device;
@@ -197,19 +237,28 @@ int kernel_slot_attach(void *ud, Slot *slot) {
 
         if (!kdev)
                 return -EPERM;          /* not claimed: the core checks this first */
-        if (slot->pasid && !k->features.pasid)
+        if (slot->pasid && k->features.pasid != KERNEL_HAS_YES)
                 return kernel_unsupported(k, "Attaching at a PASID needs Linux 6.15 or later "
-                                          "(VFIO_DEVICE_ATTACH_PASID); this is %u.%u",
-                                          k->features.major, k->features.minor);
+                                          "(VFIO_DEVICE_ATTACH_PASID; %s); this is %u.%u",
+                                          k->features.pasid_how, k->features.major, k->features.minor);
+        if (slot->pasid && kdev->ops == &kernel_vfio_device_ops &&
+            container_of(kdev, VfioDevice, kd)->no_pasid_attach)
+                return kernel_unsupported(k, "The driver %s is bound with cannot attach at a PASID (its "
+                                          "VFIO_DEVICE_ATTACH_IOMMUFD_PT answered EOPNOTSUPP to the PASID flag)",
+                                          d->name);
         if (d->pri_capable && k->fault_fd < 0 && slot->domain->kind == DOMAIN_SVA)
                 return kernel_unsupported(k, "Serving page requests needs Linux 6.11 or later "
                                           "(IOMMU_FAULT_QUEUE_ALLOC); this is %u.%u",
                                           k->features.major, k->features.minor);
         r = kernel_domain_hwpt(k, slot->domain, d, &hwpt);
+        if (r == -EADDRINUSE)
+                return kernel_reserved_in_use(k, slot, "its IOMMU's aperture (the HWPT's)");
         if (r < 0)
                 return kernel_refused(k, r, "IOMMU_HWPT_ALLOC", d);
-        return kernel_refused(k, kdev->ops->attach(k, kdev, slot->pasid, hwpt),
-                              slot->pasid ? kdev->ops->pasid_attach_cmd : kdev->ops->rid_attach_cmd, d);
+        r = kdev->ops->attach(k, kdev, slot->pasid, hwpt);
+        if (r == -EADDRINUSE)
+                return kernel_reserved_in_use(k, slot, "the reserved regions of its IOMMU group");
+        return kernel_refused(k, r, slot->pasid ? kdev->ops->pasid_attach_cmd : kdev->ops->rid_attach_cmd, d);
 }
 
 /*

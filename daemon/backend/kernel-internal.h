@@ -14,11 +14,26 @@
 /* The kernel backend's one fault queue; the core knows it by this key. */
 #define KERNEL_FAULT_SOURCE 2
 
-/* What the running kernel can do, found out at start-up. */
+/* What a probe found: not asked yet, or the kernel's answer. */
+typedef enum KernelHas {
+        KERNEL_HAS_UNKNOWN,
+        KERNEL_HAS_NO,
+        KERNEL_HAS_YES,
+} KernelHas;
+
+/*
+ * What the running kernel can do, found by asking it (never from its
+ * version): at start-up, and for PASID attach at the first bound device
+ * (kernel_probe_pasid_attach()). Each `how` says what was asked and what
+ * the kernel answered, for the log.
+ */
 typedef struct KernelFeatures {
-        unsigned major, minor;  /* from uname(): only for messages and PASIDs */
+        unsigned major, minor;  /* from uname(): only for messages */
         bool map_file;          /* IOMMU_IOAS_MAP_FILE (6.13) */
-        bool pasid;             /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
+        bool hw_info;           /* IOMMU_GET_HW_INFO (6.6) */
+        bool iova_ranges;       /* IOMMU_IOAS_IOVA_RANGES (6.2) */
+        KernelHas pasid;        /* IOMMU_HWPT_ALLOC_PASID, VFIO_DEVICE_ATTACH_PASID (6.15) */
+        char fault_how[96], map_file_how[96], hw_info_how[96], iova_ranges_how[96], pasid_how[160];
 } KernelFeatures;
 
 /*
@@ -62,6 +77,10 @@ struct KernelBackend {
         bool why_busy;          /* why says which device the last claim found busy */
 };
 
+/* Says one message through k->log. */
+_attribute_printf_(2, 3)
+void kernel_log(KernelBackend *k, const char *fmt, ...);
+
 /* Installs the hooks of the add-on whose state is userdata. */
 void kernel_set_hooks(KernelBackend *k, const KernelHooks *hooks, void *userdata);
 
@@ -99,6 +118,7 @@ typedef struct VfioDevice {
         int request;            /* owned eventfd: the kernel's VFIO_PCI_REQ_IRQ_INDEX trigger */
         bool moved;             /* the claim moved it to vfio-pci (release unbinds it);
                                  * false: it was on a VFIO driver already, and stays */
+        bool no_pasid_attach;   /* its driver has no PASID attach (the probe answered EOPNOTSUPP) */
 } VfioDevice;
 
 extern const KernelDeviceOps kernel_vfio_device_ops;
@@ -122,9 +142,6 @@ void kernel_vfio_forget(KernelBackend *k, Device *d);
 /* Each device whose request fired goes from the model; how many, or -errno. */
 int kernel_vfio_requests(KernelBackend *k);
 
-_attribute_printf_(2, 3)
-void kernel_log(KernelBackend *k, const char *fmt, ...);
-
 /* One HWPT of a domain, for the devices behind one IOMMU with the same needs. */
 typedef struct KernelHwpt {
         const Iommu *iommu;     /* borrowed */
@@ -144,12 +161,23 @@ _attribute_printf_(2, 3)
 int kernel_unsupported(KernelBackend *k, const char *fmt, ...);
 
 int kernel_ioctl(int fd, unsigned long request, void *arg);
+/* The errno's name ("ENOTTY"), for messages that say what the kernel answered. */
+const char *kernel_errno_name(int r);
 void kernel_destroy_object(KernelBackend *k, uint32_t id);
 int kernel_ioas_alloc(KernelBackend *k, uint32_t *ret);
 /* The HWPT of dom for device d, allocated on first use. */
 int kernel_domain_hwpt(KernelBackend *k, IoDomain *dom, const Device *d, uint32_t *ret);
 /* The HWPT of dom already used for d, or 0. */
 uint32_t kernel_domain_find_hwpt(KernelBackend *k, const IoDomain *dom, const Device *d);
+
+/* kernel-probe.c: what the kernel can do, asked at start-up; PASID attach
+ * on the first VFIO device bound (it needs a cdev); what the IOMMU does for
+ * a bound device (IOMMU_GET_HW_INFO) and which IOVAs an IOAS allows
+ * (IOMMU_IOAS_IOVA_RANGES). */
+int kernel_probe_features(KernelBackend *k);
+void kernel_probe_pasid_attach(KernelBackend *k, VfioDevice *vd, const Device *d);
+int kernel_device_iommu_info(void *ud, const Device *d, DeviceIommuInfo *ret);
+int kernel_domain_iova_ranges(void *ud, const IoDomain *dom, IovaRange *buf, size_t n);
 
 /* kernel-domain.c: the ops on domains, slots and faults. */
 int kernel_domain_alloc(void *ud, IoDomain *dom);

@@ -44,13 +44,6 @@ void pci_read_ext_caps(const uint8_t *config, size_t len, DeviceInfo *info) {
         }
 }
 
-/* The kernel drivers that set driver_managed_dma (vfio-pci and its variants,
- * pci-stub, the PCIe port driver): they don't put a group in DMA-API use. */
-bool driver_manages_dma(const char *driver) {
-        return driver && (strncmp(driver, "vfio", 4) == 0 || strcmp(driver, "pci-stub") == 0 ||
-                          strcmp(driver, "pcieport") == 0);
-}
-
 /* Reads a small sysfs attribute, without its newline. */
 static int read_attr(const char *dir, const char *attr, char *buf, size_t size) {
         char path[PATH_MAX];
@@ -99,6 +92,31 @@ static void link_name(const char *dir, const char *link, char *buf, size_t size)
                 return;         /* buf is "" */
 }
 
+/*
+ * Whether the driver bound to the function at dir manages DMA itself: one
+ * of the table's (driver-dma.c), or one that registered a VFIO device for
+ * it (dir/vfio-dev exists: VFIO takes DMA ownership of the group, which only
+ * a driver_managed_dma driver allows), so that an out-of-tree VFIO variant
+ * driver is never taken for a DMA-API one and unbound by a claim.
+ */
+static bool manages_dma(const char *dir, const char *driver) {
+        char path[PATH_MAX];
+
+        if (!driver || !driver[0])
+                return false;
+        if (driver_manages_dma(driver))
+                return true;
+        return path_printf(path, sizeof(path), "%s/vfio-dev", dir) == 0 && access(path, F_OK) == 0;
+}
+
+bool sysfs_driver_manages_dma(const char *root, const char *name, const char *driver) {
+        char dir[PATH_MAX];
+
+        if (path_printf(dir, sizeof(dir), "%s/bus/pci/devices/%s", root, name) < 0)
+                return driver_manages_dma(driver);
+        return manages_dma(dir, driver);
+}
+
 static void read_config_caps(const char *dir, DeviceInfo *info) {
         uint8_t config[4096];
         char path[PATH_MAX];
@@ -114,6 +132,26 @@ static void read_config_caps(const char *dir, DeviceInfo *info) {
         close(fd);
         if (len > 0)
                 pci_read_ext_caps(config, (size_t)len, info);
+}
+
+/*
+ * A VF (dir/physfn links to its PF) has its PF's PASID capability and PRI:
+ * the kernel reads the PF's (pci_max_pasids(), pci_pri_supported() in
+ * drivers/pci/ats.c). PRI is then of no use to us: the kernel refuses a
+ * fault queue to a VF whose PRI is its PF's, a resource they share
+ * (iommufd_hwpt_compatible_device()), so the model has it without PRI and
+ * SVA on it maps its memory up front. Its ATS is its own.
+ */
+static void read_vf_caps(const char *dir, DeviceInfo *info) {
+        DeviceInfo pf = { 0 };
+        char path[PATH_MAX];
+
+        if (path_printf(path, sizeof(path), "%s/physfn", dir) < 0 || access(path, F_OK) != 0)
+                return;         /* not a VF */
+        read_config_caps(path, &pf);
+        info->pasid = pf.pasid;
+        info->max_pasids = pf.max_pasids;
+        info->pri = false;
 }
 
 /* info's strings point into d: set them once d is where it stays. */
@@ -143,12 +181,13 @@ static int read_device(const char *root, const char *name, uint32_t group, Sysfs
         d->info.class_code = (uint32_t)v;
 
         read_config_caps(dir, &d->info);
+        read_vf_caps(dir, &d->info);
         link_name(dir, "driver", d->driver, sizeof(d->driver));
         link_name(dir, "iommu", d->iommu, sizeof(d->iommu));
         if (!d->iommu[0])
                 snprintf(d->iommu, sizeof(d->iommu), "iommu");  /* one unnamed instance */
         d->info.group = group;
-        d->info.driver_managed_dma = driver_manages_dma(d->driver[0] ? d->driver : NULL);
+        d->info.driver_managed_dma = manages_dma(dir, d->driver);
         return 0;
 }
 
@@ -266,6 +305,30 @@ int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret) {
         if (r >= 0)
                 sysfs_device_point(ret);
         return r;
+}
+
+int sysfs_read_reserved_regions(const char *root, uint32_t group, IovaRange *buf, size_t n) {
+        char path[PATH_MAX], line[128], type[32];
+        size_t count = 0;
+        FILE *f;
+
+        if (path_printf(path, sizeof(path), "%s/kernel/iommu_groups/%u/reserved_regions", root, group) < 0)
+                return -ENAMETOOLONG;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long long start, last;
+
+                if (sscanf(line, "%llx %llx %31s", &start, &last, type) != 3 || start > last ||
+                    strcmp(type, "direct-relaxable") == 0)
+                        continue;
+                if (count < n)
+                        buf[count] = (IovaRange) { start, last };
+                count++;
+        }
+        fclose(f);
+        return count > INT32_MAX ? INT32_MAX : (int)count;
 }
 
 void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size) {

@@ -8,6 +8,7 @@
 
 #include "common/macro.h"
 #include "daemon/core/device.h"
+#include "driver-dma.h"
 
 /* One function as sysfs shows it; info's strings point into this struct. */
 typedef struct SysfsDevice {
@@ -29,9 +30,12 @@ typedef struct SysfsDevice {
  */
 void pci_read_ext_caps(const uint8_t *config, size_t len, DeviceInfo *info);
 
-/* Drivers that manage DMA themselves (driver_managed_dma): they don't make
- * a group "dma-api". */
-bool driver_manages_dma(const char *driver);
+/*
+ * Whether driver, bound to PCI function name, manages DMA itself: in the
+ * table of driver-dma.h, or a VFIO driver (the function has a VFIO device).
+ * Such drivers don't make a group "dma-api" and are never unbound by a claim.
+ */
+bool sysfs_driver_manages_dma(const char *root, const char *name, const char *driver);
 
 /*
  * Every function of every IOMMU group under root (normally "/sys"):
@@ -45,6 +49,14 @@ int sysfs_enumerate(const char *root, SysfsDevice **ret, size_t *ret_n, char **r
 /* One function, as sysfs_enumerate() reads it; -ENOENT when it is in no
  * IOMMU group. ret's info points into ret. */
 int sysfs_read_device(const char *root, const char *name, SysfsDevice *ret);
+/*
+ * The IOVAs the kernel reserves for the devices of IOMMU group `group`
+ * (root/kernel/iommu_groups/N/reserved_regions, iommu_get_group_resv_regions()),
+ * but the direct-relaxable ones, which iommufd does not reserve: fills at
+ * most n of buf, returns how many there are, or -errno.
+ */
+int sysfs_read_reserved_regions(const char *root, uint32_t group, IovaRange *buf, size_t n);
+
 /* The name of the driver bound to PCI function name, "" if none. */
 void sysfs_read_driver(const char *root, const char *name, char *buf, size_t size);
 

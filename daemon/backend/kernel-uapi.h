@@ -86,6 +86,25 @@ typedef struct IommuIoasAlloc {
 } IommuIoasAlloc;
 #define KIOMMU_IOAS_ALLOC KIOMMUFD_CMD(1)
 
+/* struct iommu_iova_range: first and last IOVA, both allowed. */
+typedef struct IommuIovaRange {
+        uint64_t start;
+        uint64_t last;
+} IommuIovaRange;
+
+/* IOMMU_IOAS_IOVA_RANGES (6.2): the IOVAs an IOAS may map now. num_iovas
+ * in: room in allowed_iovas; out: how many there are (EMSGSIZE when more
+ * than the room, which is filled). */
+typedef struct IommuIoasIovaRanges {
+        uint32_t size;
+        uint32_t ioas_id;
+        uint32_t num_iovas;
+        uint32_t reserved;
+        uint64_t allowed_iovas;         /* user pointer to IommuIovaRange[num_iovas] */
+        uint64_t out_iova_alignment;
+} IommuIoasIovaRanges;
+#define KIOMMU_IOAS_IOVA_RANGES KIOMMUFD_CMD(4)
+
 #define KIOMMU_IOAS_MAP_FIXED_IOVA (1u << 0)
 #define KIOMMU_IOAS_MAP_WRITEABLE (1u << 1)
 #define KIOMMU_IOAS_MAP_READABLE (1u << 2)
@@ -126,6 +145,30 @@ typedef struct IommuHwptAlloc {
         uint32_t reserved2;
 } IommuHwptAlloc;
 #define KIOMMU_HWPT_ALLOC KIOMMUFD_CMD(9)
+
+/*
+ * IOMMU_GET_HW_INFO (6.6; out_capabilities 6.7, out_max_pasid_log2 6.15):
+ * what the IOMMU does for a device bound to iommufd. Asked with data_len 0:
+ * we read the generic fields, not the driver's own data. A kernel older
+ * than a field leaves it as we passed it, 0.
+ */
+typedef struct IommuHwInfo {
+        uint32_t size;
+        uint32_t flags;
+        uint32_t dev_id;
+        uint32_t data_len;
+        uint64_t data_uptr;
+        uint32_t out_data_type;
+        uint8_t out_max_pasid_log2;
+        uint8_t reserved[3];
+        uint64_t out_capabilities;      /* KIOMMU_HW_CAP_* */
+} IommuHwInfo;
+#define KIOMMU_GET_HW_INFO KIOMMUFD_CMD(10)
+
+#define KIOMMU_HW_CAP_DIRTY_TRACKING (1u << 0)
+#define KIOMMU_HW_CAP_PCI_PASID_EXEC (1u << 1)
+#define KIOMMU_HW_CAP_PCI_PASID_PRIV (1u << 2)
+#define KIOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (1u << 3)
 
 typedef struct IommuFaultAlloc {
         uint32_t size;

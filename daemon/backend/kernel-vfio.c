@@ -44,16 +44,6 @@
 
 #define CDEV_WAIT_USEC (5 * 1000 * 1000)
 
-void kernel_log(KernelBackend *k, const char *fmt, ...) {
-        va_list ap;
-
-        if (!k->log)
-                return;
-        va_start(ap, fmt);
-        k->log(k->log_userdata, fmt, ap);
-        va_end(ap);
-}
-
 VfioDevice *kernel_vfio_of(const Device *d) {
         KernelDevice *kd = d->backend_data;
 
@@ -229,6 +219,7 @@ static int vfio_open(KernelBackend *k, const Device *d, VfioDevice *vd, const ch
                 return r == -EINVAL || r == -EBUSY || r == -EPERM ? cdev_busy(k, d, path, r) : r;
         }
         vd->kd.dev_id = bind.out_devid;
+        kernel_probe_pasid_attach(k, vd, d);
         r = watch_request(k, d, vd);
         if (r < 0)
                 vfio_close(k, vd);

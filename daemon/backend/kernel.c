@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/path.h"
@@ -36,9 +35,6 @@
  * kind (KernelDeviceOps) and hears of detaches and answers (KernelHooks).
  */
 
-int kernel_ioctl(int fd, unsigned long request, void *arg) {
-        return ioctl(fd, request, arg) < 0 ? -errno : 0;
-}
 
 int kernel_unsupported(KernelBackend *k, const char *fmt, ...) {
         va_list ap;
@@ -51,48 +47,6 @@ int kernel_unsupported(KernelBackend *k, const char *fmt, ...) {
 
 const char *kernel_backend_why(const KernelBackend *k) {
         return k->why[0] ? k->why : "this kernel lacks an iommufd feature that operation needs";
-}
-
-void kernel_features_describe(const KernelBackend *k, char *buf, size_t size) {
-        const KernelFeatures *f = &k->features;
-
-        snprintf(buf, size, "Linux %u.%u: page requests %s, IOMMU_IOAS_MAP_FILE %s, PASID attach %s",
-                 f->major, f->minor, k->fault_fd >= 0 ? "yes" : "no (needs 6.11)",
-                 f->map_file ? "yes" : "no (needs 6.13; memfds are mapped by address)",
-                 f->pasid ? "yes" : "no (needs 6.15)");
-}
-
-/*
- * What the kernel can do. Commands it does not know answer ENOTTY whatever
- * their arguments, so a call with an id of 0 (never valid) tells without
- * changing anything. The one fault queue is allocated here: every HWPT of a
- * PRI-capable device reports to it, and the daemon polls its fd.
- * PASID attach has no such probe (a flag, not a command): the version says.
- */
-static int kernel_probe_features(KernelBackend *k) {
-        KernelFeatures *f = &k->features;
-        IommuFaultAlloc fa = { .size = sizeof(fa) };
-        IommuIoasMapFile mf = { .size = sizeof(mf), .fd = -1 };
-        struct utsname u;
-        int r;
-
-        if (uname(&u) == 0)
-                (void)sscanf(u.release, "%u.%u", &f->major, &f->minor);
-        f->pasid = f->major > 6 || (f->major == 6 && f->minor >= 15);
-        f->map_file = kernel_ioctl(k->iommufd, KIOMMU_IOAS_MAP_FILE, &mf) != -ENOTTY;
-        r = kernel_ioctl(k->iommufd, KIOMMU_FAULT_QUEUE_ALLOC, &fa);
-        if (r == -ENOTTY)
-                return 0;
-        if (r < 0)
-                return r;
-        k->fault_fd = (int)fa.out_fault_fd;
-        k->fault_id = fa.out_fault_id;
-        /* Non-blocking, as the event loop expects of a fault queue. */
-        if (fcntl(k->fault_fd, F_SETFL, fcntl(k->fault_fd, F_GETFL) | O_NONBLOCK) < 0)
-                return -errno;
-        fault_queue_init(&k->queue, k->fault_fd, KERNEL_FAULT_SOURCE);
-        fault_queue_set_sent(&k->queue, kernel_fault_sent, k);
-        return 0;
 }
 
 int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdir, const char *state_dir) {
@@ -211,7 +165,7 @@ static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
         if (d->driver)
                 r = device_remove_driver(d);
         if (r >= 0 && driver[0])
-                r = device_probe_driver(d, driver, driver_manages_dma(driver));
+                r = device_probe_driver(d, driver, sysfs_driver_manages_dma(k->sysfs, d->name, driver));
         return r < 0 ? r : 1;
 }
 
@@ -321,6 +275,8 @@ const BackendOps kernel_ops = {
         .slot_attach = kernel_slot_attach,
         .slot_detach = kernel_slot_detach,
         .fault_respond = kernel_fault_respond,
+        .device_iommu_info = kernel_device_iommu_info,
+        .domain_iova_ranges = kernel_domain_iova_ranges,
 };
 
 /* Before anything is served: what a previous daemon, killed, left on
@@ -330,6 +286,10 @@ int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
         KernelBackend *k = NULL;
         int r = kernel_backend_new(&k, opts->sysfs, opts->devdir, opts->state_dir);
 
+        if (r >= 0) {
+                (*ret)->log = opts->log;
+                (*ret)->log_userdata = opts->log_userdata;
+        }
         if (r == -ENOENT)
                 backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
                             "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
@@ -377,14 +337,15 @@ static void kernel_class_describe(void *data, char *buf, size_t size) {
         kernel_features_describe(data, buf, size);
 }
 
-/* The kernel backend says which command the kernel refused (-EIO), or which
- * kernel version has what is missing (-ENOSYS). */
+/* The kernel backend says which command the kernel refused (-EIO), which
+ * kernel version has what is missing (-ENOSYS), or which mapping an attach
+ * could not reserve IOVAs over (-EADDRINUSE). */
 static const char *kernel_class_why(void *data, int r) {
         const KernelBackend *k = data;
 
         if (r == -EBUSY)
                 return k->why_busy ? k->why : NULL;
-        return r == -ENOSYS || r == -EIO ? kernel_backend_why(k) : NULL;
+        return r == -ENOSYS || r == -EIO || r == -EADDRINUSE ? kernel_backend_why(k) : NULL;
 }
 
 static FaultQueue *kernel_class_fault_queue(void *data) {

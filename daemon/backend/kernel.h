@@ -39,7 +39,7 @@ int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts);
  * not describe is named in *ret_skipped (malloc'ed, may be NULL). */
 int kernel_load_topology(KernelBackend *k, Core *c, char **ret_skipped);
 
-/* "Linux 7.2: page requests yes, IOMMU_IOAS_MAP_FILE yes, PASID attach yes" */
+/* "Linux 7.2: page requests yes (how it was found), IOMMU_IOAS_MAP_FILE yes (...), ..." */
 void kernel_features_describe(const KernelBackend *k, char *buf, size_t size);
 
 /* Why the last operation said -ENOSYS: the kernel feature and the Linux

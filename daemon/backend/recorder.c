@@ -174,6 +174,33 @@ static void rec_fault_respond(void *ud, const FaultGroup *fg, FaultCode code) {
                fg->cookie, code == FAULT_SUCCESS ? "SUCCESS" : "INVALID");
 }
 
+static int rec_device_iommu_info(void *ud, const Device *d, DeviceIommuInfo *ret) {
+        Recorder *rec = ud;
+        int r;
+
+        if (!rec->info_iommu || strcmp(rec->info_iommu, d->iommu->name) != 0)
+                return -ENODATA;
+        r = record(rec, REC_IOMMU_INFO, "iommu_info %s pasid_log2=%u caps=0x%" PRIx64, d->name,
+                   rec->info.max_pasid_log2, rec->info.capabilities);
+        if (r == 0)
+                *ret = rec->info;
+        return -r;
+}
+
+static int rec_domain_iova_ranges(void *ud, const IoDomain *dom, IovaRange *buf, size_t n) {
+        Recorder *rec = ud;
+        int r;
+
+        if (rec->n_ranges == 0)
+                return -ENODATA;
+        r = record(rec, REC_IOVA_RANGES, "iova_ranges d%u", domain_no(dom));
+        if (r)
+                return -r;
+        for (size_t i = 0; i < rec->n_ranges && i < n; i++)
+                buf[i] = rec->ranges[i];
+        return (int)rec->n_ranges;
+}
+
 const BackendOps recorder_ops = {
         .driver_detach = rec_driver_detach,
         .driver_attach = rec_driver_attach,
@@ -187,6 +214,8 @@ const BackendOps recorder_ops = {
         .slot_attach = rec_slot_attach,
         .slot_detach = rec_slot_detach,
         .fault_respond = rec_fault_respond,
+        .device_iommu_info = rec_device_iommu_info,
+        .domain_iova_ranges = rec_domain_iova_ranges,
 };
 
 long recorder_find(const Recorder *rec, const char *prefix, size_t from) {

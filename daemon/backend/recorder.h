@@ -29,6 +29,8 @@ typedef enum RecorderOp {
         REC_DETACH,
         REC_RESPOND,
         REC_AUTO_RESPOND,               /* the answers a detach gives (the kernel's, not the core's) */
+        REC_IOMMU_INFO,
+        REC_IOVA_RANGES,
         _REC_OP_MAX,
 } RecorderOp;
 
@@ -46,6 +48,16 @@ struct Recorder {
         /* Failure injection: calls of op whose line contains match fail. */
         int fail_errno[_REC_OP_MAX];
         char fail_match[_REC_OP_MAX][64];
+
+        /* What device_iommu_info() answers for devices behind the IOMMU named
+         * info_iommu (NULL: for none; they keep their own values). */
+        const char *info_iommu;
+        DeviceIommuInfo info;
+
+        /* What domain_iova_ranges() answers for every domain, when
+         * n_ranges > 0 (else it answers -ENODATA: all IOVAs allowed). */
+        IovaRange ranges[4];
+        size_t n_ranges;
 
         RecorderHook hook;              /* called after each op is logged */
         void *hook_data;

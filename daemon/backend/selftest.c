@@ -133,9 +133,10 @@ static int selftest_add_mocks(SelftestBackend *st, Core *c, unsigned n) {
 
         if (!st->available)
                 return kernel_unsupported(k, "Mock devices need a kernel built with CONFIG_IOMMUFD_TEST");
-        if (!k->features.pasid || k->fault_fd < 0)
-                return kernel_unsupported(k, "Mock devices with PASIDs and page requests need Linux 6.15 or "
-                                          "later; this is %u.%u", k->features.major, k->features.minor);
+        if (k->fault_fd < 0)
+                return kernel_unsupported(k, "Mock devices with page requests need Linux 6.11 or later "
+                                          "(IOMMU_FAULT_QUEUE_ALLOC: %s); this is %u.%u",
+                                          k->features.fault_how, k->features.major, k->features.minor);
         st->mocks = calloc(n, sizeof(*st->mocks));
         if (!st->mocks)
                 return -ENOMEM;
@@ -151,8 +152,18 @@ static int selftest_add_mocks(SelftestBackend *st, Core *c, unsigned n) {
 
                 snprintf(name, sizeof(name), "mock%u", i);
                 r = mock_create(st, mock);
+                if (r == -EOPNOTSUPP || r == -EINVAL)
+                        return kernel_unsupported(k, "Mock devices with PASIDs need Linux 6.15 or later (a "
+                                                  "PASID mock with a PASID-compatible HWPT answered %s); "
+                                                  "this is %u.%u", kernel_errno_name(r), k->features.major,
+                                                  k->features.minor);
                 if (r < 0)
                         break;
+                /* The kernel made a PASID-compatible HWPT and attached it:
+                 * it has PASID attach, whatever VFIO devices will say. */
+                k->features.pasid = KERNEL_HAS_YES;
+                snprintf(k->features.pasid_how, sizeof(k->features.pasid_how),
+                         "IOMMU_HWPT_ALLOC_PASID made %s's park HWPT", name);
                 r = device_add(c, &info, &d);
                 if (r >= 0)
                         d->backend_data = &mock->kd;

@@ -6,10 +6,13 @@
 #include "sim-fault.h"
 #include "common/list.h"
 #include "common/pagemap.h"
+#include "sim-topology.h"
 #include "sim.h"
 
 struct SimBackend {
         Core *core;                     /* borrowed, set by sim_load_topology() */
+        SimTopology *topology;          /* owned: the file's (its IOMMUs); NULL: the built-in one */
+        char why[256];                  /* why the last -EADDRINUSE */
         char **refuse_unbind;           /* owned device names */
         size_t n_refuse_unbind;
 
@@ -24,7 +27,15 @@ struct SimBackend {
 /* A domain's I/O page table; owned by its IoDomain (backend_data). */
 typedef struct SimDomain {
         PageMap ptes;                   /* IOVA page -> host page | ACCESS_* */
+        /* The smallest aperture of the IOMMUs a device was attached through
+         * (0: none yet, every IOVA): the kernel narrows an IOAS to each
+         * IOMMU's aperture when it makes a HWPT there, and keeps it. */
+        uint8_t address_bits;
 } SimDomain;
+
+/* What the simulated IOMMU instance iommu does (sim_iommu_default unless
+ * the topology file lists it). */
+const SimIommu *sim_iommu(const SimBackend *s, const Iommu *iommu);
 
 /* Fails every pending DMA of (d, pasid), or all of them when d is NULL. */
 void sim_dma_fail_all(SimBackend *s, const Device *d, uint32_t pasid, const char *why);

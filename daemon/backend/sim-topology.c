@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver-dma.h"
 #include "sim-topology.h"
 
 typedef struct Parser {
@@ -148,6 +149,9 @@ static void parse_device(Parser *p, json_object *o, size_t i) {
                                      "device, class, pasid, max_pasids, pri, ats, driver, "
                                      "driver_managed_dma, refuse_unbind");
         }
+        /* Unless the file says, a driver manages DMA as the kernel's does. */
+        if (!json_object_object_get_ex(o, "driver_managed_dma", NULL))
+                d->driver_managed_dma = driver_manages_dma(d->driver);
         if (!d->name)
                 parser_error(p, where, "missing \"name\" (the device's PCI address, e.g. \"0000:00:02.0\")");
         if (!d->iommu)
@@ -161,8 +165,101 @@ static void parse_device(Parser *p, json_object *o, size_t i) {
                         parser_error(p, where, "device \"%s\" is listed twice (also devices[%zu])", d->name, j);
 }
 
+const SimIommu sim_iommu_default = {
+        .name = NULL, .max_pasid_log2 = 20, .address_bits = 48,
+        .reserved = { { 0xfee00000, 0xfeefffff } }, .n_reserved = 1,
+};
+
+/* "reserved": [ ["0xfee00000", "0xfeefffff"], ... ]: first and last IOVA. */
+static void parse_reserved(Parser *p, json_object *v, const char *where, SimIommu *i) {
+        size_t n;
+
+        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > SIM_IOMMU_RESERVED_MAX) {
+                parser_error(p, where, "expected an array of at most %d [first, last] IOVA pairs",
+                             SIM_IOMMU_RESERVED_MAX);
+                return;
+        }
+        n = json_object_array_length(v);
+        for (size_t k = 0; k < n; k++) {
+                json_object *pair = json_object_array_get_idx(v, k);
+                uint64_t a, b;
+                char w[160];
+
+                snprintf(w, sizeof(w), "%s[%zu]", where, k);
+                if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2) {
+                        parser_error(p, w, "expected [first, last], e.g. [\"0xfee00000\", \"0xfeefffff\"]");
+                        continue;
+                }
+                if (get_number(p, json_object_array_get_idx(pair, 0), w, UINT64_MAX, &a) &&
+                    get_number(p, json_object_array_get_idx(pair, 1), w, UINT64_MAX, &b)) {
+                        if (a > b)
+                                parser_error(p, w, "the first IOVA is above the last");
+                        i->reserved[k] = (IovaRange) { a, b };
+                }
+        }
+        i->n_reserved = n;
+}
+
+static void parse_iommu(Parser *p, json_object *o, size_t k) {
+        SimIommu *i = &p->t->iommus[k];
+        char where[64], fwhere[128];
+        uint64_t n;
+
+        *i = sim_iommu_default;
+        snprintf(where, sizeof(where), "iommus[%zu]", k);
+        if (!json_object_is_type(o, json_type_object)) {
+                parser_error(p, where, "expected an object describing an IOMMU instance");
+                return;
+        }
+        json_object_object_foreach(o, key, v) {
+                snprintf(fwhere, sizeof(fwhere), "%s.%s", where, key);
+                if (strcmp(key, "name") == 0)
+                        get_string(p, v, fwhere, &i->name);
+                else if (strcmp(key, "max_pasid_log2") == 0) {
+                        if (get_number(p, v, fwhere, 20, &n))
+                                i->max_pasid_log2 = (uint8_t)n;
+                } else if (strcmp(key, "capabilities") == 0) {
+                        if (get_number(p, v, fwhere, 0xf, &n))
+                                i->capabilities = n;
+                } else if (strcmp(key, "address_bits") == 0) {
+                        if (!get_number(p, v, fwhere, 64, &n))
+                                continue;
+                        if (n < 12)
+                                parser_error(p, fwhere, "an aperture needs at least 12 address bits");
+                        i->address_bits = (uint8_t)n;
+                } else if (strcmp(key, "reserved") == 0)
+                        parse_reserved(p, v, fwhere, i);
+                else
+                        parser_error(p, fwhere, "unknown key; expected one of name, max_pasid_log2, "
+                                     "capabilities, address_bits, reserved");
+        }
+        if (!i->name)
+                parser_error(p, where, "missing \"name\" (the IOMMU instance its devices name, e.g. \"dmar0\")");
+        for (size_t j = 0; j < k && i->name; j++)
+                if (p->t->iommus[j].name && strcmp(p->t->iommus[j].name, i->name) == 0)
+                        parser_error(p, where, "IOMMU \"%s\" is listed twice (also iommus[%zu])", i->name, j);
+}
+
+static void parse_iommus(Parser *p, json_object *v) {
+        size_t n;
+
+        if (!json_object_is_type(v, json_type_array)) {
+                parser_error(p, "iommus", "expected an array of IOMMU instances");
+                return;
+        }
+        n = json_object_array_length(v);
+        p->t->iommus = calloc(n ? n : 1, sizeof(SimIommu));
+        if (!p->t->iommus) {
+                parser_error(p, "iommus", "out of memory");
+                return;
+        }
+        p->t->n_iommus = n;
+        for (size_t k = 0; k < n; k++)
+                parse_iommu(p, json_object_array_get_idx(v, k), k);
+}
+
 static void parse_root(Parser *p, json_object *root) {
-        json_object *devs;
+        json_object *devs, *iommus;
         size_t n;
 
         if (!json_object_is_type(root, json_type_object) ||
@@ -173,9 +270,11 @@ static void parse_root(Parser *p, json_object *root) {
         }
         json_object_object_foreach(root, key, v) {
                 (void)v;
-                if (strcmp(key, "devices") != 0)
-                        parser_error(p, key, "unknown key; expected only \"devices\"");
+                if (strcmp(key, "devices") != 0 && strcmp(key, "iommus") != 0)
+                        parser_error(p, key, "unknown key; expected \"devices\" and optionally \"iommus\"");
         }
+        if (json_object_object_get_ex(root, "iommus", &iommus))
+                parse_iommus(p, iommus);
         n = json_object_array_length(devs);
         if (n == 0) {
                 parser_error(p, "devices", "expected at least one device");
@@ -200,6 +299,7 @@ SimTopology *sim_topology_free(SimTopology *t) {
         free(t->strings);
         free(t->devices);
         free(t->refuse_unbind);
+        free(t->iommus);
         free(t);
         return NULL;
 }

@@ -7,11 +7,33 @@
 
 #include "daemon/core/device.h"
 
+#define SIM_IOMMU_RESERVED_MAX 8
+
+/*
+ * What a simulated IOMMU instance does (the topology's "iommus"), as the
+ * kernel's IOMMU_GET_HW_INFO and IOMMU_IOAS_IOVA_RANGES show it of a real
+ * one. An instance the topology does not list gets sim_iommu_default.
+ */
+typedef struct SimIommu {
+        const char *name;
+        uint8_t max_pasid_log2;         /* the PASID width it supports; 0: none */
+        uint64_t capabilities;          /* DEVICE_IOMMU_CAP_*: dirty tracking, PASID exec/priv, no ATS */
+        uint8_t address_bits;           /* its aperture: IOVAs below 2^address_bits (64: all) */
+        IovaRange reserved[SIM_IOMMU_RESERVED_MAX];     /* reserved for a device attached at its RID */
+        size_t n_reserved;
+} SimIommu;
+
+/* 20 PASID bits, no capabilities, a 48-bit aperture and the x86 MSI window
+ * reserved, as intel-iommu reserves it (IOAPIC_RANGE_START..END). */
+extern const SimIommu sim_iommu_default;
+
 /* A parsed topology; owns the strings its DeviceInfos point to. */
 typedef struct SimTopology {
         DeviceInfo *devices;
         bool *refuse_unbind;    /* per device */
         size_t n_devices;
+        SimIommu *iommus;
+        size_t n_iommus;
         char **strings;         /* owned copies, freed with the topology */
         size_t n_strings;
 } SimTopology;

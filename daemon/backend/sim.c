@@ -13,6 +13,7 @@
 #include "daemon/core/slot.h"
 #include "common/pagemap.h"
 #include "sim-internal.h"
+#include "sim-iommu.h"
 #include "sim-topology.h"
 #include "topology.h"
 
@@ -47,6 +48,7 @@ SimBackend *sim_backend_free(SimBackend *s) {
                 free(s->refuse_unbind[i]);
         free(s->refuse_unbind);
         sim_fault_queue_free(s->faults);
+        sim_topology_free(s->topology);
         free(s);
         return NULL;
 }
@@ -102,7 +104,7 @@ Device *sim_device_by_id(SimBackend *s, uint32_t dev_id) {
 }
 
 int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error) {
-        _cleanup_(sim_topology_freep) SimTopology *t = NULL;
+        SimTopology *t = NULL;
         int r;
 
         s->core = c;
@@ -118,6 +120,9 @@ int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error
         }
         if (r >= 0)
                 sim_number_devices(s);
+        /* Its IOMMUs answer for the devices from now on (sim-iommu.c). */
+        sim_topology_free(s->topology);
+        s->topology = t;
         return r;
 }
 
@@ -182,9 +187,10 @@ static void sim_domain_unmap(void *ud, IoDomain *dom, const Mapping *m) {
         sim_unmap_pages(dom->backend_data, m->iova, m->length / PAGE_SIZE_4K);
 }
 
-/* Attaching is the core's slot bookkeeping: DMA looks the slot up. */
+/* Attaching is the core's slot bookkeeping (DMA looks the slot up), once the
+ * IOVAs it would reserve are free, as the kernel checks. */
 static int sim_slot_attach(void *ud, Slot *slot) {
-        return 0;
+        return sim_attach_check(ud, slot);
 }
 
 /*
@@ -218,6 +224,8 @@ const BackendOps sim_ops = {
         .slot_attach = sim_slot_attach,
         .slot_detach = sim_slot_detach,
         .fault_respond = sim_fault_respond,
+        .device_iommu_info = sim_device_iommu_info,
+        .domain_iova_ranges = sim_domain_iova_ranges,
 };
 
 static int sim_class_new(Backend **ret, const BackendOptions *opts) {
@@ -247,6 +255,13 @@ static int sim_class_load(void *data, Core *c, const BackendOptions *opts) {
                 backend_log(opts, "cannot load the topology %s:\n%s", opts->topology ? opts->topology : "",
                             error ? error : strerror(-r));
         return r;
+}
+
+/* An attach refused because of a mapping (sim_attach_check()) says which. */
+static const char *sim_class_why(void *data, int r) {
+        SimBackend *s = data;
+
+        return r == -EADDRINUSE && s->why[0] ? s->why : NULL;
 }
 
 static FaultQueue *sim_class_fault_queue(void *data) {
@@ -291,6 +306,7 @@ const BackendClass sim_backend_class = {
         .new = sim_class_new,
         .free = sim_class_free,
         .load = sim_class_load,
+        .why = sim_class_why,
         .fault_queue = sim_class_fault_queue,
         .device_by_fault_id = sim_class_device_by_fault_id,
         .device_side_fd = sim_class_device_side_fd,

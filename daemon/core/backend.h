@@ -50,4 +50,24 @@ struct BackendOps {
         /* Answers the page request group fg (exactly once per group, never
          * one whose slot was detached). */
         void (*fault_respond)(void *ud, const FaultGroup *fg, FaultCode code);
+
+        /*
+         * Optional (NULL: never known). Called after a group's claim
+         * succeeded, for each of its devices: what the IOMMU does for d (on
+         * the kernel, IOMMU_GET_HW_INFO for the device the claim bound).
+         * -errno when the backend does not know for d (a bridge, a device
+         * the claim left alone): the model keeps what it had.
+         */
+        int (*device_iommu_info)(void *ud, const Device *d, DeviceIommuInfo *ret);
+
+        /*
+         * Optional (NULL: every IOVA may be mapped). The IOVAs dom allows to
+         * be mapped now (the kernel's IOMMU_IOAS_IOVA_RANGES), sorted and
+         * apart: fills at most n of buf and returns how many there are (more
+         * than n: the core asks again with room), or -errno (the core keeps
+         * what it had). Asked after domain_alloc() and after every
+         * slot_attach() and slot_detach() of the domain: attachments change
+         * them (a device's reserved regions, its IOMMU's aperture).
+         */
+        int (*domain_iova_ranges)(void *ud, const IoDomain *dom, IovaRange *buf, size_t n);
 };

@@ -38,8 +38,8 @@ static int bond_check(Client *client, Device *d, uint32_t *ret_pasid) {
                 return -ESHUTDOWN;
         if (d->group->owner != client)
                 return -EPERM;
-        if (!d->pasid_capable)
-                return -EOPNOTSUPP;
+        if (!device_has_pasids(d))
+                return -EOPNOTSUPP;     /* no capability, or its IOMMU gives it no PASIDs */
         /* Allocated now and kept even if the bind fails: it is the
          * client's for life (L7). */
         r = client_get_pasid(client, &pasid);

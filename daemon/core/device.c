@@ -8,6 +8,7 @@
 #include "device.h"
 #include "fault.h"
 #include "group.h"
+#include "pasid.h"
 #include "space.h"
 
 int iommu_get(Core *c, const char *name, Iommu **ret) {
@@ -106,7 +107,7 @@ int device_add(Core *c, const DeviceInfo *info, Device **ret) {
         d->pasid_capable = info->pasid;
         d->pri_capable = info->pri;
         d->ats_capable = info->ats;
-        d->max_pasids = info->max_pasids;
+        d->device_max_pasids = d->max_pasids = info->max_pasids;
         d->driver_dma_api = info->driver && !info->driver_managed_dma;
 
         r = group_get(c, info->group, &g);
@@ -170,6 +171,20 @@ int device_remove_driver(Device *d) {
         core_emit(d->core, CORE_EVENT_DEVICE_CHANGED, g->id, 0, 0, d->name);
         group_changed(g, before);
         return 0;
+}
+
+void device_set_iommu_info(Device *d, const DeviceIommuInfo *info) {
+        uint32_t iommu = info->max_pasid_log2 == 0 ? 0 : info->max_pasid_log2 >= PASID_BITS
+                         ? 1u << PASID_BITS : 1u << info->max_pasid_log2;
+        uint32_t max = d->device_max_pasids < iommu ? d->device_max_pasids : iommu;
+
+        if (d->iommu_info_known && d->max_pasids == max && d->iommu_info.max_pasid_log2 == info->max_pasid_log2 &&
+            d->iommu_info.capabilities == info->capabilities)
+                return;
+        d->iommu_info_known = true;
+        d->iommu_info = *info;
+        d->max_pasids = max;
+        core_emit(d->core, CORE_EVENT_DEVICE_CHANGED, d->group->id, 0, 0, d->name);
 }
 
 Slot *device_find_slot(Device *d, uint32_t pasid) {

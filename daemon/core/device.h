@@ -31,7 +31,7 @@ typedef struct DeviceInfo {
         uint16_t vendor_id, device_id;
         uint32_t class_code;
         bool pasid, pri, ats;
-        uint32_t max_pasids;    /* PASIDs 0..max_pasids-1 usable; 0 if !pasid */
+        uint32_t max_pasids;    /* its PASID capability's: 0..max_pasids-1; 0 if !pasid */
         const char *driver;     /* NULL: no driver bound */
         bool driver_managed_dma;
 } DeviceInfo;
@@ -52,7 +52,15 @@ struct Device {
         uint16_t vendor_id, device_id;
         uint32_t class_code;
         bool pasid_capable, pri_capable, ats_capable;
+        uint32_t device_max_pasids;     /* what its PASID capability allows */
+        /*
+         * The PASIDs usable, 0..max_pasids-1: the smaller of the device's and
+         * what its IOMMU gives it, once that is known (iommu_info_known);
+         * 0 when either has none. PASIDs at or above it are -EOVERFLOW (L7).
+         */
         uint32_t max_pasids;
+        bool iommu_info_known;          /* iommu_info came from the backend */
+        DeviceIommuInfo iommu_info;     /* what the IOMMU does for it, as the backend says */
 
         char *driver;           /* owned; NULL when no driver is bound */
         bool driver_dma_api;    /* driver counts in group->dma_api_count */
@@ -87,6 +95,19 @@ int device_unplug(Core *c, const char *name);
 void device_free(Device *d);
 
 Slot *device_find_slot(Device *d, uint32_t pasid);
+
+/* Whether d can take an attachment at a PASID: it has the capability and
+ * its IOMMU gives it PASIDs (max_pasids > 0). */
+static inline bool device_has_pasids(const Device *d) {
+        return d->pasid_capable && d->max_pasids > 0;
+}
+
+/*
+ * Records what the IOMMU does for d (DeviceIommuInfo, from the backend) and
+ * makes max_pasids the smaller of the device's and the IOMMU's; announces
+ * CORE_EVENT_DEVICE_CHANGED when anything changed.
+ */
+void device_set_iommu_info(Device *d, const DeviceIommuInfo *info);
 
 /* Stops all DMA through d: its bonds go stale (L3), its space attachments
  * go; each slot is detached and its faults answered first (L2). */

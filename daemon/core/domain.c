@@ -59,6 +59,81 @@ void iodomain_init(IoDomain *dom, DomainKind kind, Client *cl, Iommu *iommu) {
         dom->n_attached = 0;
         dom->allocated = false;
         dom->backend_data = NULL;
+        dom->ranges = NULL;
+        dom->n_ranges = 0;
+}
+
+/* Small enough to ask on the stack first; more is asked again with room. */
+#define RANGES_ON_STACK 8
+
+void iodomain_refresh_ranges(IoDomain *dom) {
+        Core *c = iodomain_core(dom);
+        IovaRange buf[RANGES_ON_STACK], *v = buf, *copy;
+        size_t room = ELEMENTSOF(buf);
+        int n = 0;
+
+        if (!c->ops->domain_iova_ranges || !dom->allocated)
+                return;
+        /* The answer may grow between two asks: three tries, then keep the old. */
+        for (int tries = 0; tries < 3; tries++) {
+                n = c->ops->domain_iova_ranges(c->backend_data, dom, v, room);
+                if (n < 0 || (size_t)n <= room)
+                        break;
+                if (v != buf)
+                        free(v);
+                room = (size_t)n;
+                v = xmalloc(room * sizeof(*v));
+                if (!v)
+                        return;
+        }
+        if (n >= 0 && (size_t)n <= room) {
+                copy = xmalloc((n ? (size_t)n : 1) * sizeof(*copy));
+                if (copy) {
+                        memcpy(copy, v, (size_t)n * sizeof(*copy));
+                        free(dom->ranges);
+                        dom->ranges = copy;
+                        dom->n_ranges = (size_t)n;
+                }
+        }
+        if (v != buf)
+                free(v);
+}
+
+uint64_t iodomain_allowed_end(const IoDomain *dom, uint64_t from, uint64_t to) {
+        for (size_t i = 0; dom->ranges && i < dom->n_ranges; i++)
+                if (from >= dom->ranges[i].start && from <= dom->ranges[i].last)
+                        return dom->ranges[i].last < to - 1 ? dom->ranges[i].last + 1 : to;
+        return to;
+}
+
+int iodomain_check_iovas(const IoDomain *dom, uint64_t iova, uint64_t length, IovaRange *ret_gap) {
+        uint64_t last = iova + length - 1, gap_start = 0;
+
+        if (!dom->ranges || length == 0)
+                return 0;               /* not known: the backend still decides */
+        for (size_t i = 0; i < dom->n_ranges; i++) {
+                const IovaRange *r = &dom->ranges[i];
+
+                if (iova < r->start) {
+                        /* iova is in the gap before r. */
+                        if (ret_gap)
+                                *ret_gap = (IovaRange) { gap_start, r->start - 1 };
+                        return -EINVAL;
+                }
+                if (iova <= r->last) {
+                        if (last <= r->last && last >= iova)
+                                return 0;
+                        /* It runs past r: the gap after r. */
+                        if (ret_gap)
+                                *ret_gap = (IovaRange) { r->last + 1, i + 1 < dom->n_ranges ?
+                                                         dom->ranges[i + 1].start - 1 : UINT64_MAX };
+                        return -EINVAL;
+                }
+                gap_start = r->last + 1;
+        }
+        if (ret_gap)
+                *ret_gap = (IovaRange) { gap_start, UINT64_MAX };
+        return -EINVAL;
 }
 
 int iodomain_alloc(IoDomain *dom) {
@@ -69,6 +144,7 @@ int iodomain_alloc(IoDomain *dom) {
         if (r < 0)
                 return r;
         dom->allocated = true;
+        iodomain_refresh_ranges(dom);
         return 0;
 }
 
@@ -82,6 +158,8 @@ void iodomain_destroy(IoDomain *dom) {
                 c->ops->domain_free(c->backend_data, dom);
         dom->allocated = false;
         pagemap_clear(&dom->pages);
+        dom->ranges = mfree(dom->ranges);
+        dom->n_ranges = 0;
 }
 
 Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova) {
@@ -111,6 +189,9 @@ int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova
         Mapping *m;
         int k;
 
+        k = iodomain_check_iovas(dom, iova, length, NULL);
+        if (k < 0)
+                return k;
         m = mapping_alloc(c);
         if (!m)
                 return -ENOMEM;
@@ -149,6 +230,9 @@ int iodomain_extend(Mapping *m, uint64_t more) {
 
         if (delta.region_offset + more > m->region->length || delta.iova + more < delta.iova)
                 return -EINVAL;
+        k = iodomain_check_iovas(dom, delta.iova, more, NULL);
+        if (k < 0)
+                return k;
         /* The new pages point at m, which is what will unmap them. */
         for (uint64_t i = 0; i < more / PAGE_SIZE_4K; i++)
                 if (pagemap_put(&dom->pages, delta.iova / PAGE_SIZE_4K + i, m) < 0) {

@@ -20,6 +20,10 @@ struct IoDomain {
         PageMap pages;          /* IOVA page number -> Mapping, borrowed */
         unsigned n_attached;    /* slots using this domain */
         bool allocated;         /* backend domain_alloc() succeeded */
+        /* The IOVAs the backend allows to map, sorted (domain_iova_ranges());
+         * owned; n_ranges == 0 with ranges == NULL: not known, all allowed. */
+        IovaRange *ranges;
+        size_t n_ranges;
         void *backend_data;     /* owned by the backend */
 };
 
@@ -40,8 +44,25 @@ int iodomain_alloc(IoDomain *dom);
 /* Unmaps everything, then frees the backend domain (L2 order). */
 void iodomain_destroy(IoDomain *dom);
 
+/*
+ * Maps [iova, iova + length) to r at region_offset. -EINVAL, before anything
+ * is mapped, when the range is not inside one range the domain allows
+ * (iodomain_check_iovas()).
+ */
 int iodomain_map(IoDomain *dom, Region *r, uint64_t region_offset, uint64_t iova,
                  uint64_t length, unsigned access, Mapping **ret);
+/*
+ * 0 when [iova, iova + length) lies inside one of the IOVA ranges dom
+ * allows; else -EINVAL with *ret_gap (may be NULL) the IOVAs that are not
+ * allowed around the first one of the request that is not: a reserved
+ * region (the MSI window), or what lies beyond the IOMMU's aperture.
+ */
+int iodomain_check_iovas(const IoDomain *dom, uint64_t iova, uint64_t length, IovaRange *ret_gap);
+/* The end of the allowed range from `from` on, at most `to`: where a
+ * mapping that starts at an allowed `from` must stop. */
+uint64_t iodomain_allowed_end(const IoDomain *dom, uint64_t from, uint64_t to);
+/* Asks the backend again which IOVAs dom allows (after attach/detach). */
+void iodomain_refresh_ranges(IoDomain *dom);
 void mapping_unmap(Mapping *m);
 /*
  * Grows m by `more` bytes right after its end, from the same region: the

@@ -77,6 +77,8 @@ static int resolve_record(IoDomain *dom, const FaultRecord *rec) {
                 return -EFAULT;
         if ((r->access & need) != need)
                 return -EACCES;
+        if (iodomain_check_iovas(dom, page, PAGE_SIZE_4K, NULL) < 0)
+                return -EFAULT; /* an IOVA the IOMMU does not allow: a reserved region */
 
         end = rec->addr + (rec->length ? rec->length : 1);
         if (end < rec->addr || end - page > FAULT_PREFAULT_MAX)
@@ -84,6 +86,7 @@ static int resolve_record(IoDomain *dom, const FaultRecord *rec) {
         end = (end + PAGE_SIZE_4K - 1) & ~(uint64_t)(PAGE_SIZE_4K - 1);
         if (end > r->address + r->length)
                 end = r->address + r->length;
+        end = iodomain_allowed_end(dom, page, end);     /* the hint stops there too */
         if (end - page == PAGE_SIZE_4K)
                 return map_run(dom, r, page, end);      /* the common case: one page */
         return map_missing(dom, r, page, end);

@@ -90,6 +90,25 @@ static int group_detach_drivers(Group *g) {
         return 0;
 }
 
+/*
+ * What the IOMMU does for each device the claim gave the backend (the
+ * kernel answers only for a bound device): the effective PASID width, the
+ * IOMMU's capabilities. Kept after the release: the IOMMU does not change.
+ */
+static void group_learn_iommu_info(Group *g) {
+        Core *c = g->core;
+        Device *d;
+
+        if (!c->ops->device_iommu_info)
+                return;
+        list_for_each_entry(d, &g->devices, group_link) {
+                DeviceIommuInfo info;
+
+                if (c->ops->device_iommu_info(c->backend_data, d, &info) >= 0)
+                        device_set_iommu_info(d, &info);
+        }
+}
+
 int group_claim(Group *g, Client *client, uint64_t flags) {
         Core *c = g->core;
         int r;
@@ -121,6 +140,7 @@ int group_claim(Group *g, Client *client, uint64_t flags) {
                 return r;
         }
 
+        group_learn_iommu_info(g);
         g->owner = client;
         list_add_tail(&client->groups, &g->owner_link);
         core_emit(c, CORE_EVENT_GROUP_CHANGED, g->id, 0, client->id, NULL);

@@ -40,9 +40,13 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
                 dom->n_attached--;
                 slot->device = NULL;
                 slot->domain = NULL;
+                /* A refused attach may still have narrowed them (the kernel
+                 * made a HWPT there, with its IOMMU's aperture). */
+                iodomain_refresh_ranges(dom);
                 return r;
         }
         slot->attached = true;
+        iodomain_refresh_ranges(dom);
         return 0;
 }
 
@@ -61,6 +65,7 @@ void slot_release(Slot *slot) {
         fault_abort_slot(slot, detached);
         list_del_init(&slot->device_link);
         slot->domain->n_attached--;
+        iodomain_refresh_ranges(slot->domain);
         slot->domain = NULL;
         slot->device = NULL;
 }

@@ -113,7 +113,7 @@ static int space_attach_check(Space *s, Device *d, uint32_t pasid) {
                 return -EPERM;
         if (pasid == PASID_NONE)
                 return device_find_slot(d, pasid) ? -EBUSY : 0;
-        if (!d->pasid_capable)
+        if (!device_has_pasids(d))
                 return -EOPNOTSUPP;
         /* PASIDs belong to clients: a space goes at the client's own. */
         if (pasid != cl->pasid)

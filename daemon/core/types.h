@@ -78,6 +78,26 @@ typedef enum FaultCode {
         FAULT_INVALID = 1,
 } FaultCode;
 
+/* The IOVAs start..last, both included (iommufd's struct iommu_iova_range). */
+typedef struct IovaRange {
+        uint64_t start, last;
+} IovaRange;
+
+/*
+ * What the IOMMU does for one device, as the kernel's IOMMU_GET_HW_INFO
+ * reports it for a device bound to iommufd (struct iommu_hw_info).
+ */
+typedef struct DeviceIommuInfo {
+        uint8_t max_pasid_log2;         /* PASID width it gives the device; 0: no PASIDs */
+        uint64_t capabilities;          /* DEVICE_IOMMU_CAP_* */
+} DeviceIommuInfo;
+
+/* DeviceIommuInfo.capabilities, numerically the kernel's IOMMU_HW_CAP_*. */
+#define DEVICE_IOMMU_CAP_DIRTY_TRACKING         (UINT64_C(1) << 0)
+#define DEVICE_IOMMU_CAP_PASID_EXEC             (UINT64_C(1) << 1)
+#define DEVICE_IOMMU_CAP_PASID_PRIV             (UINT64_C(1) << 2)
+#define DEVICE_IOMMU_CAP_ATS_NOT_SUPPORTED      (UINT64_C(1) << 3)
+
 /* ClaimGroup() flags. */
 #define CLAIM_DETACH_KERNEL_DRIVERS (UINT64_C(1) << 0)
 #define CLAIM_FLAGS_ALL CLAIM_DETACH_KERNEL_DRIVERS

@@ -227,3 +227,60 @@ Test(sva, backend_attach_failure_leaves_nothing_behind) {
         recorder_fail(&fx.rec, REC_ATTACH, 0, "");
         bind_ok(cl, DEV_PRI);
 }
+
+/*
+ * The PASIDs a device can use are the smaller of its own and what its IOMMU
+ * gives it (the kernel's IOMMU_GET_HW_INFO out_max_pasid_log2), learned
+ * when its group is claimed: here dmar1 gives 2 bits (PASIDs 0..3) to
+ * DEV_NOPRI, whose capability has 16.
+ */
+Test(sva, L7_max_pasids_is_the_smaller_of_the_device_and_its_iommu) {
+        Client *c[4];
+        Bond *b = NULL;
+        uint32_t p;
+
+        fx.rec.info_iommu = "dmar1";
+        fx.rec.info = (DeviceIommuInfo) { .max_pasid_log2 = 2, .capabilities = DEVICE_IOMMU_CAP_DIRTY_TRACKING };
+        for (int i = 0; i < 4; i++)
+                cr_assert_eq(client_get_pasid(c[i] = new_client(1000 + i), &p), 0);
+        cr_assert_eq(dev(DEV_NOPRI)->max_pasids, 1u << 16, "before the claim: the device's own");
+        cr_assert_not(dev(DEV_NOPRI)->iommu_info_known);
+        claim_ok(c[3], DEV_NOPRI);
+        cr_assert(dev(DEV_NOPRI)->iommu_info_known);
+        cr_assert_eq(dev(DEV_NOPRI)->max_pasids, 4, "min(2^16, 2^2)");
+        cr_assert_eq(dev(DEV_NOPRI)->device_max_pasids, 1u << 16);
+        cr_assert_eq(dev(DEV_NOPRI)->iommu_info.capabilities, DEVICE_IOMMU_CAP_DIRTY_TRACKING);
+        cr_assert_eq(dispatch_count(CORE_EVENT_DEVICE_CHANGED), 1, "the Device object changed");
+        cr_assert_eq(bond_bind(c[3], dev(DEV_NOPRI), &b), -EOVERFLOW, "PASID 4 does not fit");
+        cr_assert_eq(recorder_count(&fx.rec, "domain_alloc"), 0);
+        cr_assert_eq(group_release(grp(3), c[3]), 0);
+        claim_ok(c[2], DEV_NOPRI);
+        b = bind_ok(c[2], DEV_NOPRI);
+        cr_assert_eq(b->pasid, 3);
+
+        /* dmar0 gives 2^20: the device's own 2^20 stays. */
+        claim_ok(c[0], DEV_PRI);
+        cr_assert_eq(dev(DEV_PRI)->max_pasids, 1u << 20);
+        cr_assert_not(dev(DEV_PRI)->iommu_info_known, "the recorder answers for dmar1 only");
+}
+
+/* A PASID-capable device behind an IOMMU without PASID support can still
+ * take a space at its RID; a bond or a PASID attachment is NotSupported. */
+Test(sva, a_pasid_device_on_an_iommu_without_pasids_takes_a_space_at_its_rid_only) {
+        Client *cl = new_client(1000);
+        Bond *b = NULL;
+        Space *s;
+        uint32_t p;
+
+        fx.rec.info_iommu = "dmar1";
+        fx.rec.info = (DeviceIommuInfo) { .max_pasid_log2 = 0 };
+        cr_assert_eq(client_get_pasid(cl, &p), 0);
+        claim_ok(cl, DEV_NOPRI);
+        cr_assert(dev(DEV_NOPRI)->pasid_capable, "its own capability stays");
+        cr_assert_eq(dev(DEV_NOPRI)->max_pasids, 0);
+        cr_assert_eq(bond_bind(cl, dev(DEV_NOPRI), &b), -EOPNOTSUPP);
+        cr_assert_eq(space_new(cl, &s), 0);
+        cr_assert_eq(space_attach(s, dev(DEV_NOPRI), p), -EOPNOTSUPP);
+        cr_assert_eq(space_attach(s, dev(DEV_NOPRI), PASID_NONE), 0);
+        cr_assert_geq(log_at("attach 0000:00:04.0 pasid=0"), 0);
+}
