@@ -192,9 +192,7 @@ static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r
         case -ENODEV:
                 return bus_error_set(error, r, "Group %u has no devices left.", g->id);
         case -EDQUOT:
-                return bus_error_set(error, r, "You already hold %llu group(s), the most your policy allows; "
-                                     "release one first.",
-                                     (unsigned long long)bc->client->quota.limit[RES_GROUPS]);
+                return bus_error_quota(error, bc->client);
         default:
                 return claim_backend_error(d, g, flags, r, error);
         }
@@ -272,7 +270,7 @@ static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         r = client_get_pasid(bc->client, &pasid);
         if (r == -EDQUOT)
-                return bus_error_set(error, r, "Your policy allows no PASID (quota \"pasids\" is 0).");
+                return bus_error_quota(error, bc->client);
         if (r == -ENOSPC)
                 return bus_error_set(error, r, "All PASIDs (1..1048575) are in use; try again when a client "
                                      "has exited.");
@@ -296,10 +294,7 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
                 return bus_error_set(error, r, "PASID %u of device %s is held by a space attachment; detach "
                                      "it before binding.", bc->client->pasid, dev->name);
         case -EDQUOT:
-                return bus_error_set(error, r, "You reached a quota of your policy (bonds %llu, PASIDs %llu); "
-                                     "unbind something first.",
-                                     (unsigned long long)bc->client->quota.limit[RES_BONDS],
-                                     (unsigned long long)bc->client->quota.limit[RES_PASIDS]);
+                return bus_error_quota(error, bc->client);
         case -ENOSPC:
                 return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
         case -ENOSYS:

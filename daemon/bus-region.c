@@ -75,9 +75,7 @@ static int share_error(BusClient *bc, int r, sd_bus_error *error) {
                 return bus_error_set(error, r, "That range overlaps memory you already shared; remove it "
                                      "first or share a range beside it.");
         if (r == -EDQUOT)
-                return bus_error_set(error, r, "Sharing it would exceed your quota of %" PRIu64 " regions "
-                                     "or %" PRIu64 " bytes; remove some first.",
-                                     bc->client->quota.limit[RES_REGIONS], bc->client->quota.limit[RES_BYTES]);
+                return bus_error_quota(error, bc->client);
         return bus_error_set(error, r, "Sharing failed: %s.", daemon_backend_error(bc->daemon, r));
 }
 

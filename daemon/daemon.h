@@ -110,6 +110,9 @@ int bus_client_get(Daemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *
 BusClient *bus_client_find(Daemon *d, const char *name);
 BusClient *bus_client_free(BusClient *bc);
 void bus_client_subject(const BusClient *bc, PolicySubject *ret);
+/* QuotaExceeded for the quota cl's last charge found full (cl->refused):
+ * names it, what the uid holds and what it may. */
+int bus_error_quota(sd_bus_error *error, const Client *cl);
 
 /*
  * Authorizes bc for op on dev (NULL: no device), from its bus credentials

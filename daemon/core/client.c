@@ -10,6 +10,7 @@
 #include "pasid.h"
 #include "region.h"
 #include "space.h"
+#include "user.h"
 
 Quota quota_unlimited(void) {
         Quota q;
@@ -19,23 +20,40 @@ Quota quota_unlimited(void) {
         return q;
 }
 
+static Client *client_free(Client *cl) {
+        if (!cl)
+                return NULL;
+        if (cl->user) {
+                client_uncharge(cl, RES_CONNECTIONS, cl->used[RES_CONNECTIONS]);
+                user_unref(cl->user);
+        }
+        free(cl->name);
+        free(cl);
+        return NULL;
+}
+
 int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **ret) {
         Client *cl;
+        int r;
 
         cl = xzalloc(sizeof(*cl));
         if (!cl)
                 return -ENOMEM;
+        cl->quota = quota ? *quota : quota_unlimited();
         cl->name = xstrdup(id->name ? id->name : "");
-        if (!cl->name) {
-                free(cl);
-                return -ENOMEM;
+        r = cl->name ? user_ref(c, id->uid, &cl->user) : -ENOMEM;
+        /* One more connection of this uid that the daemon holds state for. */
+        if (r >= 0)
+                r = client_charge(cl, RES_CONNECTIONS, 1);
+        if (r < 0) {
+                client_free(cl);
+                return r;
         }
         cl->core = c;
         cl->id = core_next_id(c);
         cl->uid = id->uid;
         cl->gid = id->gid;
         cl->pid = id->pid;
-        cl->quota = quota ? *quota : quota_unlimited();
         cl->fault_timeout_usec = c->default_fault_timeout_usec;
         cl->may_fault = true;
         list_init(&cl->groups);
@@ -50,15 +68,30 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
         return 0;
 }
 
+static bool over(uint64_t used, uint64_t n, uint64_t limit) {
+        return n > limit || used > limit - n;
+}
+
+/*
+ * The limit is checked on the uid's total, which includes this client's:
+ * that is what stops one uid from multiplying its quota by opening more
+ * connections (L10). The client's own count is what its release gives back.
+ */
 int client_charge(Client *cl, Resource r, uint64_t n) {
-        if (n > cl->quota.limit[r] || cl->used[r] > cl->quota.limit[r] - n)
+        if (over(cl->user->used[r], n, cl->quota.limit[r]) || over(cl->used[r], n, cl->quota.limit[r])) {
+                cl->refused = r;
                 return -EDQUOT;
+        }
         cl->used[r] += n;
+        cl->user->used[r] += n;
         return 0;
 }
 
 void client_uncharge(Client *cl, Resource r, uint64_t n) {
-        cl->used[r] = n > cl->used[r] ? 0 : cl->used[r] - n;
+        if (n > cl->used[r])
+                n = cl->used[r];
+        cl->used[r] -= n;
+        cl->user->used[r] -= n;
 }
 
 int client_get_pasid(Client *cl, uint32_t *ret) {
@@ -130,8 +163,7 @@ static void client_teardown(Client *cl) {
         client_maybe_put_pasid(cl);
 
         list_del_init(&cl->core_link);
-        free(cl->name);
-        free(cl);
+        client_free(cl);
 }
 
 int client_release(Core *c, uint64_t client_id) {

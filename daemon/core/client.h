@@ -31,8 +31,10 @@ struct Client {
         char *name;             /* owned */
         ListNode core_link;     /* in core->clients */
 
-        Quota quota;
-        uint64_t used[_RES_MAX];
+        Quota quota;            /* limits of the uid's totals, as policy gives them to this client */
+        uint64_t used[_RES_MAX];/* what this client holds; user->used sums all of the uid's */
+        User *user;             /* one reference, taken by client_new() */
+        Resource refused;       /* what the last -EDQUOT of client_charge() was for */
         uint64_t fault_timeout_usec;
 
         uint32_t pasid;         /* PASID_NONE until first needed */
@@ -51,6 +53,8 @@ struct Client {
 /* A quota with every limit at its maximum (for root and for tests). */
 Quota quota_unlimited(void);
 
+/* A new client of uid id->uid: -EDQUOT when the uid already has as many
+ * clients as quota's RES_CONNECTIONS allows (counted on its User). */
 int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **ret);
 
 /*
@@ -65,7 +69,11 @@ int client_release(Core *c, uint64_t client_id);
 /* The client's PASID, allocated on first call (L7). -ENOSPC if none left. */
 int client_get_pasid(Client *cl, uint32_t *ret);
 
-/* Quota accounting (L10): -EDQUOT when n more of r would exceed the limit. */
+/*
+ * Quota accounting (L10): charges n of r to the client and to its User;
+ * -EDQUOT (and cl->refused = r) when the uid's total would exceed the
+ * client's limit, and then nothing is charged.
+ */
 int client_charge(Client *cl, Resource r, uint64_t n);
 void client_uncharge(Client *cl, Resource r, uint64_t n);
 

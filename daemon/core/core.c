@@ -34,6 +34,8 @@ const char *resource_to_string(Resource r) {
                 [RES_PENDING_FAULTS] = "pending-faults",
                 [RES_GROUPS] = "groups",
                 [RES_BYTES] = "bytes",
+                [RES_MAPPINGS] = "mappings",
+                [RES_CONNECTIONS] = "connections",
         };
         return (unsigned)r < ELEMENTSOF(names) ? names[r] : "unknown";
 }
@@ -51,6 +53,7 @@ int core_new(Core **ret, const BackendOps *ops, void *backend_data) {
         list_init(&c->groups);
         list_init(&c->devices);
         list_init(&c->clients);
+        list_init(&c->users);
         list_init(&c->events);
         list_init(&c->deferred);
         c->next_id = 1;

@@ -67,6 +67,7 @@ struct Core {
         ListNode groups;                /* Group.core_link, owned */
         ListNode devices;               /* Device.core_link, owned */
         ListNode clients;               /* Client.core_link, owned */
+        ListNode users;                 /* User.core_link, owned (refcounted by clients) */
         struct PasidPool *pasids;       /* owned */
         FaultTable *faults;             /* owned */
 
@@ -84,6 +85,7 @@ struct Core {
         uint64_t next_id;               /* ids of bonds, regions, spaces, clients */
         struct Mapping *spare_mappings; /* owned, for reuse (domain.c) */
         unsigned n_spare_mappings;
+        uint64_t mapping_lookups;       /* index probes of mapping lookups, for tests (L10) */
         uint64_t default_fault_timeout_usec;
 };
 

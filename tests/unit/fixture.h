@@ -18,6 +18,7 @@
 #include "daemon/core/pasid.h"
 #include "daemon/core/region.h"
 #include "daemon/core/space.h"
+#include "daemon/core/user.h"
 #include "common/alloc.h"
 
 /* Names of the built-in topology (daemon/backend/topology.c). */
