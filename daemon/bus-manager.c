@@ -265,7 +265,9 @@ static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = bus_client_get(d, m, &bc, error);
         if (r < 0)
                 return r;
-        r = bus_authorize(d, bc, POLICY_SVA, NULL, error);
+        /* Like BindSva(): only for a caller that may bind some device, and
+         * the PASID is to fit all those it may bind (L7). */
+        r = bus_authorize_sva_somewhere(d, bc, &bc->client->pasid_width, error);
         if (r < 0)
                 return r;
         r = client_get_pasid(bc->client, &pasid);
@@ -326,6 +328,7 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = bus_authorize(d, bc, POLICY_SVA, dev, error);
         if (r < 0)
                 return r;
+        bc->client->pasid_width = bus_sva_width(d, bc);
         r = bond_bind(bc->client, dev, &b);
         if (r < 0)
                 return bind_error(d, bc, dev, r, error);

@@ -120,6 +120,14 @@ int bus_error_quota(sd_bus_error *error, const Client *cl);
  * the uid, the operation, the device and how to grant it.
  */
 int bus_authorize(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev, sd_bus_error *error);
+/* The policy's answer alone, without an error. */
+bool bus_allows(Daemon *d, const BusClient *bc, PolicyOp op, const Device *dev);
+/* The smallest max_pasids of the PASID-capable devices bc may bind ("sva"),
+ * or 0 when there is none: what the client's PASID is to fit (L7). */
+uint32_t bus_sva_width(Daemon *d, const BusClient *bc);
+/* AllocPasid() is authorized like BindSva(): bc may bind some PASID-capable
+ * device. Sets *ret_width to bus_sva_width(); AccessDenied otherwise. */
+int bus_authorize_sva_somewhere(Daemon *d, const BusClient *bc, uint32_t *ret_width, sd_bus_error *error);
 /* Root only (Reload, Simulator). */
 int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error);
 

@@ -5,6 +5,7 @@
 #include "common/alloc.h"
 #include "bond.h"
 #include "client.h"
+#include "device.h"
 #include "domain.h"
 #include "group.h"
 #include "pasid.h"
@@ -94,7 +95,45 @@ void client_uncharge(Client *cl, Resource r, uint64_t n) {
         cl->user->used[r] -= n;
 }
 
-int client_get_pasid(Client *cl, uint32_t *ret) {
+/* The largest max_pasids below width among the present devices, or 1: the
+ * PASIDs under it are what the narrower devices can use. */
+static uint32_t pasid_floor(Core *c, uint32_t width) {
+        uint32_t floor = 1;
+        Device *d;
+
+        list_for_each_entry(d, &c->devices, core_link)
+                if (d->pasid_capable && d->max_pasids < width && d->max_pasids > floor)
+                        floor = d->max_pasids;
+        return floor;
+}
+
+/* The smallest max_pasids of the present devices: a PASID below it fits all. */
+static uint32_t pasid_width_all(Core *c) {
+        uint32_t width = PASID_MAX + 1;
+        Device *d;
+
+        list_for_each_entry(d, &c->devices, core_link)
+                if (d->pasid_capable && d->max_pasids < width)
+                        width = d->max_pasids;
+        return width;
+}
+
+static int client_alloc_pasid(Client *cl, uint32_t cap, uint32_t *ret) {
+        PasidPool *pool = cl->core->pasids;
+        uint32_t width = cl->pasid_width ? cl->pasid_width : pasid_width_all(cl->core);
+        int r;
+
+        if (cap < width)
+                width = cap;
+        if (width < 2 || width > PASID_MAX + 1)
+                width = PASID_MAX + 1;
+        r = pasid_pool_alloc_range(pool, pasid_floor(cl->core, width), width, ret);
+        if (r == -ENOSPC && width <= PASID_MAX)
+                r = pasid_pool_alloc_range(pool, width, PASID_MAX + 1, ret);
+        return r;
+}
+
+int client_get_pasid_for(Client *cl, uint32_t cap, uint32_t *ret) {
         uint32_t pasid;
         int r;
 
@@ -104,7 +143,7 @@ int client_get_pasid(Client *cl, uint32_t *ret) {
                 r = client_charge(cl, RES_PASIDS, 1);
                 if (r < 0)
                         return r;
-                r = pasid_pool_alloc(cl->core->pasids, PASID_MAX + 1, &pasid);
+                r = client_alloc_pasid(cl, cap, &pasid);
                 if (r < 0) {
                         client_uncharge(cl, RES_PASIDS, 1);
                         return r;
@@ -113,6 +152,10 @@ int client_get_pasid(Client *cl, uint32_t *ret) {
         }
         *ret = cl->pasid;
         return 0;
+}
+
+int client_get_pasid(Client *cl, uint32_t *ret) {
+        return client_get_pasid_for(cl, PASID_MAX + 1, ret);
 }
 
 /* L7: the PASID outlives every domain that uses it, and the client's life. */

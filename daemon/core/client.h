@@ -38,6 +38,10 @@ struct Client {
         uint64_t fault_timeout_usec;
 
         uint32_t pasid;         /* PASID_NONE until first needed */
+        /* Set by the daemon from policy: the smallest max_pasids among the
+         * devices the client may bind, so that its PASID fits them all
+         * (client_get_pasid()). 0: not known, fit every present device. */
+        uint32_t pasid_width;
         ListNode groups;        /* Group.owner_link, borrowed */
         ListNode bonds;         /* Bond.client_link, owned */
         ListNode sva_domains;   /* SvaDomain.client_link, owned */
@@ -66,8 +70,19 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
  */
 int client_release(Core *c, uint64_t client_id);
 
-/* The client's PASID, allocated on first call (L7). -ENOSPC if none left. */
+/*
+ * The client's PASID, allocated on first call (L7) to fit the devices it may
+ * bind: below width, the smaller of cl->pasid_width (0: the smallest
+ * max_pasids of the present devices) and cap (the max_pasids of the device
+ * being bound; PASID_MAX + 1 for AllocPasid). The PASIDs below the
+ * max_pasids of narrower devices are kept for the clients that need them: a
+ * client gets the lowest free PASID in [floor, width), floor being the
+ * largest max_pasids below width of a present device (1 if none), else the
+ * lowest free one at or above width (which fails Overflow on its narrowest
+ * devices, L7). -ENOSPC if none is left, -EDQUOT over the "pasids" quota.
+ */
 int client_get_pasid(Client *cl, uint32_t *ret);
+int client_get_pasid_for(Client *cl, uint32_t cap, uint32_t *ret);
 
 /*
  * Quota accounting (L10): charges n of r to the client and to its User;
