@@ -388,6 +388,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("FaultRefused", "stsu",
                                  SD_BUS_PARAM(device) SD_BUS_PARAM(address) SD_BUS_PARAM(client)
                                  SD_BUS_PARAM(suppressed), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Revoked", "sss",
+                                 SD_BUS_PARAM(client) SD_BUS_PARAM(object) SD_BUS_PARAM(reason), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -58,13 +58,18 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Space *s = userdata;
         const char *rpath;
         unsigned access;
+        BusClient *bc;
         Region *reg;
         int r;
 
         r = sd_bus_message_read(m, "otttu", &rpath, &region_offset, &iova, &length, &access);
         if (r < 0)
                 return r;
-        r = space_owner_check(m, s, "change", NULL, error);
+        r = space_owner_check(m, s, "change", &bc, error);
+        /* The policy of now, as CreateSpace() asks it: a reload may have
+         * taken "spaces" away from a space that stays until destroyed. */
+        if (r >= 0)
+                r = bus_authorize(bus_daemon(m), bc, POLICY_SPACES, NULL, error);
         if (r < 0)
                 return r;
         reg = object_path_id(rpath, IOMMUD_REGION_PREFIX, &rid) ? client_find_region(s->io.client, rid) : NULL;

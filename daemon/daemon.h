@@ -65,6 +65,9 @@ int daemon_run(Daemon *d);
 
 /* Re-reads policy; on error keeps the old one and returns the reasons. */
 int daemon_reload(Daemon *d, char **ret_error);
+/* reload.c: the policy now in force applied to every client (its limits, and
+ * what it no longer allows released, L2), with Manager.Revoked signals. */
+void daemon_apply_policy(Daemon *d);
 
 const char *backend_kind_to_string(BackendKind k);
 

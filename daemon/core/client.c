@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* client.c - a program using the daemon (the kernel's mm): identity, quotas, teardown */
+#include <assert.h>
 #include <errno.h>
 
 #include "common/alloc.h"
@@ -164,6 +165,19 @@ void client_maybe_put_pasid(Client *cl) {
                 return;
         if (!list_empty(&cl->sva_domains) || !list_empty(&cl->spaces))
                 return;
+        client_put_pasid(cl);
+}
+
+void client_put_pasid(Client *cl) {
+        Space *s;
+        SpaceAttachment *a;
+
+        if (cl->pasid == PASID_NONE)
+                return;
+        assert(list_empty(&cl->sva_domains));
+        list_for_each_entry(s, &cl->spaces, client_link)
+                list_for_each_entry(a, &s->attachments, space_link)
+                        assert(a->slot.pasid != cl->pasid);
         pasid_pool_release(cl->core->pasids, cl->pasid);
         client_uncharge(cl, RES_PASIDS, 1);
         cl->pasid = PASID_NONE;

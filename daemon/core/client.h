@@ -94,3 +94,6 @@ void client_uncharge(Client *cl, Resource r, uint64_t n);
 
 /* Frees the PASID once the client has ended and its last domain is gone. */
 void client_maybe_put_pasid(Client *cl);
+/* Frees a live client's PASID (policy revoked it): nothing may use it any
+ * more, no SVA domain and no slot at it. */
+void client_put_pasid(Client *cl);
