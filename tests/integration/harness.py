@@ -192,7 +192,7 @@ class World:
             raise Failure("; ".join(problems) + "\n" + log)
 
 
-def run_tests(tests, build, source):
+def run_tests(tests, build, source, suite="integration"):
     passed = failed = 0
     for name, fn in tests:
         world = None
@@ -214,7 +214,7 @@ def run_tests(tests, build, source):
                     world.stop()
                 except Exception as e2:
                     print(f"     (and at stop: {e2})", flush=True)
-    print(f"integration: {passed} passed, {failed} failed", flush=True)
+    print(f"{suite}: {passed} passed, {failed} failed", flush=True)
     return 1 if failed or not passed else 0
 
 
@@ -226,12 +226,12 @@ def with_world(**kwargs):
     return deco
 
 
-def main(tests):
+def main(tests, suite="integration"):
     build = sys.argv[sys.argv.index("--build") + 1]
     source = sys.argv[sys.argv.index("--source") + 1]
     if os.geteuid() != 0:
         print("INTEGRATION TESTS NEED ROOT (to own org.iommud1 and to run clients as uid 65534); "
               "run tools/run-tests as root")
-        print("integration: 0 passed, 1 failed")
+        print(f"{suite}: 0 passed, 1 failed")
         sys.exit(1)
-    sys.exit(run_tests(tests, build, source))
+    sys.exit(run_tests(tests, build, source, suite))
