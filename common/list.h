@@ -97,3 +97,15 @@ static inline unsigned list_count(const ListNode *head) {
              tmp = list_entry(pos->member.next, __typeof__(*pos), member);      \
              &pos->member != (head);                                            \
              pos = tmp, tmp = list_entry(tmp->member.next, __typeof__(*pos), member))
+
+#define list_for_each_entry_reverse(pos, head, member)                          \
+        for (pos = list_entry((head)->prev, __typeof__(*pos), member);          \
+             &pos->member != (head);                                            \
+             pos = list_entry(pos->member.prev, __typeof__(*pos), member))
+
+/* Backwards, newest first for lists kept in creation order; allows removing pos. */
+#define list_for_each_entry_safe_reverse(pos, tmp, head, member)                \
+        for (pos = list_entry((head)->prev, __typeof__(*pos), member),          \
+             tmp = list_entry(pos->member.prev, __typeof__(*pos), member);      \
+             &pos->member != (head);                                            \
+             pos = tmp, tmp = list_entry(tmp->member.prev, __typeof__(*pos), member))

@@ -17,14 +17,43 @@ static void policy_device_of(const Device *dev, PolicyDevice *ret) {
         };
 }
 
-int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev, sd_bus_error *error) {
+bool bus_allows(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev) {
         PolicySubject subject;
         PolicyDevice pdev;
 
         bus_identity_subject(who, &subject);
         if (dev)
                 policy_device_of(dev, &pdev);
-        if (policy_allows(d->policy, &subject, dev ? &pdev : NULL, op))
+        return policy_allows(d->policy, &subject, dev ? &pdev : NULL, op);
+}
+
+uint32_t bus_sva_width(Daemon *d, const BusIdentity *who) {
+        uint32_t width = 0;
+        Device *dev;
+
+        list_for_each_entry(dev, &d->core->devices, core_link)
+                if (dev->pasid_capable && (width == 0 || dev->max_pasids < width) &&
+                    bus_allows(d, who, POLICY_SVA, dev))
+                        width = dev->max_pasids;
+        return width;
+}
+
+int bus_authorize_sva_somewhere(Daemon *d, const BusIdentity *who, uint32_t *ret_width, sd_bus_error *error) {
+        uint32_t width = bus_sva_width(d, who);
+
+        if (width == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "uid %u may not sva on any device: no policy rule grants \"sva\" on a "
+                                         "PASID-capable device, and a PASID is only for binding one. An "
+                                         "administrator can grant it with a rule in %s (see docs/policy.md) and "
+                                         "'iommuctl reload'.", (unsigned)who->uid,
+                                         d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
+        *ret_width = width;
+        return 0;
+}
+
+int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev, sd_bus_error *error) {
+        if (bus_allows(d, who, op, dev))
                 return 0;
         if (dev)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,

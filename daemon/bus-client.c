@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus-client.c - bus peers that hold something, as model clients: release when they leave or exit */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
+#include "daemon/core/user.h"
 #include "daemon.h"
 
 /*
@@ -164,6 +166,15 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
         policy_limits(d->policy, &subject, &quota, &timeout);
         cid = (ClientIdentity) { .uid = id->uid, .gid = id->gid, .pid = id->pid, .name = bc->name };
         r = client_new(d->core, &cid, &quota, &bc->client);
+        if (r == -EDQUOT) {
+                User *u = core_find_user(d->core, id->uid);
+
+                return bus_error_set(error, r, "Quota \"connections\" of uid %u is full: %" PRIu64 " of its "
+                                     "connections already hold state in iommud, the most your policy allows. "
+                                     "Close one (what it holds is released with it), or ask an administrator "
+                                     "to raise the quota in the policy.", (unsigned)id->uid,
+                                     u ? u->used[RES_CONNECTIONS] : 0);
+        }
         if (r < 0)
                 return bus_error_set(error, r, "Cannot take on another client: %s. Retry later.", strerror(-r));
         bc->client->fault_timeout_usec = timeout;
@@ -176,4 +187,14 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
         list_add_tail(&d->clients, &bc->link);
         *ret = TAKE_PTR(bc);
         return 0;
+}
+
+int bus_error_quota(sd_bus_error *error, const Client *cl) {
+        Resource r = cl->refused;
+
+        return bus_error_set(error, -EDQUOT, "Quota \"%s\" of uid %u would be exceeded: its connections hold %"
+                             PRIu64 " together, and %" PRIu64 " is the most your policy allows. Release some "
+                             "(what a connection holds is released when it closes), or ask an administrator "
+                             "to raise the quota in the policy.", resource_to_string(r), (unsigned)cl->uid,
+                             cl->user->used[r], cl->quota.limit[r]);
 }

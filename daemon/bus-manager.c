@@ -194,9 +194,7 @@ static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r
         case -ENODEV:
                 return bus_error_set(error, r, "Group %u has no devices left.", g->id);
         case -EDQUOT:
-                return bus_error_set(error, r, "You already hold %llu group(s), the most your policy allows; "
-                                     "release one first.",
-                                     (unsigned long long)bc->client->quota.limit[RES_GROUPS]);
+                return bus_error_quota(error, bc->client);
         default:
                 return claim_backend_error(d, g, flags, r, error);
         }
@@ -266,15 +264,24 @@ static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *e
         _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         Daemon *d = bus_daemon(m);
         BusClient *bc;
-        uint32_t pasid;
+        uint32_t pasid, width;
         int r;
 
-        r = bus_client_authorized(d, m, &caller, POLICY_SVA, NULL, &bc, error);
+        r = bus_caller_get(d, m, &caller, error);
+        if (r < 0)
+                return r;
+        /* Like BindSva(): only for a caller that may bind some device, and
+         * the PASID is to fit all those it may bind (L7). */
+        r = bus_authorize_sva_somewhere(d, bus_caller_identity(&caller), &width, error);
+        if (r >= 0)
+                r = bus_caller_client(d, &caller, &bc, error);
+        if (r >= 0)
+                bc->client->pasid_width = width;
         if (r < 0)
                 return r;
         r = client_get_pasid(bc->client, &pasid);
         if (r == -EDQUOT)
-                return bus_error_set(error, r, "Your policy allows no PASID (quota \"pasids\" is 0).");
+                return bus_error_quota(error, bc->client);
         if (r == -ENOSPC)
                 return bus_error_set(error, r, "All PASIDs (1..1048575) are in use; try again when a client "
                                      "has exited.");
@@ -321,10 +328,7 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
                 return bus_error_set(error, r, "PASID %u of device %s is held by a space attachment; detach "
                                      "it before binding.", bc->client->pasid, dev->name);
         case -EDQUOT:
-                return bus_error_set(error, r, "You reached a quota of your policy (bonds %llu, PASIDs %llu); "
-                                     "unbind something first.",
-                                     (unsigned long long)bc->client->quota.limit[RES_BONDS],
-                                     (unsigned long long)bc->client->quota.limit[RES_PASIDS]);
+                return bus_error_quota(error, bc->client);
         case -ENOSPC:
                 return bus_error_set(error, r, "All PASIDs are in use; try again when a client has exited.");
         case -ENOSYS:
@@ -360,6 +364,7 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = bus_client_authorized(d, m, &caller, POLICY_SVA, dev, &bc, error);
         if (r < 0)
                 return r;
+        bc->client->pasid_width = bus_sva_width(d, &bc->id);
         r = bond_bind(bc->client, dev, &b);
         if (r < 0)
                 return bind_error(d, bc, dev, r, error);
@@ -419,6 +424,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("FaultRefused", "stsu",
                                  SD_BUS_PARAM(device) SD_BUS_PARAM(address) SD_BUS_PARAM(client)
                                  SD_BUS_PARAM(suppressed), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Revoked", "sss",
+                                 SD_BUS_PARAM(client) SD_BUS_PARAM(object) SD_BUS_PARAM(reason), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -78,9 +78,7 @@ static int share_error(BusClient *bc, int r, uint64_t address, uint64_t length, 
                 return bus_error_set(error, r, "That range overlaps memory you already shared; remove it "
                                      "first or share a range beside it.");
         if (r == -EDQUOT)
-                return bus_error_set(error, r, "Sharing it would exceed your quota of %" PRIu64 " regions "
-                                     "or %" PRIu64 " bytes; remove some first.",
-                                     bc->client->quota.limit[RES_REGIONS], bc->client->quota.limit[RES_BYTES]);
+                return bus_error_quota(error, bc->client);
         if (r == -EINVAL)
                 list_for_each_entry(sd, &bc->client->sva_domains, client_link)
                         if (sd->pinned && bus_error_iovas(error, &sd->io, address, length, "SVA maps shared "

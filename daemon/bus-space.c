@@ -24,8 +24,7 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return r;
         r = space_new(bc->client, &s);
         if (r == -EDQUOT)
-                return bus_error_set(error, r, "You hold %" PRIu64 " spaces, the most your policy allows; "
-                                     "destroy one first.", bc->client->quota.limit[RES_SPACES]);
+                return bus_error_quota(error, bc->client);
         if (r < 0)
                 return bus_error_set(error, r, "Creating a space failed: %s.", daemon_backend_error(d, r));
         r = object_path_for_id(IOMMUD_SPACE_PREFIX, s->id, &path);
@@ -58,13 +57,18 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Space *s = userdata;
         const char *rpath;
         unsigned access;
+        BusClient *bc;
         Region *reg;
         int r;
 
         r = sd_bus_message_read(m, "otttu", &rpath, &region_offset, &iova, &length, &access);
         if (r < 0)
                 return r;
-        r = space_owner_check(m, s, "change", NULL, error);
+        r = space_owner_check(m, s, "change", &bc, error);
+        /* The policy of now, as CreateSpace() asks it: a reload may have
+         * taken "spaces" away from a space that stays until destroyed. */
+        if (r >= 0)
+                r = bus_authorize(bus_daemon(m), &bc->id, POLICY_SPACES, NULL, error);
         if (r < 0)
                 return r;
         reg = object_path_id(rpath, IOMMUD_REGION_PREFIX, &rid) ? client_find_region(s->io.client, rid) : NULL;
@@ -81,6 +85,8 @@ static int method_map(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return bus_error_set(error, r, "Map needs page-aligned, non-empty ranges inside the region "
                                      "(0x%" PRIx64 " bytes) and access within the region's (%u).",
                                      reg->length, reg->access);
+        if (r == -EDQUOT)
+                return bus_error_quota(error, s->io.client);
         if (r < 0)
                 return bus_error_set(error, r, "Mapping failed: %s.", daemon_backend_error(bus_daemon(m), r));
         (void)sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), sd_bus_message_get_path(m),
@@ -254,7 +260,9 @@ static const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
                         SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Invalidation only: a change signal carrying every mapping on each
+         * Map() would cost the bus quadratic bytes in the number of them. */
+        SD_BUS_PROPERTY("Mappings", "a(ttotu)", property_mappings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("Attachments", "a(su)", property_attachments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IovaRanges", "a(tt)", property_iova_ranges, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Map", "otttu",

@@ -58,35 +58,6 @@ static int load_policy(const char *path, Policy **ret, char **ret_errors) {
         return r;
 }
 
-/* After a reload: clients keep what they hold only where still allowed. */
-static void daemon_apply_policy(Daemon *d) {
-        BusClient *bc;
-        Group *g, *tmp;
-
-        list_for_each_entry(bc, &d->clients, link) {
-                PolicySubject subject;
-                uint64_t timeout;
-
-                bus_identity_subject(&bc->id, &subject);
-                policy_limits(d->policy, &subject, &bc->client->quota, &timeout);
-                bc->client->fault_timeout_usec = timeout;
-                bc->client->may_fault = policy_allows(d->policy, &subject, NULL, POLICY_FAULT_SERVICE);
-                list_for_each_entry_safe(g, tmp, &bc->client->groups, owner_link) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                        Device *dev;
-
-                        list_for_each_entry(dev, &g->devices, group_link)
-                                if (bus_authorize(d, &bc->id, POLICY_CLAIM, dev, &error) < 0)
-                                        break;
-                        if (!sd_bus_error_is_set(&error))
-                                continue;
-                        fprintf(stderr, "iommud: policy reload revokes group %u from %s (uid %u)\n",
-                                g->id, bc->name, (unsigned)bc->id.uid);
-                        group_revoke(g);
-                }
-        }
-}
-
 int daemon_reload(Daemon *d, char **ret_error) {
         Policy *p = NULL;
         int r;

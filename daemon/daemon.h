@@ -60,6 +60,9 @@ int daemon_run(Daemon *d);
 
 /* Re-reads policy; on error keeps the old one and returns the reasons. */
 int daemon_reload(Daemon *d, char **ret_error);
+/* reload.c: the policy now in force applied to every client (its limits, and
+ * what it no longer allows released, L2), with Manager.Revoked signals. */
+void daemon_apply_policy(Daemon *d);
 
 /*
  * bus-caller.c: who is calling, as far as security decisions go
@@ -151,6 +154,9 @@ BusClient *bus_client_find(Daemon *d, const char *name);
 BusClient *bus_client_free(BusClient *bc);
 /* The one match that sees every peer leave the bus; before taking our name. */
 int bus_clients_watch(Daemon *d);
+/* QuotaExceeded for the quota cl's last charge found full (cl->refused):
+ * names it, what the uid holds and what it may. */
+int bus_error_quota(sd_bus_error *error, const Client *cl);
 
 /*
  * Authorizes who for op on dev (NULL: no device) against the policy. On
@@ -158,6 +164,14 @@ int bus_clients_watch(Daemon *d);
  * operation, the device and how to grant it.
  */
 int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev, sd_bus_error *error);
+/* The policy's answer alone, without an error. */
+bool bus_allows(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev);
+/* The smallest max_pasids of the PASID-capable devices who may bind ("sva"),
+ * or 0 when there is none: what the client's PASID is to fit (L7). */
+uint32_t bus_sva_width(Daemon *d, const BusIdentity *who);
+/* AllocPasid() is authorized like BindSva(): who may bind some PASID-capable
+ * device. Sets *ret_width to bus_sva_width(); AccessDenied otherwise. */
+int bus_authorize_sva_somewhere(Daemon *d, const BusIdentity *who, uint32_t *ret_width, sd_bus_error *error);
 /* Root only (Reload, Simulator). */
 int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error);
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* signals.c - the model's events as D-Bus signals */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/core/bond.h"
 #include "daemon/core/client.h"
@@ -152,6 +155,43 @@ static void on_fault_refused(Daemon *d, const CoreEvent *ev) {
         d->refused_suppressed = 0;
 }
 
+/* The object a Revoked signal names: a path, "pasid/N" for the PASID
+ * (which has no object), "" for a whole connection. */
+static int revoked_object(const CoreEvent *ev, char **ret) {
+        switch (ev->revoked) {
+        case REVOKED_GROUP:
+                return object_path_for_id(IOMMUD_GROUP_PREFIX, ev->group, ret);
+        case REVOKED_BOND:
+                return object_path_for_id(IOMMUD_BOND_PREFIX, ev->id, ret);
+        case REVOKED_SPACE:
+                return object_path_for_id(IOMMUD_SPACE_PREFIX, ev->id, ret);
+        case REVOKED_REGION:
+                return object_path_for_id(IOMMUD_REGION_PREFIX, ev->id, ret);
+        case REVOKED_PASID:
+                return asprintf(ret, "pasid/%" PRIu64, ev->id) < 0 ? -ENOMEM : 0;
+        case REVOKED_CLIENT:
+                *ret = strdup("");
+                return *ret ? 0 : -ENOMEM;
+        }
+        return -EINVAL;
+}
+
+/* Tells the owner (and the log) what a policy reload took from it, and why. */
+static void on_revoked(Daemon *d, const CoreEvent *ev) {
+        _cleanup_(freep) char *object = NULL;
+        Client *cl = core_find_client(d->core, ev->client);
+
+        if (revoked_object(ev, &object) < 0)
+                return;
+        fprintf(stderr, "iommud: revoked from %s%s%s: %s\n", ev->name, *object ? ", " : "", object, ev->reason);
+        sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "Revoked", "sss", ev->name, object,
+                           ev->reason);
+        /* An emptied space stays: say that its contents changed. */
+        if (ev->revoked == REVOKED_SPACE && cl && client_find_space(cl, ev->id))
+                sd_bus_emit_properties_changed(d->bus, object, IOMMUD_SPACE_INTERFACE, "Mappings",
+                                               "Attachments", NULL);
+}
+
 static void (*const event_handlers[_CORE_EVENT_MAX])(Daemon *d, const CoreEvent *ev) = {
         [CORE_EVENT_GROUP_ADDED] = on_added,
         [CORE_EVENT_GROUP_CHANGED] = on_group_changed,
@@ -167,6 +207,7 @@ static void (*const event_handlers[_CORE_EVENT_MAX])(Daemon *d, const CoreEvent 
         [CORE_EVENT_REGION_REMOVED] = on_removed,
         [CORE_EVENT_SPACE_ADDED] = on_added,
         [CORE_EVENT_SPACE_REMOVED] = on_removed,
+        [CORE_EVENT_REVOKED] = on_revoked,
 };
 
 void daemon_on_core_event(void *userdata, const CoreEvent *ev) {

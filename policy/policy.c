@@ -164,6 +164,8 @@ static Quota default_quota(uid_t uid) {
         q.limit[RES_PENDING_FAULTS] = POLICY_DEFAULT_PENDING_FAULTS;
         q.limit[RES_GROUPS] = POLICY_DEFAULT_GROUPS;
         q.limit[RES_BYTES] = POLICY_DEFAULT_BYTES;
+        q.limit[RES_MAPPINGS] = POLICY_DEFAULT_MAPPINGS;
+        q.limit[RES_CONNECTIONS] = POLICY_DEFAULT_CONNECTIONS;
         return q;
 }
 

@@ -83,7 +83,8 @@ bool policy_allows_explain(const Policy *p, const PolicySubject *s, const Policy
                            PolicyOp op, const char **ret_origin);
 
 /* s's quotas (L10) and fault timeout: per resource, the last rule matching s
- * (devices are not looked at) that sets it, else the default. */
+ * (devices are not looked at) that sets it, else the default. The core
+ * applies each limit to the total of s's uid over all its connections. */
 void policy_limits(const Policy *p, const PolicySubject *s, Quota *ret_quota,
                    uint64_t *ret_fault_timeout_usec);
 

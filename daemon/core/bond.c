@@ -41,8 +41,9 @@ static int bond_check(Client *client, Device *d, uint32_t *ret_pasid) {
         if (!device_has_pasids(d))
                 return -EOPNOTSUPP;     /* no capability, or its IOMMU gives it no PASIDs */
         /* Allocated now and kept even if the bind fails: it is the
-         * client's for life (L7). */
-        r = client_get_pasid(client, &pasid);
+         * client's for life (L7). It is to fit d and the narrowest device
+         * the client may bind. */
+        r = client_get_pasid_for(client, d->max_pasids, &pasid);
         if (r < 0)
                 return r;
         if (pasid >= d->max_pasids)

@@ -27,6 +27,7 @@ struct Bond {
         ListNode client_link;   /* in client->bonds */
         unsigned deferred_unbinds;
         DeferNode unbind;
+        unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
 };
 
 /*

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* client.c - a program using the daemon (the kernel's mm): identity, quotas, teardown */
+#include <assert.h>
 #include <errno.h>
 
 #include "common/alloc.h"
 #include "bond.h"
 #include "client.h"
+#include "device.h"
 #include "domain.h"
 #include "group.h"
 #include "pasid.h"
 #include "region.h"
 #include "space.h"
+#include "user.h"
 
 Quota quota_unlimited(void) {
         Quota q;
@@ -19,23 +22,40 @@ Quota quota_unlimited(void) {
         return q;
 }
 
+static Client *client_free(Client *cl) {
+        if (!cl)
+                return NULL;
+        if (cl->user) {
+                client_uncharge(cl, RES_CONNECTIONS, cl->used[RES_CONNECTIONS]);
+                user_unref(cl->user);
+        }
+        free(cl->name);
+        free(cl);
+        return NULL;
+}
+
 int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **ret) {
         Client *cl;
+        int r;
 
         cl = xzalloc(sizeof(*cl));
         if (!cl)
                 return -ENOMEM;
+        cl->quota = quota ? *quota : quota_unlimited();
         cl->name = xstrdup(id->name ? id->name : "");
-        if (!cl->name) {
-                free(cl);
-                return -ENOMEM;
+        r = cl->name ? user_ref(c, id->uid, &cl->user) : -ENOMEM;
+        /* One more connection of this uid that the daemon holds state for. */
+        if (r >= 0)
+                r = client_charge(cl, RES_CONNECTIONS, 1);
+        if (r < 0) {
+                client_free(cl);
+                return r;
         }
         cl->core = c;
         cl->id = core_next_id(c);
         cl->uid = id->uid;
         cl->gid = id->gid;
         cl->pid = id->pid;
-        cl->quota = quota ? *quota : quota_unlimited();
         cl->fault_timeout_usec = c->default_fault_timeout_usec;
         cl->may_fault = true;
         list_init(&cl->groups);
@@ -50,18 +70,71 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
         return 0;
 }
 
+static bool over(uint64_t used, uint64_t n, uint64_t limit) {
+        return n > limit || used > limit - n;
+}
+
+/*
+ * The limit is checked on the uid's total, which includes this client's:
+ * that is what stops one uid from multiplying its quota by opening more
+ * connections (L10). The client's own count is what its release gives back.
+ */
 int client_charge(Client *cl, Resource r, uint64_t n) {
-        if (n > cl->quota.limit[r] || cl->used[r] > cl->quota.limit[r] - n)
+        if (over(cl->user->used[r], n, cl->quota.limit[r]) || over(cl->used[r], n, cl->quota.limit[r])) {
+                cl->refused = r;
                 return -EDQUOT;
+        }
         cl->used[r] += n;
+        cl->user->used[r] += n;
         return 0;
 }
 
 void client_uncharge(Client *cl, Resource r, uint64_t n) {
-        cl->used[r] = n > cl->used[r] ? 0 : cl->used[r] - n;
+        if (n > cl->used[r])
+                n = cl->used[r];
+        cl->used[r] -= n;
+        cl->user->used[r] -= n;
 }
 
-int client_get_pasid(Client *cl, uint32_t *ret) {
+/* The largest max_pasids below width among the present devices, or 1: the
+ * PASIDs under it are what the narrower devices can use. */
+static uint32_t pasid_floor(Core *c, uint32_t width) {
+        uint32_t floor = 1;
+        Device *d;
+
+        list_for_each_entry(d, &c->devices, core_link)
+                if (d->pasid_capable && d->max_pasids < width && d->max_pasids > floor)
+                        floor = d->max_pasids;
+        return floor;
+}
+
+/* The smallest max_pasids of the present devices: a PASID below it fits all. */
+static uint32_t pasid_width_all(Core *c) {
+        uint32_t width = PASID_MAX + 1;
+        Device *d;
+
+        list_for_each_entry(d, &c->devices, core_link)
+                if (d->pasid_capable && d->max_pasids < width)
+                        width = d->max_pasids;
+        return width;
+}
+
+static int client_alloc_pasid(Client *cl, uint32_t cap, uint32_t *ret) {
+        PasidPool *pool = cl->core->pasids;
+        uint32_t width = cl->pasid_width ? cl->pasid_width : pasid_width_all(cl->core);
+        int r;
+
+        if (cap < width)
+                width = cap;
+        if (width < 2 || width > PASID_MAX + 1)
+                width = PASID_MAX + 1;
+        r = pasid_pool_alloc_range(pool, pasid_floor(cl->core, width), width, ret);
+        if (r == -ENOSPC && width <= PASID_MAX)
+                r = pasid_pool_alloc_range(pool, width, PASID_MAX + 1, ret);
+        return r;
+}
+
+int client_get_pasid_for(Client *cl, uint32_t cap, uint32_t *ret) {
         uint32_t pasid;
         int r;
 
@@ -71,7 +144,7 @@ int client_get_pasid(Client *cl, uint32_t *ret) {
                 r = client_charge(cl, RES_PASIDS, 1);
                 if (r < 0)
                         return r;
-                r = pasid_pool_alloc(cl->core->pasids, PASID_MAX + 1, &pasid);
+                r = client_alloc_pasid(cl, cap, &pasid);
                 if (r < 0) {
                         client_uncharge(cl, RES_PASIDS, 1);
                         return r;
@@ -82,12 +155,29 @@ int client_get_pasid(Client *cl, uint32_t *ret) {
         return 0;
 }
 
+int client_get_pasid(Client *cl, uint32_t *ret) {
+        return client_get_pasid_for(cl, PASID_MAX + 1, ret);
+}
+
 /* L7: the PASID outlives every domain that uses it, and the client's life. */
 void client_maybe_put_pasid(Client *cl) {
         if (!cl->ended || cl->pasid == PASID_NONE)
                 return;
         if (!list_empty(&cl->sva_domains) || !list_empty(&cl->spaces))
                 return;
+        client_put_pasid(cl);
+}
+
+void client_put_pasid(Client *cl) {
+        Space *s;
+        SpaceAttachment *a;
+
+        if (cl->pasid == PASID_NONE)
+                return;
+        assert(list_empty(&cl->sva_domains));
+        list_for_each_entry(s, &cl->spaces, client_link)
+                list_for_each_entry(a, &s->attachments, space_link)
+                        assert(a->slot.pasid != cl->pasid);
         pasid_pool_release(cl->core->pasids, cl->pasid);
         client_uncharge(cl, RES_PASIDS, 1);
         cl->pasid = PASID_NONE;
@@ -130,8 +220,7 @@ static void client_teardown(Client *cl) {
         client_maybe_put_pasid(cl);
 
         list_del_init(&cl->core_link);
-        free(cl->name);
-        free(cl);
+        client_free(cl);
 }
 
 int client_release(Core *c, uint64_t client_id) {

@@ -34,6 +34,8 @@ const char *resource_to_string(Resource r) {
                 [RES_PENDING_FAULTS] = "pending-faults",
                 [RES_GROUPS] = "groups",
                 [RES_BYTES] = "bytes",
+                [RES_MAPPINGS] = "mappings",
+                [RES_CONNECTIONS] = "connections",
         };
         return (unsigned)r < ELEMENTSOF(names) ? names[r] : "unknown";
 }
@@ -51,6 +53,7 @@ int core_new(Core **ret, const BackendOps *ops, void *backend_data) {
         list_init(&c->groups);
         list_init(&c->devices);
         list_init(&c->clients);
+        list_init(&c->users);
         list_init(&c->events);
         list_init(&c->deferred);
         c->next_id = 1;
@@ -111,22 +114,36 @@ uint64_t core_next_id(Core *c) {
         return c->next_id++;
 }
 
-void core_emit(Core *c, CoreEventKind kind, uint32_t group, uint64_t id,
-               uint64_t client, const char *name) {
-        size_t len = name ? strlen(name) : 0;
+/* One allocation holds the event, its name and its reason. */
+static CoreEvent *event_new(Core *c, CoreEventKind kind, uint32_t group, uint64_t id, uint64_t client,
+                            const char *name, const char *reason) {
+        size_t len = name ? strlen(name) : 0, rlen = reason ? strlen(reason) : 0;
         CoreEvent *ev;
 
-        ev = xmalloc(sizeof(*ev) + len + 1);
+        ev = xmalloc(sizeof(*ev) + len + 1 + rlen + 1);
         if (!ev) {
                 c->events_lost++;
-                return;
+                return NULL;
         }
-        ev->kind = kind;
-        ev->group = group;
-        ev->id = id;
-        ev->client = client;
+        *ev = (CoreEvent) { .kind = kind, .group = group, .id = id, .client = client };
         memcpy(ev->name, name ? name : "", len + 1);
+        memcpy(ev->name + len + 1, reason ? reason : "", rlen + 1);
+        ev->reason = ev->name + len + 1;
         list_add_tail(&c->events, &ev->link);
+        return ev;
+}
+
+void core_emit(Core *c, CoreEventKind kind, uint32_t group, uint64_t id,
+               uint64_t client, const char *name) {
+        event_new(c, kind, group, id, client, name, NULL);
+}
+
+void core_emit_revoked(Core *c, RevokedKind what, uint32_t group, uint64_t id, const Client *cl,
+                       const char *reason) {
+        CoreEvent *ev = event_new(c, CORE_EVENT_REVOKED, group, id, cl->id, cl->name, reason);
+
+        if (ev)
+                ev->revoked = what;
 }
 
 void core_defer(Core *c, DeferNode *node) {

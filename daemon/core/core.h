@@ -29,14 +29,27 @@ typedef enum CoreEventKind {
         CORE_EVENT_REGION_REMOVED,      /* id, client */
         CORE_EVENT_SPACE_ADDED,         /* id, client */
         CORE_EVENT_SPACE_REMOVED,       /* id, client */
+        CORE_EVENT_REVOKED,             /* revoked, group, id, client; name: its bus name; reason */
         _CORE_EVENT_MAX,
 } CoreEventKind;
+
+/* What a CORE_EVENT_REVOKED says was taken back from a client (revoke.h). */
+typedef enum RevokedKind {
+        REVOKED_GROUP,          /* group: released */
+        REVOKED_BOND,           /* id: made stale, or removed */
+        REVOKED_SPACE,          /* id: emptied, removed, detached or unmapped in part */
+        REVOKED_REGION,         /* id: removed */
+        REVOKED_PASID,          /* id: the PASID, freed */
+        REVOKED_CLIENT,         /* everything the client held: released */
+} RevokedKind;
 
 typedef struct CoreEvent {
         CoreEventKind kind;
         uint32_t group;
         uint64_t id;
         uint64_t client;
+        RevokedKind revoked;    /* CORE_EVENT_REVOKED only */
+        const char *reason;     /* "" but for CORE_EVENT_REVOKED; in this allocation */
         ListNode link;          /* in Core.events while queued */
         char name[];            /* device name, "" when none */
 } CoreEvent;
@@ -67,6 +80,7 @@ struct Core {
         ListNode groups;                /* Group.core_link, owned */
         ListNode devices;               /* Device.core_link, owned */
         ListNode clients;               /* Client.core_link, owned */
+        ListNode users;                 /* User.core_link, owned (refcounted by clients) */
         struct PasidPool *pasids;       /* owned */
         FaultTable *faults;             /* owned */
 
@@ -84,6 +98,7 @@ struct Core {
         uint64_t next_id;               /* ids of bonds, regions, spaces, clients */
         struct Mapping *spare_mappings; /* owned, for reuse (domain.c) */
         unsigned n_spare_mappings;
+        uint64_t mapping_lookups;       /* index probes of mapping lookups, for tests (L10) */
         uint64_t default_fault_timeout_usec;
 };
 
@@ -110,6 +125,9 @@ static inline bool core_in_callback(const Core *c) {
 /* For the model's files: queue an event (dropped and counted on ENOMEM). */
 void core_emit(Core *c, CoreEventKind kind, uint32_t group, uint64_t id,
                uint64_t client, const char *name);
+/* CORE_EVENT_REVOKED for cl: copies its bus name and the reason. */
+void core_emit_revoked(Core *c, RevokedKind what, uint32_t group, uint64_t id, const Client *cl,
+                       const char *reason);
 void core_defer(Core *c, DeferNode *node);
 uint64_t core_next_id(Core *c);
 

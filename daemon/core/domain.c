@@ -255,12 +255,33 @@ void mapping_unmap(Mapping *m) {
         index_remove(m->domain, m, m->length / PAGE_SIZE_4K);
         list_del_init(&m->domain_link);
         list_del_init(&m->region_link);
+        if (m->charged) {
+                client_uncharge(m->domain->client, RES_BYTES, m->length);
+                client_uncharge(m->domain->client, RES_MAPPINGS, 1);
+        }
         mapping_release(c, m);
 }
 
+/* Lookups go through the page index, so that a domain with thousands of
+ * mappings costs no more per call than one with a single mapping; each probe
+ * is counted in Core.mapping_lookups, which the unit tests compare. */
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length) {
-        return list_find_entry(Mapping, m, &dom->mappings, domain_link,
-                               m->iova == iova && m->length == length);
+        Mapping *m;
+
+        iodomain_core(dom)->mapping_lookups++;
+        m = pagemap_get(&dom->pages, iova / PAGE_SIZE_4K);
+        return m && m->iova == iova && m->length == length ? m : NULL;
+}
+
+bool iodomain_range_mapped(IoDomain *dom, uint64_t iova, uint64_t length) {
+        Core *c = iodomain_core(dom);
+
+        for (uint64_t p = iova / PAGE_SIZE_4K; p < (iova + length) / PAGE_SIZE_4K; p++) {
+                c->mapping_lookups++;
+                if (pagemap_get(&dom->pages, p))
+                        return true;
+        }
+        return false;
 }
 
 void iodomain_unmap_all(IoDomain *dom) {

@@ -35,6 +35,7 @@ struct Mapping {
         uint64_t length;
         uint64_t region_offset; /* offset into the region, not into the memfd */
         unsigned access;
+        bool charged;           /* made by Space.Map: counts in "mappings" and "bytes" (L10) */
         ListNode domain_link;   /* in domain->mappings */
         ListNode region_link;   /* in region->mappings */
 };
@@ -71,9 +72,13 @@ void mapping_unmap(Mapping *m);
  * cost one mapping, not one each.
  */
 int iodomain_extend(Mapping *m, uint64_t more);
+/* The mapping of exactly [iova, iova + length), or NULL: one index lookup. */
 Mapping *iodomain_find_mapping(IoDomain *dom, uint64_t iova, uint64_t length);
 /* The mapping that covers iova, in O(1). */
 Mapping *iodomain_mapping_at(const IoDomain *dom, uint64_t iova);
+/* Whether any page of [iova, iova + length) is mapped: one index lookup per
+ * page, never a walk over the domain's mappings (L10). */
+bool iodomain_range_mapped(IoDomain *dom, uint64_t iova, uint64_t length);
 void iodomain_unmap_all(IoDomain *dom);
 /* Frees the mappings kept for reuse (core_free()). */
 void mapping_spares_free(Core *c);

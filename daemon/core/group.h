@@ -20,6 +20,7 @@ struct Group {
         Client *owner;          /* borrowed; non-NULL while user-owned */
         ListNode owner_link;    /* in owner->groups */
         DeferNode release;      /* a release asked for during a callback */
+        unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
         void *backend_data;     /* owned by the backend */
 };
 

@@ -59,28 +59,75 @@ PasidPool *pasid_pool_free(PasidPool *p) {
         return NULL;
 }
 
-/* Index of the lowest clear bit of w; w must not be all ones. */
-static unsigned lowest_clear(uint64_t w) {
-        return (unsigned)__builtin_ctzll(~w);
+/* Bits from b (0..63) upwards. */
+static uint64_t mask_from(long b) {
+        return UINT64_MAX << b;
+}
+
+static long lowest_clear(uint64_t w) {
+        return __builtin_ctzll(~w);
+}
+
+typedef long (*NextClearFn)(const PasidPool *p, long from);
+
+/* The lowest clear top bit >= from: a mid word that is not full. */
+static long top_next_clear(const PasidPool *p, long from) {
+        for (long w = from / 64; w < (long)TOP_WORDS; w++) {
+                uint64_t used = p->top[w] | (w == from / 64 ? ~mask_from(from % 64) : 0);
+
+                if (used != UINT64_MAX)
+                        return w * 64 + lowest_clear(used);
+        }
+        return -1;
+}
+
+/*
+ * The lowest clear bit >= from of one level (words, n_bits): in from's own
+ * word, else in the next word that the level above (next_word) says is not
+ * full. Three word scans in all, whatever the contents.
+ */
+static long level_next_clear(const PasidPool *p, const uint64_t *words, long n_bits, long from,
+                             NextClearFn next_word) {
+        long w = from / 64, nw;
+        uint64_t used;
+
+        if (from >= n_bits)
+                return -1;
+        used = words[w] | ~mask_from(from % 64);
+        if (used != UINT64_MAX)
+                return w * 64 + lowest_clear(used);
+        nw = next_word(p, w + 1);
+        return nw < 0 ? -1 : nw * 64 + lowest_clear(words[nw]);
+}
+
+static long mid_next_clear(const PasidPool *p, long from) {
+        return level_next_clear(p, p->mid, (long)MID_WORDS * 64, from, top_next_clear);
+}
+
+static long leaf_next_clear(const PasidPool *p, long from) {
+        return level_next_clear(p, p->leaf, (long)LEAF_WORDS * 64, from, mid_next_clear);
+}
+
+int pasid_pool_alloc_range(PasidPool *p, uint32_t lo, uint32_t hi, uint32_t *ret) {
+        long pasid;
+
+        if (lo < 1)
+                lo = 1;
+        if (hi > PASID_MAX + 1)
+                hi = PASID_MAX + 1;
+        if (lo >= hi)
+                return -ENOSPC;
+        pasid = leaf_next_clear(p, lo);
+        if (pasid < 0 || pasid >= (long)hi)
+                return -ENOSPC;
+        set_bit_full(p, (uint32_t)pasid);
+        p->count++;
+        *ret = (uint32_t)pasid;
+        return 0;
 }
 
 int pasid_pool_alloc(PasidPool *p, uint32_t limit, uint32_t *ret) {
-        uint32_t t, m, w, pasid;
-
-        for (t = 0; t < TOP_WORDS; t++)
-                if (p->top[t] != UINT64_MAX)
-                        break;
-        if (t == TOP_WORDS)
-                return -ENOSPC;
-        m = t * 64 + lowest_clear(p->top[t]);
-        w = m * 64 + lowest_clear(p->mid[m]);
-        pasid = w * 64 + lowest_clear(p->leaf[w]);
-        if (pasid >= limit || pasid > PASID_MAX)
-                return -ENOSPC;
-        set_bit_full(p, pasid);
-        p->count++;
-        *ret = pasid;
-        return 0;
+        return pasid_pool_alloc_range(p, 1, limit, ret);
 }
 
 bool pasid_pool_is_allocated(const PasidPool *p, uint32_t pasid) {

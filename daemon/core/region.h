@@ -26,6 +26,7 @@ struct Region {
                                  * Closed by the daemon after region_free(). */
         ListNode client_link;   /* in client->regions */
         ListNode mappings;      /* Mapping.region_link, borrowed */
+        unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
 };
 
 /*

@@ -74,12 +74,12 @@ int space_free(Space *s) {
         return 0;
 }
 
-int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
-              uint64_t length, unsigned access) {
-        Mapping *m;
-
+static int space_map_check(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
+                           uint64_t length, unsigned access) {
         if (r->client != s->io.client)
                 return -EACCES;
+        if (s->io.client->ended)
+                return -ESHUTDOWN;
         if (length == 0 || !page_aligned(region_offset) || !page_aligned(iova) ||
             !page_aligned(length))
                 return -EINVAL;
@@ -89,10 +89,42 @@ int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
                 return -EINVAL;
         if (access == 0 || (access & ~r->access))
                 return -EINVAL;
-        list_for_each_entry(m, &s->io.mappings, domain_link)
-                if (iova < m->iova + m->length && m->iova < iova + length)
-                        return -EEXIST;
-        return iodomain_map(&s->io, r, region_offset, iova, length, access, NULL);
+        return 0;
+}
+
+/*
+ * A mapping costs the daemon its Mapping and an index entry per page, so it
+ * is charged one of "mappings" and its length in "bytes", whatever region it
+ * maps: one region mapped at a thousand IOVAs costs a thousand times (L10).
+ * The charge comes before the overlap check, which thus never probes more
+ * pages than the quota allows.
+ */
+int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
+              uint64_t length, unsigned access) {
+        Client *cl = s->io.client;
+        Mapping *m;
+        int k;
+
+        k = space_map_check(s, r, region_offset, iova, length, access);
+        if (k < 0)
+                return k;
+        k = client_charge(cl, RES_MAPPINGS, 1);
+        if (k < 0)
+                return k;
+        k = client_charge(cl, RES_BYTES, length);
+        if (k < 0) {
+                client_uncharge(cl, RES_MAPPINGS, 1);
+                return k;
+        }
+        k = iodomain_range_mapped(&s->io, iova, length) ? -EEXIST :
+            iodomain_map(&s->io, r, region_offset, iova, length, access, &m);
+        if (k < 0) {
+                client_uncharge(cl, RES_BYTES, length);
+                client_uncharge(cl, RES_MAPPINGS, 1);
+                return k;
+        }
+        m->charged = true;
+        return 0;
 }
 
 int space_unmap(Space *s, uint64_t iova, uint64_t length) {

@@ -15,6 +15,7 @@ struct Space {
         ListNode client_link;   /* in client->spaces */
         ListNode attachments;   /* SpaceAttachment.space_link, owned */
         DeferNode free_node;
+        unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
 };
 
 /* A space at one (device, PASID) slot; owned by space->attachments. */
@@ -22,6 +23,7 @@ struct SpaceAttachment {
         Space *space;           /* borrowed: the owner */
         Slot slot;
         ListNode space_link;
+        unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
 };
 
 int space_new(Client *cl, Space **ret);

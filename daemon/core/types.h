@@ -21,6 +21,7 @@ typedef struct SpaceAttachment SpaceAttachment;
 typedef struct FaultGroup FaultGroup;
 typedef struct FaultTable FaultTable;
 typedef struct BackendOps BackendOps;
+typedef struct User User;
 
 #define PAGE_SIZE_4K 4096u
 
@@ -49,7 +50,11 @@ typedef enum DomainKind {
         DOMAIN_SPACE,           /* a client's IOAS, IOVAs chosen by it */
 } DomainKind;
 
-/* Resources a client can make the daemon hold; each has a quota (L10). */
+/*
+ * Resources a client can make the daemon hold; each has a quota (L10). Each
+ * is counted per client and per uid (User); the limit applies to the uid's
+ * total over all its clients.
+ */
 typedef enum Resource {
         RES_PASIDS,
         RES_BONDS,
@@ -57,7 +62,9 @@ typedef enum Resource {
         RES_SPACES,
         RES_PENDING_FAULTS,
         RES_GROUPS,
-        RES_BYTES,              /* bytes of shared memory */
+        RES_BYTES,              /* bytes shared (regions) plus bytes mapped in spaces */
+        RES_MAPPINGS,           /* mappings made by Space.Map */
+        RES_CONNECTIONS,        /* clients (bus connections holding state) */
         _RES_MAX,
 } Resource;
 

@@ -15,6 +15,8 @@ static void fixture_listener(void *userdata, const CoreEvent *ev) {
                 e->id = ev->id;
                 e->client = ev->client;
                 snprintf(e->name, sizeof(e->name), "%s", ev->name);
+                e->revoked = ev->revoked;
+                snprintf(e->reason, sizeof(e->reason), "%s", ev->reason);
         }
         if (fx.on_event)
                 fx.on_event(ev);

@@ -17,7 +17,9 @@
 #include "daemon/core/group.h"
 #include "daemon/core/pasid.h"
 #include "daemon/core/region.h"
+#include "daemon/core/revoke.h"
 #include "daemon/core/space.h"
+#include "daemon/core/user.h"
 #include "common/alloc.h"
 
 /* Names of the built-in topology (daemon/backend/topology.c). */
@@ -32,6 +34,8 @@ typedef struct SeenEvent {
         uint32_t group;
         uint64_t id, client;
         char name[32];
+        RevokedKind revoked;    /* CORE_EVENT_REVOKED */
+        char reason[320];
 } SeenEvent;
 
 typedef struct Fixture {

@@ -65,6 +65,40 @@ Test(pasid, limit_refuses_when_lowest_free_is_too_high) {
         cr_assert_eq(p, 4);
 }
 
+Test(pasid, range_gives_the_lowest_free_at_or_above_its_start) {
+        uint32_t p;
+
+        cr_assert_eq(pasid_pool_alloc_range(pool, 65536, PASID_MAX + 1, &p), 0);
+        cr_assert_eq(p, 65536);
+        cr_assert_eq(pasid_pool_alloc_range(pool, 0, 4, &p), 0);
+        cr_assert_eq(p, 1, "0 is the RID, never handed out");
+        cr_assert_eq(pasid_pool_alloc_range(pool, 65536, PASID_MAX + 1, &p), 0);
+        cr_assert_eq(p, 65537);
+        cr_assert_eq(pasid_pool_alloc_range(pool, 4, 4, &p), -ENOSPC, "an empty range");
+        cr_assert_eq(pasid_pool_alloc_range(pool, 70, 71, &p), 0);
+        cr_assert_eq(p, 70);
+        cr_assert_eq(pasid_pool_alloc_range(pool, 70, 71, &p), -ENOSPC, "a full range takes nothing");
+        cr_assert_eq(pasid_pool_count(pool), 4);
+}
+
+Test(pasid, range_skips_full_words_at_every_level) {
+        uint32_t p, start = 64 * 64 * 3 + 5;    /* inside the 4th mid word's span */
+
+        /* Fill from start to the end of two whole mid words and a bit more. */
+        for (uint32_t i = start; i < 64 * 64 * 6 + 7; i++) {
+                cr_assert_eq(pasid_pool_alloc_range(pool, start, PASID_MAX + 1, &p), 0);
+                cr_assert_eq(p, i, "expected %u got %u", i, p);
+        }
+        cr_assert_eq(pasid_pool_release(pool, 64 * 64 * 5 + 9), 0);
+        cr_assert_eq(pasid_pool_alloc_range(pool, start, PASID_MAX + 1, &p), 0);
+        cr_assert_eq(p, 64 * 64 * 5 + 9, "the one hole is found past full words");
+        cr_assert_eq(pasid_pool_alloc_range(pool, start, PASID_MAX + 1, &p), 0);
+        cr_assert_eq(p, 64 * 64 * 6 + 7);
+        cr_assert_eq(pasid_pool_alloc_range(pool, PASID_MAX, PASID_MAX + 1, &p), 0);
+        cr_assert_eq(p, PASID_MAX);
+        cr_assert_eq(pasid_pool_alloc_range(pool, PASID_MAX, PASID_MAX + 1, &p), -ENOSPC);
+}
+
 Test(pasid, release_rejects_zero_out_of_range_and_double_free) {
         uint32_t p;
 

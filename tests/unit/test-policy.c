@@ -410,6 +410,8 @@ Test(policy, quota_and_timeout_defaults) {
         cr_assert_eq(q.limit[RES_PENDING_FAULTS], 256);
         cr_assert_eq(q.limit[RES_GROUPS], 4);
         cr_assert_eq(q.limit[RES_BYTES], 256ull << 20);
+        cr_assert_eq(q.limit[RES_MAPPINGS], 1024);
+        cr_assert_eq(q.limit[RES_CONNECTIONS], 16);
         cr_assert_eq(timeout, 2000000);
         policy_limits(p, &ROOT, &q, &timeout);
         for (unsigned r = 0; r < _RES_MAX; r++)
@@ -420,7 +422,8 @@ Test(policy, quota_and_timeout_defaults) {
 Test(policy, quota_last_matching_rule_wins_per_resource) {
         _cleanup_(policy_freep) Policy *p = load_text(
                 "{ 'rules': ["
-                "  { 'principals': '*', 'quota': { 'bonds': 8, 'bytes': '1G', 'pasids': 2 } },"
+                "  { 'principals': '*', 'quota': { 'bonds': 8, 'bytes': '1G', 'pasids': 2,"
+                "                                  'mappings': 5, 'connections': 'unlimited' } },"
                 "  { 'principals': { 'users': ['nobody'] }, 'quota': { 'bonds': 3 } },"
                 "  { 'principals': { 'users': [1000] },"
                 "    'quota': { 'bonds': 99, 'spaces': 'unlimited' } },"
@@ -434,6 +437,8 @@ Test(policy, quota_last_matching_rule_wins_per_resource) {
         cr_assert_eq(q.limit[RES_BONDS], 3);
         cr_assert_eq(q.limit[RES_BYTES], 1ull << 30);
         cr_assert_eq(q.limit[RES_PASIDS], 2);
+        cr_assert_eq(q.limit[RES_MAPPINGS], 5);
+        cr_assert_eq(q.limit[RES_CONNECTIONS], UINT64_MAX);
         cr_assert_eq(q.limit[RES_REGIONS], 64, "nothing sets it: the default");
         policy_limits(p, &u1000, &q, NULL);
         cr_assert_eq(q.limit[RES_BONDS], 99);
@@ -529,7 +534,7 @@ Test(policy, error_unknown_keys) {
                           "device, class, group, driver");
         expect_rule_error("'principals': '*', 'quota': { 'pasid': 1 }",
                           "rules[0].quota.pasid: unknown key, expected one of: pasids, bonds, "
-                          "regions, spaces, pending-faults, groups, bytes");
+                          "regions, spaces, pending-faults, groups, bytes, mappings, connections");
         expect_rule_error("'principals': { 'user': [0] }, 'allow': []",
                           "rules[0].principals.user: unknown key, expected one of: users, groups");
         expect_rule_error("'principals': '*', 'allow': [], 'a b\\n': 1",

@@ -108,6 +108,49 @@ Test(sva, L7_small_max_pasids_fails_overflow_and_keeps_the_pasid) {
         cr_assert_eq(b->pasid, 3);
 }
 
+/*
+ * Finding: PASIDs were handed out lowest first to every client, so idle
+ * clients that may bind only wide devices took 1..3 and nobody could bind
+ * the device whose max_pasids is 4. A client's PASID now comes from the
+ * range its narrowest device needs, above the max_pasids of narrower ones.
+ */
+Test(sva, L7_low_pasids_are_kept_for_the_devices_that_need_them) {
+        Client *squat[3], *root = new_client(0), *mid = new_client(1001);
+        Bond *b;
+        uint32_t p;
+
+        for (int i = 0; i < 3; i++) {
+                squat[i] = new_client(1000);
+                squat[i]->pasid_width = 1u << 20;       /* may bind 0000:00:02.0 only */
+                cr_assert_eq(client_get_pasid(squat[i], &p), 0);
+                cr_assert_geq(p, 1u << 16, "above what 0000:00:04.0 (2^16) and 0000:00:05.0 (4) need: %u", p);
+        }
+        mid->pasid_width = 1u << 16;                    /* may bind 0000:00:04.0 and wider */
+        cr_assert_eq(client_get_pasid(mid, &p), 0);
+        cr_assert(p >= 4 && p < (1u << 16), "between the small device's range and its own width: %u", p);
+
+        claim_ok(root, DEV_SMALL);                      /* root may bind everything: width 0 */
+        b = bind_ok(root, DEV_SMALL);
+        cr_assert_eq(b->pasid, 1, "the small device's PASIDs were left for it");
+}
+
+Test(sva, L7_full_range_falls_back_above_it_and_overflow_keeps_the_pasid) {
+        Client *c[4];
+        Bond *b = NULL;
+        uint32_t p;
+
+        for (int i = 0; i < 4; i++) {
+                c[i] = new_client(1000 + i);
+                c[i]->pasid_width = 4;
+                cr_assert_eq(client_get_pasid(c[i], &p), 0);
+        }
+        cr_assert_eq(c[2]->pasid, 3);
+        cr_assert_eq(c[3]->pasid, 4, "1..3 full: the lowest above the width");
+        claim_ok(c[3], DEV_SMALL);
+        cr_assert_eq(bond_bind(c[3], dev(DEV_SMALL), &b), -EOVERFLOW);
+        cr_assert_eq(c[3]->pasid, 4, "kept (L7)");
+}
+
 static uint32_t watched_pasid;
 static unsigned domain_frees, pasid_alive_at_domain_free;
 
