@@ -286,10 +286,6 @@ int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
         KernelBackend *k = NULL;
         int r = kernel_backend_new(&k, opts->sysfs, opts->devdir, opts->state_dir);
 
-        if (r >= 0) {
-                (*ret)->log = opts->log;
-                (*ret)->log_userdata = opts->log_userdata;
-        }
         if (r == -ENOENT)
                 backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
                             "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
