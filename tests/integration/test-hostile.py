@@ -193,7 +193,9 @@ def test_daemon_exits_with_failure_when_it_loses_the_bus(w):
     check("lost the connection to the system bus" in w.log(), "the log says why:\n" + w.log())
 
 
-@with_world(policy_text=json.dumps({"rules": [{"principals": {"users": [NOBODY]}, "allow": ["sva"]}]}))
+# PASIDs are a per-uid quota (finding 3): four connections of one uid need four.
+@with_world(policy_text=json.dumps({"rules": [{"principals": {"users": [NOBODY]}, "allow": ["sva"],
+                                               "quota": {"pasids": 4}}]}))
 def test_a_client_that_leaves_the_bus_is_released_while_its_process_lives(w):
     """The one name watch sees a connection close whose process stays: the
     pidfd would not fire, the client must be released all the same."""
