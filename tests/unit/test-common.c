@@ -11,6 +11,12 @@
 #include "common/list.h"
 #include "common/string-util.h"
 #include "common/strv.h"
+#include "leak-check.h"
+
+TestSuite(strv, .fini = check_leaks);
+TestSuite(string_util, .fini = check_leaks);
+TestSuite(list, .fini = check_leaks);
+TestSuite(fd, .fini = check_leaks);
 
 Test(strv, consume_and_join) {
         _cleanup_(strv_freep) char **l = NULL;

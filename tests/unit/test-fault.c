@@ -7,8 +7,8 @@ TestSuite(fault, .init = fixture_setup, .fini = fixture_teardown);
 static Client *cl;
 static Bond *bond;
 
+/* Runs after the suite's fixture_setup(): Criterion calls both. */
 static void bound_setup(void) {
-        fixture_setup();
         cl = new_client(1000);
         claim_ok(cl, DEV_PRI);
         bond = bind_ok(cl, DEV_PRI);
@@ -22,7 +22,7 @@ static FaultGroup *push(uint64_t source, const char *device, FaultRecord rec, ui
 }
 
 Test(fault, L8_multi_page_group_is_served_once_when_last_page_arrives,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 42);
         FaultGroup *fg;
 
@@ -50,7 +50,7 @@ Test(fault, L8_multi_page_group_is_served_once_when_last_page_arrives,
 }
 
 Test(fault, L8_records_after_completion_and_mismatched_records_are_rejected,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 5);
         FaultGroup *fg = push(1, DEV_PRI, r, 0), *again = NULL;
 
@@ -80,7 +80,7 @@ Test(fault, L8_no_slot_at_that_pasid_is_answered_invalid_at_once) {
 }
 
 Test(fault, L8_timeout_answers_invalid_from_the_injected_clock,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 11);
 
         cl->fault_timeout_usec = 1000;
@@ -119,7 +119,7 @@ Test(fault, L8_deadlines_out_of_order_expire_in_order) {
 }
 
 Test(fault, L8_unbind_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 3);
         FaultGroup *fg = push(1, DEV_PRI, r, 0);
 
@@ -144,7 +144,7 @@ Test(fault, L8_space_detach_answers_pending_groups_invalid) {
 }
 
 Test(fault, L8_unplug_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         cr_assert_not_null(push(1, DEV_PRI, fault_rec(bond->pasid, 0x1000, 3), 0));
         cr_assert_eq(device_unplug(fx.core, DEV_PRI), 0);
         cr_assert_eq(recorder_count(&fx.rec, "respond 0000:00:02.0 cookie=3 INVALID"), 1);
@@ -152,7 +152,7 @@ Test(fault, L8_unplug_answers_pending_groups_invalid,
 }
 
 Test(fault, L8_client_exit_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         cr_assert_not_null(push(1, DEV_PRI, fault_rec(bond->pasid, 0x1000, 3), 0));
         cr_assert_eq(client_release(fx.core, cl->id), 0);
         cr_assert_eq(recorder_count(&fx.rec, "respond 0000:00:02.0 cookie=3 INVALID"), 1);
@@ -160,7 +160,7 @@ Test(fault, L8_client_exit_answers_pending_groups_invalid,
 }
 
 Test(fault, L8_partial_group_cut_by_detach_is_answered_once_on_completion,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 21);
         uint64_t cid = cl->id;
 
@@ -175,7 +175,7 @@ Test(fault, L8_partial_group_cut_by_detach_is_answered_once_on_completion,
 }
 
 Test(fault, cookie_table_holds_many_groups_and_finds_each,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         const uint32_t n = 5000;
 
         for (uint32_t i = 0; i < n; i++)

@@ -13,6 +13,7 @@
 #include "daemon/backend/kernel.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
+#include "leak-check.h"
 
 static char root[64];
 
@@ -102,6 +103,7 @@ static void teardown(void) {
 
         snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
         cr_assert_eq(system(cmd), 0);
+        check_leaks();
 }
 
 TestSuite(kernel_sysfs, .init = setup, .fini = teardown);

@@ -10,6 +10,7 @@
 
 #include "policy/policy.h"
 #include "common/alloc.h"
+#include "leak-check.h"
 
 /* Every test gets its own directory, removed afterwards. */
 static char tmpdir[64];
@@ -29,6 +30,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 static void teardown(void) {
         nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        check_leaks();
 }
 
 TestSuite(policy, .init = setup, .fini = teardown);
