@@ -33,6 +33,23 @@ def alive(w):
     w.busctl("call", "org.iommud1", "/org/iommud1", "org.freedesktop.DBus.Peer", "Ping")
 
 
+# --- finding 7: a long multi-byte name left the caller without a reply ---
+
+def test_long_multibyte_device_names_get_a_prompt_error(w):
+    r = client(w, "names", "10", "600", timeout=600)
+    lines = r.out.splitlines()
+    check(r.rc == 0, "every call is answered: " + "\n".join(lines[-3:]) + r.err)
+    calls = [ln.split() for ln in lines if re.match(r"\d+ ", ln)]
+    check(len(calls) == 591, f"591 calls, got {len(calls)}")
+    for n, name, ms in calls:
+        check(name == "org.iommud1.Error.NoSuchDevice", f"{n} characters: {name}")
+        check(int(ms) < 2000, f"{n} characters: answered after {ms} ms")
+    last = lines[-1]
+    check(last.startswith('last message: There is no device "' + "\u00e9" * 10) and last.endswith("..."),
+          "the echoed name is cut between characters and marked: " + last[:80] + " ... " + last[-20:])
+    alive(w)
+
+
 # --- finding 13: a failing test left its bus and daemon running ---
 
 def processes_mentioning(text):

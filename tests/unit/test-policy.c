@@ -10,6 +10,7 @@
 
 #include "policy/policy.h"
 #include "common/alloc.h"
+#include "common/utf8.h"
 #include "leak-check.h"
 
 /* Every test gets its own directory, removed afterwards. */
@@ -740,3 +741,27 @@ Test(policy, check_policy_output) {
                   "%s", out);
         free(out);
 }
+
+/* Issue 10, finding 7: problems end up in Reload()'s error reply, which
+ * sd-bus refuses to send unless it is valid UTF-8. A quoted value was cut
+ * at a byte count, in the middle of a character, and bytes that are not
+ * UTF-8 were copied as they were. */
+Test(policy, messages_quoting_input_are_valid_utf8_when_cut_or_bad) {
+        _cleanup_(freep) char *errors = NULL;
+        char text[1024], name[200];
+        size_t o = 0;
+        Path f;
+
+        for (int i = 0; i < 40; i++)
+                o += (size_t)snprintf(name + o, sizeof(name) - o, "\xc3\xa9");
+        snprintf(text, sizeof(text), "{ 'rules': [ { 'principals': { 'users': ['%s', 'a\xff" "b'] }, "
+                 "'allow': ['claim'], '%s': 1 } ] }", name, name);
+        f = write_file("policy.json", text);
+        errors = load_fails(f.s, -EINVAL);
+        cr_assert_eq(utf8_valid_prefix(errors, strlen(errors)), strlen(errors), "not UTF-8:\n%s", errors);
+        cr_assert(contains(errors, "unknown user \"\xc3\xa9\xc3\xa9"), "%s", errors);
+        cr_assert(contains(errors, "\xc3\xa9...\""), "cut between characters and marked:\n%s", errors);
+        cr_assert(contains(errors, "unknown user \"a\\xffb\""), "a bad byte is escaped:\n%s", errors);
+        cr_assert(contains(errors, "rules[0][\"\xc3\xa9"), "an odd key is quoted:\n%s", errors);
+}
+
