@@ -33,6 +33,47 @@ def alive(w):
     w.busctl("call", "org.iommud1", "/org/iommud1", "org.freedesktop.DBus.Peer", "Ping")
 
 
+# --- finding 5: a hugetlb memfd made iommud die of SIGBUS ---
+
+@contextlib.contextmanager
+def huge_pages(n):
+    """At least n free 2 MiB huge pages for the duration; the old pool size comes back."""
+    knob = "/proc/sys/vm/nr_hugepages"
+    with open("/proc/filesystems") as f:
+        has_fs = "hugetlbfs" in f.read()
+    if not has_fs or not os.path.exists(knob):
+        raise Failure("THIS KERNEL HAS NO HUGETLB SUPPORT (no hugetlbfs in /proc/filesystems or no "
+                      f"{knob}): the test of MFD_HUGETLB memfds cannot run, and that is a failure, "
+                      "not a pass")
+    with open(knob) as f:
+        old = int(f.read())
+    try:
+        with open(knob, "w") as f:
+            f.write(str(old + n))
+        with open("/proc/meminfo") as f:
+            free = int(re.search(r"^HugePages_Free:\s+(\d+)", f.read(), re.M).group(1))
+        check(free >= n, f"asked the kernel for {n} more huge pages, it has {free} free (memory too "
+              "fragmented?): the test of MFD_HUGETLB memfds cannot run")
+        yield
+    finally:
+        with open(knob, "w") as f:
+            f.write(str(old))
+
+
+@with_world(policy_text=NOBODY_POLICY)
+def test_hugetlb_memfd_is_refused_and_the_daemon_survives(w):
+    with huge_pages(2):
+        r = client(w, "share", "hugetlb", str(HUGE_PAGE))
+        check(r.rc == 0, f"the client could not make a hugetlb memfd: {r}")
+        check(r.out.startswith("error org.iommud1.Error.InvalidArgument: ") and "MFD_HUGETLB" in r.out,
+              f"a hugetlb memfd is refused with a clear InvalidArgument: {r}")
+        alive(w)
+    # A regular memfd still works, for the same unprivileged client.
+    r = client(w, "share", "memfd", "65536")
+    check(r.out.startswith("reply /org/iommud1/region/"), f"a regular memfd: {r}")
+    alive(w)
+
+
 # --- finding 7: a long multi-byte name left the caller without a reply ---
 
 def test_long_multibyte_device_names_get_a_prompt_error(w):
