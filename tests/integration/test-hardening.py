@@ -91,6 +91,18 @@ def test_long_multibyte_device_names_get_a_prompt_error(w):
     alive(w)
 
 
+# --- finding 8: a leak when the release rebinds a driver ---
+
+def test_release_keeps_a_driver_probed_while_claimed(w):
+    """The claim detaches e1000e; vfio-pci is probed while the group is owned; the release must
+    keep vfio-pci (and lose nothing: stop() fails on a LeakSanitizer report)."""
+    w.ctl("claim", "2", "--detach-drivers", "+", "probe", DEV_NIC, "vfio-pci", "--managed-dma",
+          "+", "release", "2")
+    out = w.call("ListDevices").out
+    check(re.search(r'"0000:00:03\.0" 2 "vfio-pci"', out), "03.0 keeps vfio-pci: " + out)
+    check(w.groups()[2] == "none", f"group 2 has no DMA-API driver now: {w.groups()}")
+
+
 # --- finding 13: a failing test left its bus and daemon running ---
 
 def processes_mentioning(text):
