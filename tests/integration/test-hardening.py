@@ -103,6 +103,63 @@ def test_release_keeps_a_driver_probed_while_claimed(w):
     check(w.groups()[2] == "none", f"group 2 has no DMA-API driver now: {w.groups()}")
 
 
+# --- finding 9: a policy anyone but root can change is refused ---
+
+def policy_tree(w):
+    """w.dir/pol/policy.json (nobody may claim group 1) and an empty w.dir/pol/policy.d."""
+    root = os.path.join(w.dir, "pol")
+    os.makedirs(os.path.join(root, "policy.d"), mode=0o755)
+    os.chmod(root, 0o755)
+    os.chmod(os.path.join(root, "policy.d"), 0o755)
+    path = os.path.join(root, "policy.json")
+    with open(path, "w") as f:
+        f.write(NOBODY_POLICY)
+    os.chmod(path, 0o644)
+    return root, path
+
+
+def test_reload_refuses_a_policy_others_can_change_and_keeps_the_old_one(w):
+    root, path = policy_tree(w)
+    pold = os.path.join(root, "policy.d")
+    w.daemon.send_signal(signal.SIGTERM)
+    w.daemon.wait(timeout=10)
+    w.start_daemon([f"--policy={root}"])
+    w.ctl("claim", "1", uid=NOBODY)
+    # Each way a non-root user could change it, then put right again.
+    cases = [
+        (lambda: os.chown(path, NOBODY, 0), lambda: os.chown(path, 0, 0),
+         f"{path}: expected a file only root can change, but uid {NOBODY} owns it"),
+        (lambda: (os.chown(path, 0, NOBODY), os.chmod(path, 0o664)),
+         lambda: (os.chown(path, 0, 0), os.chmod(path, 0o644)),
+         f"{path}: expected a file only root can change, but group {NOBODY} may write it"),
+        (lambda: os.chown(pold, NOBODY, 0), lambda: os.chown(pold, 0, 0),
+         f"{pold}: expected a directory only root can change, but uid {NOBODY} owns it"),
+        (lambda: (os.chown(root, 0, NOBODY), os.chmod(root, 0o775)),
+         lambda: (os.chown(root, 0, 0), os.chmod(root, 0o755)),
+         f"{root}: expected a directory only root can change, but group {NOBODY} may write it"),
+    ]
+    for spoil, mend, want in cases:
+        spoil()
+        # What is refused grants nothing: an empty policy here would be obeyed if it were read.
+        r = w.call("Reload", check_rc=1)
+        check(want in r.err, f"Reload() says\n  {want}\ngot\n  {r.err}")
+        w.ctl("claim", "1", uid=NOBODY)     # the old policy is still in force
+        r = w.run([w.iommud, f"--check-policy={root}"], check_rc=1)
+        check(want in r.err, f"--check-policy says\n  {want}\ngot\n  {r.err}")
+        mend()
+    w.call("Reload")
+    alive(w)
+
+
+def test_daemon_refuses_to_start_on_a_policy_others_can_change(w):
+    root, path = policy_tree(w)
+    os.chown(path, NOBODY, NOBODY)
+    w.daemon.send_signal(signal.SIGTERM)        # else the bus name is taken, and that fails it
+    w.daemon.wait(timeout=10)
+    r = w.run([w.iommud, "--sim", f"--policy={root}"], check_rc=None, timeout=30)
+    check(r.rc != 0 and f"uid {NOBODY} owns it" in r.err, f"start refused, saying why: {r}")
+
+
 # --- finding 13: a failing test left its bus and daemon running ---
 
 def processes_mentioning(text):
