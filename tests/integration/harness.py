@@ -244,7 +244,6 @@ class World:
 
 
 def run_tests(tests, build, source, suite="integration"):
-    """Runs each (name, fn) in a fresh World; prints "SUITE: N passed, N failed"."""
     passed = failed = 0
     for name, fn in tests:
         world = None
