@@ -50,7 +50,7 @@ static int verb_share(const char *kind, uint64_t length) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *path = NULL;
-        void *addr;
+        void *addr = NULL;
         int fd, r;
 
         fd = make_memory(kind, length, &addr);
