@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "daemon.h"
 
 static const struct {
@@ -46,15 +47,21 @@ const char *bus_error_name(int r) {
 }
 
 /* Sets error from a core result with a message saying what to do next;
- * results outside the table (ENOMEM, I/O) become system errors. */
+ * results outside the table (ENOMEM, I/O) become system errors. Messages
+ * echo what clients sent (device names): a cut must not split a character,
+ * or sd-bus refuses to send the reply and the caller waits for its timeout. */
 int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...) {
         const char *name = bus_error_name(r);
         char msg[1024];
         va_list ap;
+        int n;
 
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        if (n < 0)
+                msg[0] = '\0';
+        utf8_cut(msg, sizeof(msg), n >= (int)sizeof(msg));
         if (!name)
                 return sd_bus_error_set_errnof(error, r < 0 ? -r : r, "%s", msg);
         return sd_bus_error_set(error, name, msg);

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "daemon/core/client.h"
@@ -29,14 +31,38 @@ SharedMemory *shared_memory_free(SharedMemory *sm) {
 DEFINE_POINTER_CLEANUP(SharedMemory, shared_memory_free)
 
 /*
- * The memfd must stay at least as long as the range we map: a shrink would
- * turn device DMA into SIGBUS in the daemon. So it is sealed against
- * shrinking (by us, if the client has not), and refused if it cannot be.
+ * Only memory the daemon can touch without a SIGBUS is accepted. A page of
+ * the mapping that the kernel cannot supply when the daemon reads or writes
+ * it (the sim's DMA, the selftest's checks) is a SIGBUS, which kills the
+ * daemon and every client with it. So:
+ *  - the fd must be shmem, i.e. a regular memfd: hugetlbfs (MFD_HUGETLB)
+ *    hands out pages from a fixed pool, and a client that punches a hole
+ *    (which drops the daemon's reservation) and takes the page elsewhere
+ *    leaves the daemon's next touch with none; files of other file systems
+ *    can be truncated or fail I/O;
+ *  - the memfd must stay at least as long as the range we map: a shrink
+ *    would do the same. So it is sealed against shrinking (by us, if the
+ *    client has not), and refused if it cannot be.
+ * What remains is what no client can cause: a swap-in that fails with an
+ * I/O error, or memory the hardware reports broken (docs/dbus-api.md).
+ * Memfds live on the kernel's internal shm mount, which has no size limit,
+ * so a fault there never fails for lack of room (it can only wait for
+ * memory, or end in the OOM killer, as any allocation can).
  */
 static int check_memfd(int fd, uint64_t offset, uint64_t length, unsigned access, sd_bus_error *error) {
+        struct statfs sfs;
         struct stat st;
         int seals;
 
+        if (fstatfs(fd, &sfs) < 0)
+                return -errno;
+        if (sfs.f_type == HUGETLBFS_MAGIC)
+                return bus_error_set(error, -EINVAL, "The memfd holds huge pages (MFD_HUGETLB), which the "
+                                     "kernel may fail to supply when iommud touches them; create it with "
+                                     "memfd_create(name, MFD_ALLOW_SEALING), without MFD_HUGETLB.");
+        if (sfs.f_type != TMPFS_MAGIC)
+                return bus_error_set(error, -EINVAL, "The fd is not a memfd; create the memory with "
+                                     "memfd_create(name, MFD_ALLOW_SEALING).");
         seals = fcntl(fd, F_GET_SEALS);
         if (seals < 0)
                 return bus_error_set(error, -EINVAL, "The fd is not a memfd; create the memory with "

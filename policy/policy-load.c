@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* policy-load.c - reading policy files and directories; the problems found in them */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -99,10 +103,105 @@ static int read_all(int fd, char **ret, size_t *ret_size) {
         return 0;
 }
 
+/*
+ * Whoever may change the policy may give themselves any device, so only
+ * root may: a file or directory of the policy must be owned by root, and
+ * writable by nobody else, neither by its group (unless that is root's),
+ * nor by everybody, nor through an access ACL (issue 10, finding 9).
+ */
+#define ACL_XATTR       "system.posix_acl_access"
+#define ACL_USER_OBJ    0x01            /* the tags and layout of linux/posix_acl_xattr.h */
+#define ACL_USER        0x02
+#define ACL_GROUP_OBJ   0x04
+#define ACL_GROUP       0x08
+#define ACL_MASK        0x10
+#define ACL_WRITE       0x02
+#define ACL_ENTRIES_MAX 128
+
+typedef struct AclEntry {
+        uint16_t tag, perm;
+        uint32_t id;
+} AclEntry;
+
+/* Who other than root fd's access ACL lets write it, as "uid N" or
+ * "group N" in buf; NULL if nobody (or there is no ACL). */
+static const char *acl_writer(int fd, gid_t gid, char *buf, size_t size) {
+        uint8_t x[4 + ACL_ENTRIES_MAX * sizeof(AclEntry)];
+        unsigned mask = 7;
+        ssize_t n;
+
+        n = fgetxattr(fd, ACL_XATTR, x, sizeof(x));
+        if (n < 0)
+                return errno == ERANGE ? "an ACL too long to check (setfacl -b)" : NULL;
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t o = 4; o + sizeof(AclEntry) <= (size_t)n; o += sizeof(AclEntry)) {
+                        AclEntry e;
+                        bool named;
+
+                        memcpy(&e, x + o, sizeof(e));
+                        e.tag = le16toh(e.tag), e.perm = le16toh(e.perm), e.id = le32toh(e.id);
+                        if (pass == 0) {
+                                if (e.tag == ACL_MASK)
+                                        mask = e.perm;
+                                continue;
+                        }
+                        if (!(e.perm & mask & ACL_WRITE))
+                                continue;
+                        named = e.tag == ACL_USER || e.tag == ACL_GROUP;
+                        if (e.tag == ACL_GROUP_OBJ)
+                                e.id = gid;
+                        if ((named || e.tag == ACL_GROUP_OBJ) && e.id != 0) {
+                                snprintf(buf, size, "an ACL lets %s %u write it (setfacl -b)",
+                                         e.tag == ACL_USER ? "uid" : "group", (unsigned)e.id);
+                                return buf;
+                        }
+                }
+        return NULL;
+}
+
+/* Why someone other than root may change what fd is; NULL if nobody can. */
+static const char *unsafe_reason(int fd, const struct stat *st, char *buf, size_t size) {
+        const char *acl;
+
+        if (st->st_uid != 0) {
+                snprintf(buf, size, "uid %u owns it (chown root)", (unsigned)st->st_uid);
+                return buf;
+        }
+        if (st->st_mode & S_IWOTH)
+                return "everybody may write it (chmod o-w)";
+        acl = acl_writer(fd, st->st_gid, buf, size);
+        if (acl)
+                return acl;
+        /* With an ACL, the group bits are its mask, and acl_writer() looked. */
+        if ((st->st_mode & S_IWGRP) && st->st_gid != 0 && fgetxattr(fd, ACL_XATTR, NULL, 0) < 0) {
+                snprintf(buf, size, "group %u may write it (chmod g-w, or chgrp root)", (unsigned)st->st_gid);
+                return buf;
+        }
+        return NULL;
+}
+
+/* Reports dir if anyone but root may add, remove or rename its files. */
+static void check_dir(Loader *l, const char *dir) {
+        _cleanup_(closep) int fd = -EBADF;
+        const char *why;
+        struct stat st;
+        char buf[96];
+
+        l->file = dir;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                loader_problem(l, NULL, "cannot read directory: %s", strerror(errno));
+        else if ((why = unsafe_reason(fd, &st, buf, sizeof(buf))))
+                loader_problem(l, NULL, "expected a directory only root can change, but %s", why);
+        l->file = NULL;
+}
+
 /* Opens, checks and reads one file; reports its problems. */
 static int read_policy_file(Loader *l, char **ret, size_t *ret_size) {
         _cleanup_(closep) int fd = -EBADF;
+        const char *why;
         struct stat st;
+        char buf[96];
         int r;
 
         /* O_NONBLOCK: a FIFO named *.json must not hang the daemon. */
@@ -116,10 +215,9 @@ static int read_policy_file(Loader *l, char **ret, size_t *ret_size) {
                 loader_problem(l, NULL, "expected a regular file");
                 return -EINVAL;
         }
-        /* Whoever may write the policy may give themselves any device. */
-        if (st.st_mode & S_IWOTH) {
-                loader_problem(l, NULL, "expected a file only its owner can change, "
-                               "but everybody may write it (chmod o-w)");
+        why = unsafe_reason(fd, &st, buf, sizeof(buf));
+        if (why) {
+                loader_problem(l, NULL, "expected a file only root can change, but %s", why);
                 return -EPERM;
         }
         r = read_all(fd, ret, ret_size);
@@ -223,6 +321,7 @@ static void load_dir(Loader *l, const char *dir) {
                 loader_problem(l, NULL, "expected a directory of *.json files");
                 return;
         }
+        check_dir(l, sub);
         load_dir_files(l, sub);
         l->file = NULL;
 }
@@ -245,9 +344,10 @@ int policy_load(const char *path, Policy **ret, char **ret_errors) {
                 loader_problem(&l, NULL, "cannot read: %s", strerror(-r));
                 return load_fail(&l, l.oom ? -ENOMEM : r, ret_errors);
         }
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) {
+                check_dir(&l, path);
                 load_dir(&l, path);
-        else
+        } else
                 load_file(&l, path);
         if (l.oom)
                 return load_fail(&l, -ENOMEM, ret_errors);

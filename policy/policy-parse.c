@@ -10,6 +10,7 @@
 
 #include "common/alloc.h"
 #include "common/string-util.h"
+#include "common/utf8.h"
 #include "policy-parse.h"
 
 #define JSON_DEPTH_MAX  16              /* the format nests 4 deep */
@@ -18,15 +19,19 @@
 #define KEY_LIST_MAX    256             /* "comment, principals, ..." */
 
 /* Writes s (len bytes) as a double-quoted, escaped, possibly shortened string
- * into buf, so that user input can neither break a message line nor flood it. */
+ * into buf, so that user input can neither break a message line nor flood it.
+ * The result is valid UTF-8 (it ends up in Reload()'s error reply, which
+ * sd-bus would refuse to send otherwise): characters are copied whole or
+ * not at all, and bytes that are not UTF-8 are escaped like controls. */
 static const char *quote(const char *s, size_t len, char *buf, size_t size) {
-        size_t o = 0;
+        size_t o = 0, n;
 
         buf[o++] = '"';
-        for (size_t i = 0; i < len; i++) {
+        for (size_t i = 0; i < len; i += n) {
                 unsigned char c = (unsigned char)s[i];
 
-                if (o + 9 > size) {     /* room for \xNN, ...", NUL */
+                n = c < 0x80 ? 1 : utf8_char_len(s + i, len - i);
+                if (o + 9 > size) {     /* room for \xNN or 4 bytes, ...", NUL */
                         memcpy(buf + o, "...", 3);
                         o += 3;
                         break;
@@ -34,10 +39,13 @@ static const char *quote(const char *s, size_t len, char *buf, size_t size) {
                 if (c == '"' || c == '\\') {
                         buf[o++] = '\\';
                         buf[o++] = (char)c;
-                } else if (c < 0x20 || c == 0x7f) {
+                } else if (c < 0x20 || c == 0x7f || n == 0) {
                         o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-                } else
-                        buf[o++] = (char)c;
+                        n = 1;
+                } else {
+                        memcpy(buf + o, s + i, n);
+                        o += n;
+                }
         }
         buf[o++] = '"';
         buf[o] = '\0';
@@ -86,8 +94,12 @@ static const char *where_key(char *buf, const char *where, const char *key) {
         else
                 n = snprintf(buf, WHERE_MAX, "%s[%s]", where ? where : "",
                              quote(key, strlen(key), q, sizeof(q)));
-        /* A truncated location still points the reader the right way. */
-        return n < 0 ? "?" : buf;
+        if (n < 0)
+                return "?";
+        /* A truncated location still points the reader the right way; it
+         * is cut between characters, as quote() cuts. */
+        utf8_cut(buf, WHERE_MAX, n >= WHERE_MAX);
+        return buf;
 }
 
 static const char *where_index(char *buf, const char *where, size_t i) {

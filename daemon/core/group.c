@@ -52,7 +52,11 @@ bool group_free_if_unused(Group *g) {
 }
 
 /* Rebinds the drivers a claim detached; used on rollback and on release.
- * A driver that refuses stays unbound: the model says what is true. */
+ * A driver that refuses stays unbound: the model says what is true. A
+ * device that got a driver of its own while the group was owned (one that
+ * manages DMA itself, like vfio-pci: L4 lets only those in) keeps it; the
+ * kernel would refuse to bind a second one, so the remembered driver is
+ * dropped rather than bound over it (which lost the probed one's name). */
 static void group_restore_drivers(Group *g) {
         Core *c = g->core;
         Device *d;
@@ -60,7 +64,9 @@ static void group_restore_drivers(Group *g) {
         list_for_each_entry(d, &g->devices, group_link) {
                 if (!d->restore_driver)
                         continue;
-                if (c->ops->driver_attach(c->backend_data, d, d->restore_driver) >= 0) {
+                if (d->driver)
+                        d->restore_driver = mfree(d->restore_driver);
+                else if (c->ops->driver_attach(c->backend_data, d, d->restore_driver) >= 0) {
                         d->driver = TAKE_PTR(d->restore_driver);
                         d->driver_dma_api = true;
                         g->dma_api_count++;

@@ -99,13 +99,24 @@ class World:
         self.bus = None
         self.daemon = None
         self.policy = None
-        if policy_text is not None:
-            self.policy = self.write("policy.json", policy_text)
-        self.start_bus()
-        args = list(daemon_args)
-        if self.policy and not any(a.startswith("--policy") for a in args):
-            args.append(f"--policy={self.policy}")
-        self.start_daemon(args)
+        self.children = []      # spawn_ctl()'s processes, killed at the end
+        self.stopped = False
+        # Whatever fails from here on, nothing started is left running: the
+        # caller never gets the world to stop (issue 10, finding 13).
+        try:
+            if policy_text is not None:
+                self.policy = self.write("policy.json", policy_text)
+            self.start_bus()
+            args = list(daemon_args)
+            if self.policy and not any(a.startswith("--policy") for a in args):
+                args.append(f"--policy={self.policy}")
+            self.start_daemon(args)
+        except BaseException as e:
+            log = self.log() if self.daemon else ""
+            self.close()
+            if isinstance(e, Failure) and log and log not in str(e):
+                raise Failure(f"{e}\n--- daemon log ---\n{log}") from e
+            raise
 
     def write(self, name, text):
         path = os.path.join(self.dir, name)
@@ -120,10 +131,17 @@ class World:
         self.bus_log = open(os.path.join(self.dir, "bus.log"), "w")
         self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", "--nofork", "--nopidfile"],
                                     stdout=self.bus_log, stderr=self.bus_log)
-        wait_for("the bus socket", lambda: os.path.exists(self.sock))
+        try:
+            wait_for("the bus socket", lambda: self.bus.poll() is not None or os.path.exists(self.sock))
+            check(self.bus.poll() is None, f"dbus-daemon exited at start (rc {self.bus.poll()})")
+        except Failure as e:
+            with open(os.path.join(self.dir, "bus.log")) as f:
+                raise Failure(f"{e}; its log:\n{f.read()}") from e
 
     def start_daemon(self, args, extra_env=None):
         self.daemon_log_path = os.path.join(self.dir, "iommud.log")
+        if getattr(self, "daemon_log", None):
+            self.daemon_log.close()     # a restart: the last daemon has exited
         self.daemon_log = open(self.daemon_log_path, "w")
         self.daemon = subprocess.Popen([self.iommud, "--sim", *args], env=dict(self.env, **(extra_env or {})),
                                        stdout=self.daemon_log, stderr=self.daemon_log)
@@ -135,9 +153,12 @@ class World:
         check(self.daemon.poll() is None, f"iommud exited at start:\n{self.log()}")
 
     def log(self):
-        self.daemon_log.flush()
-        with open(self.daemon_log_path) as f:
-            return f.read()
+        try:
+            self.daemon_log.flush()
+            with open(self.daemon_log_path) as f:
+                return f.read()
+        except (OSError, ValueError) as e:
+            return f"(the daemon's log is gone: {e})"
 
     def run(self, argv, uid=None, check_rc=0, timeout=20, stdin=None):
         if uid is not None:
@@ -164,7 +185,9 @@ class World:
         argv = [self.iommuctl, *args]
         if uid is not None:
             argv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *argv]
-        return subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.children.append(p)
+        return p
 
     def prop(self, name, path="/org/iommud1", iface="org.iommud1.Manager"):
         out = self.busctl("get-property", "org.iommud1", path, iface, name).out.strip()
@@ -180,27 +203,54 @@ class World:
         return len(os.listdir(f"/proc/{self.daemon.pid}/fd"))
 
     def stop(self):
-        """SIGTERM; the daemon must exit 0 without a sanitizer report."""
+        """SIGTERM; the daemon must exit 0 without a sanitizer report.
+        Everything is stopped and removed whatever happens; a second call
+        does nothing."""
+        if self.stopped:
+            return
         problems = []
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                rc = self.daemon.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                rc = "hung"
-            if rc != 0:
-                problems.append(f"iommud exited {rc} on SIGTERM")
-        log = self.log() if self.daemon else ""
-        if re.search(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:", log):
-            problems.append("sanitizer report in the daemon's log")
-        if self.bus:
-            self.bus.terminate()
-            self.bus.wait(timeout=5)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            if self.daemon and self.daemon.poll() is None:
+                self.daemon.send_signal(signal.SIGTERM)
+                try:
+                    rc = self.daemon.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    rc = "hung"
+                if rc != 0:
+                    problems.append(f"iommud exited {rc} on SIGTERM")
+            log = self.log() if self.daemon else ""
+            if re.search(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:", log):
+                problems.append("sanitizer report in the daemon's log")
+        finally:
+            self.close()
         if problems:
             raise Failure("; ".join(problems) + "\n" + log)
 
+    def close(self):
+        """Kills and reaps whatever of the world still runs (clients, the
+        daemon, the bus), closes its logs and removes its directory. Never
+        raises: it runs on the way out of failures."""
+        self.stopped = True
+        for p in [*self.children, self.daemon, self.bus]:
+            if p is None:
+                continue
+            try:
+                if p.poll() is None:
+                    p.terminate()
+                    try:
+                        p.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait(timeout=5)
+                for f in (p.stdout, p.stderr):
+                    if f:
+                        f.close()
+            except Exception as e:
+                print(f"     (could not stop pid {p.pid}: {e})", flush=True)
+        for f in (getattr(self, "daemon_log", None), getattr(self, "bus_log", None)):
+            if f:
+                f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 def run_tests(tests, build, source, suite="integration"):
     passed = failed = 0
@@ -210,8 +260,8 @@ def run_tests(tests, build, source, suite="integration"):
             kwargs = getattr(fn, "world", {})
             world = World(build, source, **kwargs)
             fn(world)
-            world.stop()
-            world = None
+            done, world = world, None
+            done.stop()         # its Failure carries the log
             print(f"PASS {name}", flush=True)
             passed += 1
         except Exception as e:
@@ -269,5 +319,7 @@ def spawn(w, argv, uid=None, gid=None, stdin=subprocess.PIPE):
     if uid is not None:
         argv = ["setpriv", f"--reuid={uid}", f"--regid={uid if gid is None else gid}", "--clear-groups", "--",
                 *argv]
-    return subprocess.Popen(argv, env=w.env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    p = subprocess.Popen(argv, env=w.env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    w.children.append(p)        # stopped with the world, pass or fail
+    return p

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fake-sysfs.h"
+#include "leak-check.h"
 
 char fake_root[64];
 
@@ -22,6 +23,7 @@ void fake_sysfs_teardown(void) {
 
         snprintf(cmd, sizeof(cmd), "rm -rf %s", fake_root);
         cr_assert_eq(system(cmd), 0);
+        check_leaks();
 }
 
 void fake_put(const char *rel, const void *data, size_t len) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "fixture.h"
+#include "leak-check.h"
 
 Fixture fx;
 
@@ -60,6 +61,7 @@ void fixture_teardown(void) {
                 abort();
         }
         recorder_done(&fx.rec);
+        check_leaks();
 }
 
 Device *dev(const char *name) {

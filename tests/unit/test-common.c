@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -11,6 +12,14 @@
 #include "common/list.h"
 #include "common/string-util.h"
 #include "common/strv.h"
+#include "common/utf8.h"
+#include "leak-check.h"
+
+TestSuite(strv, .fini = check_leaks);
+TestSuite(string_util, .fini = check_leaks);
+TestSuite(list, .fini = check_leaks);
+TestSuite(fd, .fini = check_leaks);
+TestSuite(utf8, .fini = check_leaks);
 
 Test(strv, consume_and_join) {
         _cleanup_(strv_freep) char **l = NULL;
@@ -94,4 +103,59 @@ Test(fd, closep_and_take_fd) {
         errno = EPERM;
         cr_assert_eq(safe_close(-EBADF), -EBADF);
         cr_assert_eq(errno, EPERM, "safe_close() keeps errno");
+}
+
+Test(utf8, char_len_follows_the_rules_dbus_applies) {
+        cr_assert_eq(utf8_char_len("a", 1), 1);
+        cr_assert_eq(utf8_char_len("\xc3\xa9", 2), 2, "e acute");
+        cr_assert_eq(utf8_char_len("\xe2\x82\xac", 3), 3, "euro sign");
+        cr_assert_eq(utf8_char_len("\xf0\x9f\x98\x80", 4), 4, "an emoji");
+        cr_assert_eq(utf8_char_len("\xc3\xa9", 1), 0, "cut short");
+        cr_assert_eq(utf8_char_len("\xf0\x9f\x98", 3), 0, "cut short");
+        cr_assert_eq(utf8_char_len("\xa9", 1), 0, "a stray continuation byte");
+        cr_assert_eq(utf8_char_len("\xc0\xaf", 2), 0, "overlong '/'");
+        cr_assert_eq(utf8_char_len("\xe0\x80\xaf", 3), 0, "overlong '/'");
+        cr_assert_eq(utf8_char_len("\xed\xa0\x80", 3), 0, "a surrogate");
+        cr_assert_eq(utf8_char_len("\xf4\x90\x80\x80", 4), 0, "beyond U+10FFFF");
+        cr_assert_eq(utf8_char_len("\xff", 1), 0);
+        cr_assert_eq(utf8_char_len("\xc3" "a", 2), 0, "no continuation");
+        cr_assert_eq(utf8_char_len("", 0), 0);
+        cr_assert_eq(utf8_valid_prefix("ab\xc3\xa9\xc3", 5), 4);
+        cr_assert_eq(utf8_valid_prefix("ab\xff" "cd", 5), 2);
+}
+
+/* Issue 10, finding 7: a 1024-byte message buffer cut a two-byte character
+ * in half, sd-bus refused the reply and the caller waited for its timeout. */
+Test(utf8, a_cut_never_splits_a_character_at_any_length) {
+        char in[1400], buf[64];
+
+        for (size_t chars = 0; chars < 600; chars++) {
+                size_t o = 0;
+
+                for (size_t i = 0; i < chars; i++)
+                        o += (size_t)sprintf(in + o, "\xc3\xa9");
+                for (size_t size = 4; size <= sizeof(buf); size++) {
+                        int n = snprintf(buf, size, "x%s", in);
+                        size_t len = utf8_cut(buf, size, (size_t)n >= size);
+
+                        cr_assert_lt(len, size);
+                        cr_assert_eq(strlen(buf), len);
+                        cr_assert_eq(utf8_valid_prefix(buf, len), len, "%zu chars into %zu bytes: "
+                                     "not valid UTF-8", chars, size);
+                        if ((size_t)n < size)
+                                cr_assert_eq(len, (size_t)n, "what fits is kept whole");
+                        else
+                                cr_assert_str_eq(buf + len - 3, "...", "a cut is marked");
+                }
+        }
+}
+
+Test(utf8, a_cut_drops_bad_bytes_and_marks_it) {
+        char buf[16] = "ok\xff rest";
+
+        cr_assert_eq(utf8_cut(buf, sizeof(buf), false), 5);
+        cr_assert_str_eq(buf, "ok...");
+        strcpy(buf, "all fine \xe2\x82\xac");
+        cr_assert_eq(utf8_cut(buf, sizeof(buf), false), 12, "valid and whole: unchanged");
+        cr_assert_str_eq(buf, "all fine \xe2\x82\xac");
 }

@@ -9,8 +9,8 @@ TestSuite(fault, .init = fixture_setup, .fini = fixture_teardown);
 static Client *cl;
 static Bond *bond;
 
+/* Runs after the suite's fixture_setup(): Criterion calls both. */
 static void bound_setup(void) {
-        fixture_setup();
         cl = new_client(1000);
         claim_ok(cl, DEV_PRI);
         bond = bind_ok(cl, DEV_PRI);
@@ -24,7 +24,7 @@ static FaultGroup *push(uint64_t source, const char *device, FaultRecord rec, ui
 }
 
 Test(fault, L8_multi_page_group_is_served_once_when_last_page_arrives,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 42);
         FaultGroup *fg;
 
@@ -52,7 +52,7 @@ Test(fault, L8_multi_page_group_is_served_once_when_last_page_arrives,
 }
 
 Test(fault, L8_records_after_completion_and_mismatched_records_are_rejected,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 5);
         FaultGroup *fg = push(1, DEV_PRI, r, 0), *again = NULL;
 
@@ -82,7 +82,7 @@ Test(fault, L8_no_slot_at_that_pasid_is_answered_invalid_at_once) {
 }
 
 Test(fault, L8_timeout_answers_invalid_from_the_injected_clock,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 11);
 
         cl->fault_timeout_usec = 1000;
@@ -137,7 +137,7 @@ static void assert_answered_by_the_detach(const char *device, uint32_t cookie) {
 }
 
 Test(fault, L8_unbind_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 3);
         FaultGroup *fg = push(1, DEV_PRI, r, 0);
 
@@ -164,14 +164,14 @@ Test(fault, L8_space_detach_answers_pending_groups_invalid) {
 }
 
 Test(fault, L8_unplug_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         cr_assert_not_null(push(1, DEV_PRI, fault_rec(bond->pasid, 0x1000, 3), 0));
         cr_assert_eq(device_unplug(fx.core, DEV_PRI), 0);
         assert_answered_by_the_detach(DEV_PRI, 3);
 }
 
 Test(fault, L8_client_exit_answers_pending_groups_invalid,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         cr_assert_not_null(push(1, DEV_PRI, fault_rec(bond->pasid, 0x1000, 3), 0));
         cr_assert_eq(client_release(fx.core, cl->id), 0);
         assert_answered_by_the_detach(DEV_PRI, 3);
@@ -181,7 +181,7 @@ Test(fault, L8_client_exit_answers_pending_groups_invalid,
  * part of: the detach answered it too. Records under that cookie later are
  * another group (the kernel reuses cookies), answered on their own. */
 Test(fault, L8_partial_group_cut_by_detach_is_answered_once_by_the_detach,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         FaultRecord r = fault_rec(bond->pasid, 0x1000, 21);
         Device *d = dev(DEV_PRI);
         uint64_t cid = cl->id;
@@ -199,7 +199,7 @@ Test(fault, L8_partial_group_cut_by_detach_is_answered_once_by_the_detach,
 }
 
 Test(fault, cookie_table_holds_many_groups_and_finds_each,
-     .init = bound_setup, .fini = fixture_teardown) {
+     .init = bound_setup) {
         const uint32_t n = 5000;
 
         for (uint32_t i = 0; i < n; i++)

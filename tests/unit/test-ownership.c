@@ -204,3 +204,43 @@ Test(ownership, L4_claim_stays_while_other_devices_of_the_group_remain) {
         cr_assert_eq(device_add(fx.core, &back, NULL), 0, "it comes back without a driver");
         cr_assert_eq(grp(2)->owner, cl);
 }
+
+/*
+ * Issue 10 finding 8: a device whose driver the claim detached got a driver
+ * that manages DMA itself while the group was owned; the release bound the
+ * remembered driver over it, and the probed driver's name was lost (the
+ * leak check in fixture_teardown() aborts on it) and the model said
+ * e1000e where the kernel has vfio-pci.
+ */
+Test(ownership, L5_release_keeps_a_driver_probed_while_claimed_and_loses_nothing) {
+        Client *cl = new_client(1000);
+
+        claim_ok(cl, DEV_NIC);
+        cr_assert_eq(device_probe_driver(dev(DEV_NIC), "vfio-pci", true), 0);
+        cr_assert_eq(group_release(grp(2), cl), 0);
+        cr_assert_str_eq(dev(DEV_NIC)->driver, "vfio-pci");
+        cr_assert_not(dev(DEV_NIC)->driver_dma_api);
+        cr_assert_null(dev(DEV_NIC)->restore_driver);
+        cr_assert_eq(grp(2)->dma_api_count, 0);
+        cr_assert_eq(group_ownership(grp(2)), OWNERSHIP_NONE);
+        cr_assert_eq(recorder_count(&fx.rec, "driver_attach"), 0, "nothing bound over vfio-pci");
+}
+
+/* The rollback of a claim whose second device refuses to unbind, where the
+ * first device's driver then refuses to come back: it stays unbound, and
+ * its remembered name is freed (the leak check sees it otherwise). */
+Test(ownership, L5_rollback_with_a_driver_refusing_to_rebind_leaves_it_unbound) {
+        Client *cl = new_client(1000);
+
+        cr_assert_eq(device_probe_driver(dev(DEV_NIC1), "e1000e", false), 0);
+        recorder_fail(&fx.rec, REC_DRIVER_DETACH, EIO, DEV_NIC1);
+        recorder_fail(&fx.rec, REC_DRIVER_ATTACH, EIO, DEV_NIC);
+        cr_assert_eq(group_claim(grp(2), cl, CLAIM_DETACH_KERNEL_DRIVERS), -EIO);
+        cr_assert_null(dev(DEV_NIC)->driver);
+        cr_assert_null(dev(DEV_NIC)->restore_driver);
+        cr_assert_not(dev(DEV_NIC)->driver_dma_api);
+        cr_assert_str_eq(dev(DEV_NIC1)->driver, "e1000e");
+        cr_assert_eq(grp(2)->dma_api_count, 1);
+        cr_assert_null(grp(2)->owner);
+        cr_assert_eq(cl->used[RES_GROUPS], 0);
+}

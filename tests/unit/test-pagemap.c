@@ -6,6 +6,9 @@
 
 #include "common/alloc.h"
 #include "common/pagemap.h"
+#include "leak-check.h"
+
+TestSuite(pagemap, .fini = check_leaks);
 
 static void *val(uint64_t k) {
         return (void *)(uintptr_t)(k * 8 + 8);  /* never NULL */

@@ -5,6 +5,7 @@
 
 #include "daemon/core/pasid.h"
 #include "common/alloc.h"
+#include "leak-check.h"
 
 static PasidPool *pool;
 
@@ -14,6 +15,7 @@ static void setup(void) {
 
 static void teardown(void) {
         pool = pasid_pool_free(pool);
+        check_leaks();
 }
 
 TestSuite(pasid, .init = setup, .fini = teardown);

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-policy.c - policy files: loading, error messages, and the decisions made from them */
 #include <criterion/criterion.h>
+#include <endian.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "policy/policy.h"
 #include "common/alloc.h"
+#include "common/utf8.h"
+#include "leak-check.h"
 
 /* Every test gets its own directory, removed afterwards. */
 static char tmpdir[64];
@@ -29,6 +34,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 static void teardown(void) {
         nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        check_leaks();
 }
 
 TestSuite(policy, .init = setup, .fini = teardown);
@@ -742,4 +748,137 @@ Test(policy, check_policy_output) {
         cr_assert(contains(out, "/sub/bad.json: rules: expected a list of rules, got 1\n"),
                   "%s", out);
         free(out);
+}
+
+/* Issue 10, finding 7: problems end up in Reload()'s error reply, which
+ * sd-bus refuses to send unless it is valid UTF-8. A quoted value was cut
+ * at a byte count, in the middle of a character, and bytes that are not
+ * UTF-8 were copied as they were. */
+Test(policy, messages_quoting_input_are_valid_utf8_when_cut_or_bad) {
+        _cleanup_(freep) char *errors = NULL;
+        char text[1024], name[200];
+        size_t o = 0;
+        Path f;
+
+        for (int i = 0; i < 40; i++)
+                o += (size_t)snprintf(name + o, sizeof(name) - o, "\xc3\xa9");
+        snprintf(text, sizeof(text), "{ 'rules': [ { 'principals': { 'users': ['%s', 'a\xff" "b'] }, "
+                 "'allow': ['claim'], '%s': 1 } ] }", name, name);
+        f = write_file("policy.json", text);
+        errors = load_fails(f.s, -EINVAL);
+        cr_assert_eq(utf8_valid_prefix(errors, strlen(errors)), strlen(errors), "not UTF-8:\n%s", errors);
+        cr_assert(contains(errors, "unknown user \"\xc3\xa9\xc3\xa9"), "%s", errors);
+        cr_assert(contains(errors, "\xc3\xa9...\""), "cut between characters and marked:\n%s", errors);
+        cr_assert(contains(errors, "unknown user \"a\\xffb\""), "a bad byte is escaped:\n%s", errors);
+        cr_assert(contains(errors, "rules[0][\"\xc3\xa9"), "an odd key is quoted:\n%s", errors);
+}
+
+/*
+ * Issue 10, finding 9: only world-writability was checked, but a policy
+ * file or directory that a non-root user owns, or that a non-root group
+ * may write, grants devices as surely. The tests run as root and hand
+ * files to uid/gid 65534 (nobody/nogroup).
+ */
+#define OTHER 65534
+
+/* The problem the load of path reports for file, which must be the only one. */
+static void expect_unsafe(const char *path, const char *file, const char *what, const char *why) {
+        _cleanup_(freep) char *errors = load_fails(path, -EINVAL);
+        char want[512];
+
+        snprintf(want, sizeof(want), "%s: expected a %s only root can change, but %s", file, what, why);
+        cr_assert_str_eq(errors, want);
+}
+
+Test(policy, files_and_directories_others_can_change_are_refused) {
+        Path f = write_file("policy.json", "{ 'rules': [] }");
+        Path pd = path_of("policy.d");
+        Path g = write_file("policy.d/10-x.json", "{ 'rules': [] }");
+        char why[128];
+
+        snprintf(why, sizeof(why), "uid %u owns it (chown root)", OTHER);
+        cr_assert_eq(chown(f.s, OTHER, 0), 0);
+        expect_unsafe(tmpdir, f.s, "file", why);
+        expect_unsafe(f.s, f.s, "file", why);
+        cr_assert_eq(chown(f.s, 0, 0), 0);
+
+        snprintf(why, sizeof(why), "group %u may write it (chmod g-w, or chgrp root)", OTHER);
+        cr_assert_eq(chown(g.s, 0, OTHER), 0);
+        cr_assert_eq(chmod(g.s, 0664), 0);
+        expect_unsafe(tmpdir, g.s, "file", why);
+        cr_assert_eq(chmod(g.s, 0644), 0);
+        policy_free(load_ok(tmpdir));   /* readable by that group is fine */
+
+        cr_assert_eq(chown(g.s, 0, 0), 0);
+        cr_assert_eq(chmod(g.s, 0664), 0);
+        policy_free(load_ok(tmpdir));   /* writable by root's group is fine */
+        cr_assert_eq(chmod(g.s, 0644), 0);
+
+        cr_assert_eq(chown(pd.s, 0, OTHER), 0);
+        cr_assert_eq(chmod(pd.s, 0775), 0);
+        expect_unsafe(tmpdir, pd.s, "directory", why);
+        cr_assert_eq(chmod(pd.s, 0777), 0);
+        expect_unsafe(tmpdir, pd.s, "directory", "everybody may write it (chmod o-w)");
+        cr_assert_eq(chown(pd.s, 0, 0), 0);
+        cr_assert_eq(chmod(pd.s, 0755), 0);
+
+        snprintf(why, sizeof(why), "uid %u owns it (chown root)", OTHER);
+        cr_assert_eq(chown(tmpdir, OTHER, 0), 0);
+        expect_unsafe(tmpdir, tmpdir, "directory", why);
+        cr_assert_eq(chown(tmpdir, 0, 0), 0);
+        policy_free(load_ok(tmpdir));
+}
+
+Test(policy, every_unsafe_file_and_directory_is_reported) {
+        Path f = write_file("policy.json", "{ 'rules': [] }");
+        Path pd = path_of("policy.d");
+        Path g = write_file("policy.d/10-x.json", "{ 'rules': [] }");
+        _cleanup_(freep) char *errors = NULL;
+
+        cr_assert_eq(chown(f.s, OTHER, OTHER), 0);
+        cr_assert_eq(chown(g.s, OTHER, OTHER), 0);
+        cr_assert_eq(chown(pd.s, OTHER, OTHER), 0);
+        errors = load_fails(tmpdir, -EINVAL);
+        cr_assert_eq(count_lines(errors), 3, "%s", errors);
+        cr_assert(contains(errors, f.s) && contains(errors, g.s) && contains(errors, pd.s), "%s", errors);
+}
+
+/* An access ACL entry: the layout of linux/posix_acl_xattr.h, little-endian. */
+static size_t acl_entry(uint8_t *x, size_t o, uint16_t tag, uint16_t perm, uint32_t id) {
+        uint16_t t = htole16(tag), p = htole16(perm);
+        uint32_t i = htole32(id);
+
+        memcpy(x + o, &t, 2);
+        memcpy(x + o + 2, &p, 2);
+        memcpy(x + o + 4, &i, 4);
+        return o + 8;
+}
+
+/* Sets path's access ACL to u::rw-, user:uid:perm, g::r--, mask, o::r--. */
+static void set_acl(const char *path, uint32_t uid, uint16_t perm, uint16_t mask) {
+        uint8_t x[4 + 5 * 8];
+        uint32_t version = htole32(2);
+        size_t o = 4;
+
+        memcpy(x, &version, 4);
+        o = acl_entry(x, o, 0x01, 6, UINT32_MAX);
+        o = acl_entry(x, o, 0x02, perm, uid);
+        o = acl_entry(x, o, 0x04, 4, UINT32_MAX);
+        o = acl_entry(x, o, 0x10, mask, UINT32_MAX);
+        o = acl_entry(x, o, 0x20, 4, UINT32_MAX);
+        cr_assert_eq(setxattr(path, "system.posix_acl_access", x, o, 0), 0,
+                     "setting an ACL on %s: %m; the test needs a file system with POSIX ACLs in /tmp", path);
+}
+
+Test(policy, a_file_an_acl_lets_others_write_is_refused) {
+        Path f = write_file("policy.json", "{ 'rules': [] }");
+        char why[128];
+
+        set_acl(f.s, OTHER, 6, 6);
+        snprintf(why, sizeof(why), "an ACL lets uid %u write it (setfacl -b)", OTHER);
+        expect_unsafe(f.s, f.s, "file", why);
+        set_acl(f.s, OTHER, 6, 4);      /* the mask takes the write away */
+        policy_free(load_ok(f.s));
+        set_acl(f.s, 0, 6, 6);          /* root may */
+        policy_free(load_ok(f.s));
 }
