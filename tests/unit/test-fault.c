@@ -211,3 +211,19 @@ Test(fault, cookie_table_holds_many_groups_and_finds_each,
         fault_table_expire(fx.core, UINT64_MAX - 1);
         cr_assert_eq(recorder_count(&fx.rec, "respond"), n, "each group answered exactly once");
 }
+
+/* A group that is still missing records at a PASID where nothing is
+ * attached has no slot to go with; the device that raised it going must
+ * answer it, once, and forget it (else it waits for a timeout that would
+ * answer for a device that is gone). */
+Test(fault, L8_unplug_answers_a_partial_group_that_has_no_slot) {
+        FaultRecord rec = fault_rec(2, 0x1000, 9);
+
+        rec.flags &= ~FAULT_FLAG_LAST_PAGE;
+        push(1, DEV_NOPRI, rec, 0);
+        cr_assert_eq(recorder_count(&fx.rec, "respond " DEV_NOPRI " cookie=9"), 0, "it waits for its last page");
+        cr_assert_eq(device_unplug(fx.core, DEV_NOPRI), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "respond " DEV_NOPRI " cookie=9"), 1, "answered when its device went");
+        cr_assert_eq(fault_table_expire(fx.core, UINT64_MAX / 2), UINT64_MAX, "and nothing is left to time out");
+        cr_assert_eq(recorder_count(&fx.rec, "respond " DEV_NOPRI " cookie=9"), 1);
+}
