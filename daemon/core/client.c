@@ -96,6 +96,22 @@ void client_uncharge(Client *cl, Resource r, uint64_t n) {
         cl->user->used[r] -= n;
 }
 
+int client_charge_object(Client *cl, Resource r, uint64_t bytes) {
+        int k = client_charge(cl, r, 1);
+
+        if (k < 0)
+                return k;
+        k = client_charge(cl, RES_BYTES, bytes);
+        if (k < 0)
+                client_uncharge(cl, r, 1);
+        return k;
+}
+
+void client_uncharge_object(Client *cl, Resource r, uint64_t bytes) {
+        client_uncharge(cl, RES_BYTES, bytes);
+        client_uncharge(cl, r, 1);
+}
+
 /* The largest max_pasids below width among the present devices, or 1: the
  * PASIDs under it are what the narrower devices can use. */
 static uint32_t pasid_floor(Core *c, uint32_t width) {

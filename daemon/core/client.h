@@ -91,6 +91,9 @@ int client_get_pasid_for(Client *cl, uint32_t cap, uint32_t *ret);
  */
 int client_charge(Client *cl, Resource r, uint64_t n);
 void client_uncharge(Client *cl, Resource r, uint64_t n);
+/* One object of kind r that holds bytes: charges both, or neither. */
+int client_charge_object(Client *cl, Resource r, uint64_t bytes);
+void client_uncharge_object(Client *cl, Resource r, uint64_t bytes);
 
 /* Frees the PASID once the client has ended and its last domain is gone. */
 void client_maybe_put_pasid(Client *cl);

@@ -255,10 +255,8 @@ void mapping_unmap(Mapping *m) {
         index_remove(m->domain, m, m->length / PAGE_SIZE_4K);
         list_del_init(&m->domain_link);
         list_del_init(&m->region_link);
-        if (m->charged) {
-                client_uncharge(m->domain->client, RES_BYTES, m->length);
-                client_uncharge(m->domain->client, RES_MAPPINGS, 1);
-        }
+        if (m->charged)
+                client_uncharge_object(m->domain->client, RES_MAPPINGS, m->length);
         mapping_release(c, m);
 }
 

@@ -64,19 +64,13 @@ int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
         k = region_validate(cl, address, offset, length, access);
         if (k < 0)
                 return k;
-        k = client_charge(cl, RES_REGIONS, 1);
+        k = client_charge_object(cl, RES_REGIONS, length);
         if (k < 0)
                 return k;
-        k = client_charge(cl, RES_BYTES, length);
-        if (k < 0) {
-                client_uncharge(cl, RES_REGIONS, 1);
-                return k;
-        }
 
         r = xzalloc(sizeof(*r));
         if (!r) {
-                client_uncharge(cl, RES_BYTES, length);
-                client_uncharge(cl, RES_REGIONS, 1);
+                client_uncharge_object(cl, RES_REGIONS, length);
                 return -ENOMEM;
         }
         r->client = cl;
@@ -120,8 +114,7 @@ Region *region_free(Region *r) {
         list_del_init(&r->client_link);
         if (r->id)      /* 0: half-built by region_new(), never announced */
                 core_emit(r->client->core, CORE_EVENT_REGION_REMOVED, 0, r->id, r->client->id, NULL);
-        client_uncharge(r->client, RES_BYTES, r->length);
-        client_uncharge(r->client, RES_REGIONS, 1);
+        client_uncharge_object(r->client, RES_REGIONS, r->length);
         free(r);
         return NULL;
 }

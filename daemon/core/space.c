@@ -108,19 +108,13 @@ int space_map(Space *s, Region *r, uint64_t region_offset, uint64_t iova,
         k = space_map_check(s, r, region_offset, iova, length, access);
         if (k < 0)
                 return k;
-        k = client_charge(cl, RES_MAPPINGS, 1);
+        k = client_charge_object(cl, RES_MAPPINGS, length);
         if (k < 0)
                 return k;
-        k = client_charge(cl, RES_BYTES, length);
-        if (k < 0) {
-                client_uncharge(cl, RES_MAPPINGS, 1);
-                return k;
-        }
         k = iodomain_range_mapped(&s->io, iova, length) ? -EEXIST :
             iodomain_map(&s->io, r, region_offset, iova, length, access, &m);
         if (k < 0) {
-                client_uncharge(cl, RES_BYTES, length);
-                client_uncharge(cl, RES_MAPPINGS, 1);
+                client_uncharge_object(cl, RES_MAPPINGS, length);
                 return k;
         }
         m->charged = true;
