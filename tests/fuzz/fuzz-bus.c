@@ -476,16 +476,15 @@ static int append_array(sd_bus_message *m, const char **sig, Input *in) {
         int r;
 
         if (element[0] == 'y') {
-                uint8_t buf[65536];
                 size_t len = get_le(in, 2);
+                const uint8_t *bytes = in->p;
 
                 (*sig)++;
                 if (len > in->left)
                         len = in->left;
-                memcpy(buf, in->p, len);
                 in->p += len;
                 in->left -= len;
-                return sd_bus_message_append_array(m, 'y', buf, len);
+                return sd_bus_message_append_array(m, 'y', bytes, len);
         }
         r = sd_bus_message_open_container(m, 'a', element);
         n = get_u8(in) % 8;
