@@ -39,7 +39,7 @@ static int method_unbind(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 _Static_assert(sizeof(((Bond *)NULL)->users) == sizeof(uint32_t), "Users is a \"u\"");
 
-static const sd_bus_vtable bond_vtable[] = {
+const sd_bus_vtable bond_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Device", "s", NULL, offsetof(Bond, device_name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Pasid", "u", NULL, offsetof(Bond, pasid), SD_BUS_VTABLE_PROPERTY_CONST),

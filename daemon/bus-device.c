@@ -75,7 +75,7 @@ static int property_iommu(sd_bus *bus, const char *path, const char *interface, 
         return sd_bus_message_append(reply, "s", dev->iommu->name);
 }
 
-static const sd_bus_vtable device_vtable[] = {
+const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", NULL, offsetof(Device, name), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Group", "u", property_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),

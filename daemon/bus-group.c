@@ -70,7 +70,7 @@ static int property_devices(sd_bus *bus, const char *path, const char *interface
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-static const sd_bus_vtable group_vtable[] = {
+const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Group, id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Ownership", "s", property_ownership, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

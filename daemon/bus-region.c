@@ -203,7 +203,7 @@ static int method_remove(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 _Static_assert(sizeof(((Region *)NULL)->access) == sizeof(uint32_t), "Access is a \"u\"");
 
-static const sd_bus_vtable region_vtable[] = {
+const sd_bus_vtable region_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Address", "t", NULL, offsetof(Region, address), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Offset", "t", NULL, offsetof(Region, offset), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -253,7 +253,7 @@ static int method_hold_page_requests(sd_bus_message *m, void *userdata, sd_bus_e
         return sd_bus_reply_method_return(m, NULL);
 }
 
-static const sd_bus_vtable simulator_vtable[] = {
+const sd_bus_vtable simulator_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("ProbeDriver", "ssb",
                                  SD_BUS_PARAM(device) SD_BUS_PARAM(driver) SD_BUS_PARAM(driver_managed_dma),

@@ -256,7 +256,7 @@ static int property_iova_ranges(sd_bus *bus, const char *path, const char *inter
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-static const sd_bus_vtable space_vtable[] = {
+const sd_bus_vtable space_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Owner", "s", bus_property_get_owner, offsetof(Space, io.client),
                         SD_BUS_VTABLE_PROPERTY_CONST),

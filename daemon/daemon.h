@@ -241,7 +241,10 @@ int bus_enumerate_client_objects(Daemon *d, const ClientObjects *k, char ***node
 int bus_add_objects(Daemon *d, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
                     sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate);
 
-/* The interfaces, one file each. */
+/* The interfaces, one file each. The vtables are exported for
+ * tests/fuzz/fuzz-bus, which calls every method they list. */
+extern const sd_bus_vtable manager_vtable[], simulator_vtable[], group_vtable[], device_vtable[],
+        bond_vtable[], region_vtable[], space_vtable[];
 int bus_manager_register(Daemon *d);
 int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);

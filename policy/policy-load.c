@@ -332,10 +332,31 @@ static int load_fail(Loader *l, int r, char **ret_errors) {
         return r;
 }
 
+/* The end of every load: a Policy of l's rules, or l's problems. */
+static int loader_finish(Loader *l, Policy **ret, char **ret_errors) {
+        Policy *p;
+
+        if (l->oom)
+                return load_fail(l, -ENOMEM, ret_errors);
+        if (l->n_errors > 0)
+                return load_fail(l, -EINVAL, ret_errors);
+
+        p = xzalloc(sizeof(*p));
+        if (!p)
+                return load_fail(l, -ENOMEM, ret_errors);
+        p->rules = TAKE_PTR(l->rules);
+        p->n_rules = l->n_rules;
+        p->n_files = l->n_files;
+        l->n_rules = 0;
+        *ret = p;
+        if (ret_errors)
+                *ret_errors = NULL;
+        return 0;
+}
+
 int policy_load(const char *path, Policy **ret, char **ret_errors) {
         _cleanup_(loader_done) Loader l = { 0 };
         struct stat st;
-        Policy *p;
 
         if (stat(path, &st) < 0) {
                 int r = -errno;
@@ -349,22 +370,14 @@ int policy_load(const char *path, Policy **ret, char **ret_errors) {
                 load_dir(&l, path);
         } else
                 load_file(&l, path);
-        if (l.oom)
-                return load_fail(&l, -ENOMEM, ret_errors);
-        if (l.n_errors > 0)
-                return load_fail(&l, -EINVAL, ret_errors);
+        return loader_finish(&l, ret, ret_errors);
+}
 
-        p = xzalloc(sizeof(*p));
-        if (!p)
-                return load_fail(&l, -ENOMEM, ret_errors);
-        p->rules = TAKE_PTR(l.rules);
-        p->n_rules = l.n_rules;
-        p->n_files = l.n_files;
-        l.n_rules = 0;
-        *ret = p;
-        if (ret_errors)
-                *ret_errors = NULL;
-        return 0;
+int policy_load_text(const char *name, const char *text, size_t size, Policy **ret, char **ret_errors) {
+        _cleanup_(loader_done) Loader l = { .file = name, .n_files = 1 };
+
+        policy_parse_text(&l, text, size);
+        return loader_finish(&l, ret, ret_errors);
 }
 
 int policy_check(const char *path, FILE *out, FILE *err) {

@@ -59,6 +59,14 @@ typedef struct Policy Policy;
  */
 int policy_load(const char *path, Policy **ret, char **ret_errors);
 
+/*
+ * policy_load() of one file's text, already in memory: size bytes followed
+ * by a NUL. name stands for the file in messages and origins. None of the
+ * file checks apply (regular file, size, mode): the caller read the text.
+ * For tests and tests/fuzz/fuzz-policy, which parses what the daemon parses.
+ */
+int policy_load_text(const char *name, const char *text, size_t size, Policy **ret, char **ret_errors);
+
 /* The empty policy: root may do everything, nobody else anything. */
 int policy_new_empty(Policy **ret);
 

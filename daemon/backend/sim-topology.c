@@ -2,6 +2,7 @@
 /* sim-topology.c - reading a simulated topology from a JSON file */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -304,28 +305,57 @@ SimTopology *sim_topology_free(SimTopology *t) {
         return NULL;
 }
 
-int sim_topology_parse_file(const char *path, SimTopology **ret, char **ret_error) {
-        _cleanup_(sim_topology_freep) SimTopology *t = calloc(1, sizeof(SimTopology));
-        Parser p = { .file = path };
-        json_object *root;
+/* Takes root (NULL: the literal null, or none could be read, which was
+ * reported); *ret gets p->t if nothing was wrong, else it is freed. */
+static int parse_finish(Parser *p, json_object *root, SimTopology **ret, char **ret_error) {
+        _cleanup_(sim_topology_freep) SimTopology *t = p->t;
 
-        if (!t)
-                return -ENOMEM;
-        p.t = t;
-        root = json_object_from_file(path);
-        if (!root)
-                parser_error(&p, "(file)", "cannot read it as JSON: %s", json_util_get_last_err());
-        else
-                parse_root(&p, root);
+        if (p->n_errors == 0)
+                parse_root(p, root);
         json_object_put(root);
-
-        if (p.n_errors > 0) {
+        if (p->n_errors > 0) {
                 if (ret_error)
-                        *ret_error = p.errors;
+                        *ret_error = p->errors;
                 else
-                        free(p.errors);
+                        free(p->errors);
                 return -EINVAL;
         }
         *ret = TAKE_PTR(t);
         return 0;
+}
+
+int sim_topology_parse_file(const char *path, SimTopology **ret, char **ret_error) {
+        Parser p = { .file = path, .t = calloc(1, sizeof(SimTopology)) };
+        json_object *root;
+
+        if (!p.t)
+                return -ENOMEM;
+        root = json_object_from_file(path);
+        if (!root)
+                parser_error(&p, "(file)", "cannot read it as JSON: %s", json_util_get_last_err());
+        return parse_finish(&p, root, ret, ret_error);
+}
+
+/* The same JSON parse as json_object_from_file() does on the file's bytes. */
+int sim_topology_parse_text(const char *name, const char *text, size_t size, SimTopology **ret,
+                            char **ret_error) {
+        Parser p = { .file = name, .t = calloc(1, sizeof(SimTopology)) };
+        json_object *root = NULL;
+        json_tokener *tok;
+
+        if (!p.t)
+                return -ENOMEM;
+        if (size > INT_MAX)
+                parser_error(&p, "(file)", "cannot read it as JSON: it is bigger than 2 GiB");
+        else if (!(tok = json_tokener_new())) {
+                free(p.t);
+                return -ENOMEM;
+        } else {
+                root = json_tokener_parse_ex(tok, text, (int)size);
+                if (!root && json_tokener_get_error(tok) != json_tokener_success)
+                        parser_error(&p, "(file)", "cannot read it as JSON: %s",
+                                     json_tokener_error_desc(json_tokener_get_error(tok)));
+                json_tokener_free(tok);
+        }
+        return parse_finish(&p, root, ret, ret_error);
 }

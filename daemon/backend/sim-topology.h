@@ -44,5 +44,9 @@ typedef struct SimTopology {
  * returns -EINVAL; *ret is then untouched.
  */
 int sim_topology_parse_file(const char *path, SimTopology **ret, char **ret_error);
+/* The same for a file's text already in memory (size bytes; name stands for
+ * the file in messages): what tests/fuzz/fuzz-topology feeds. */
+int sim_topology_parse_text(const char *name, const char *text, size_t size, SimTopology **ret,
+                            char **ret_error);
 SimTopology *sim_topology_free(SimTopology *t);
 DEFINE_POINTER_CLEANUP(SimTopology, sim_topology_free)

@@ -64,9 +64,14 @@ static void group_restore_drivers(Group *g) {
         list_for_each_entry(d, &g->devices, group_link) {
                 if (!d->restore_driver)
                         continue;
-                if (d->driver)
+                /* A driver that manages DMA itself (vfio-pci) may have bound
+                 * during the claim (device_probe_driver()): it keeps the
+                 * device, as in the kernel, and the old driver is forgotten. */
+                if (d->driver) {
                         d->restore_driver = mfree(d->restore_driver);
-                else if (c->ops->driver_attach(c->backend_data, d, d->restore_driver) >= 0) {
+                        continue;
+                }
+                if (c->ops->driver_attach(c->backend_data, d, d->restore_driver) >= 0) {
                         d->driver = TAKE_PTR(d->restore_driver);
                         d->driver_dma_api = true;
                         g->dma_api_count++;

@@ -84,6 +84,24 @@ Test(ownership, detach_flag_moves_drivers_away_and_release_puts_them_back) {
         cr_assert_lt(log_at("group_release 2"), log_at("driver_attach 0000:00:03.0 e1000e"));
 }
 
+/* Found by tests/fuzz/fuzz-bus (ClaimGroup with DETACH, ProbeDriver of a
+ * driver that manages DMA itself, then the release): such a driver may bind
+ * while the group is claimed, and the release must neither bind the old
+ * driver over it (the kernel would not) nor lose its name (it leaked). */
+Test(ownership, L5_release_keeps_a_driver_bound_during_the_claim) {
+        Client *cl = new_client(1000);
+
+        claim_ok(cl, DEV_NIC);
+        cr_assert_eq(device_probe_driver(dev(DEV_NIC), "vfio-pci", true), 0);
+        cr_assert_eq(group_release(grp(2), cl), 0);
+        cr_assert_str_eq(dev(DEV_NIC)->driver, "vfio-pci");
+        cr_assert_not(dev(DEV_NIC)->driver_dma_api);
+        cr_assert_null(dev(DEV_NIC)->restore_driver);
+        cr_assert_eq(grp(2)->dma_api_count, 0);
+        cr_assert_eq(group_ownership(grp(2)), OWNERSHIP_NONE);
+        cr_assert_eq(recorder_count(&fx.rec, "driver_attach 0000:00:03.0 e1000e"), 0);
+}
+
 /* Two DMA-API drivers in one group; the second refuses to unbind. */
 Test(ownership, L5_claim_failing_half_way_restores_every_driver) {
         Client *cl = new_client(1000);
