@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (NOBODY, Failure, check, daemon_bus_stats, daemon_rss_kb, main, spawn,  # noqa: E402
@@ -94,8 +95,23 @@ def scenario_two_users_flood_with_refused_calls(w):
         let_go(procs)
 
 
+def scenario_long_multibyte_names(w):
+    """Finding 7: device names of 10 to 600 two-byte characters from uid
+    65534; each call gets its error reply at once (a reply cut in the middle
+    of a character could not be sent, and the caller waited for its
+    timeout), and the daemon goes on."""
+    for n in (10, 100, 300, 511, 512, 513, 600):
+        start = time.monotonic()
+        r = w.run(["busctl", "--system", "--timeout=10", "call", "org.iommud1", "/org/iommud1",
+                   "org.iommud1.Manager", "BindSva", "s", "\u00e9" * n], uid=NOBODY, check_rc=None)
+        took = time.monotonic() - start
+        check(r.rc != 0 and "imed out" not in r.err and took < 5,
+              f"BindSva with {n} x U+00E9 as uid {NOBODY}: rc={r.rc} after {took:.1f} s: {r.err.strip()}")
+
+
 SCENARIOS = [
     scenario_two_users_flood_with_refused_calls,
+    scenario_long_multibyte_names,
 ]
 
 
