@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/backend/sim.h"
 #include "daemon/backend/topology.h"
 #include "daemon/daemon.h"
 
@@ -938,7 +939,7 @@ static void do_call(Daemon *d, Input *in) {
 /* ---- one input: a fresh daemon, the calls, the daemon's shutdown ---- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        DaemonConfig cfg = { .backend = BACKEND_SIM, .policy = world.policy };
+        DaemonConfig cfg = { .backend = &sim_backend_class, .policy = world.policy };
         Input in = { .p = data, .left = size };
         Daemon *d = NULL;
         sigset_t mask;
