@@ -72,21 +72,48 @@ static unsigned domain_no(const IoDomain *dom) {
         return (unsigned)(uintptr_t)dom->backend_data;
 }
 
+/* An op of async_ops answers later: it is in flight for g now. */
+static int in_flight(Recorder *rec, RecorderOp op, const Group *g, int r) {
+        if (r != 0 || !(rec->async_ops & (1u << op)))
+                return -r;
+        if (rec->in_flight)
+                abort();        /* the core runs one operation per group; the tests one group */
+        rec->in_flight = true;
+        rec->in_flight_op = op;
+        rec->in_flight_group = g->id;
+        rec->in_flight_seq = g->wait_seq;
+        return -EINPROGRESS;
+}
+
+int recorder_answer(Recorder *rec, Core *c, int r) {
+        if (!rec->in_flight)
+                return -ENOENT;
+        rec->in_flight = false;
+        if (r >= 0 && rec->in_flight_op == REC_GROUP_CLAIM)
+                rec->live_groups++;
+        return group_backend_done(c, rec->in_flight_group, rec->in_flight_seq, r, r < 0 ? "recorded failure" : NULL);
+}
+
 static int rec_driver_detach(void *ud, Device *d) {
-        return -record(ud, REC_DRIVER_DETACH, "driver_detach %s %s", d->name, d->driver);
+        int r = record(ud, REC_DRIVER_DETACH, "driver_detach %s %s", d->name, d->driver);
+
+        return in_flight(ud, REC_DRIVER_DETACH, d->group, r);
 }
 
 static int rec_driver_attach(void *ud, Device *d, const char *driver) {
-        return -record(ud, REC_DRIVER_ATTACH, "driver_attach %s %s", d->name, driver);
+        int r = record(ud, REC_DRIVER_ATTACH, "driver_attach %s %s", d->name, driver);
+
+        return in_flight(ud, REC_DRIVER_ATTACH, d->group, r);
 }
 
 static int rec_group_claim(void *ud, Group *g) {
         Recorder *rec = ud;
         int r = record(rec, REC_GROUP_CLAIM, "group_claim %" PRIu32, g->id);
 
+        r = in_flight(rec, REC_GROUP_CLAIM, g, r);
         if (r == 0)
                 rec->live_groups++;
-        return -r;
+        return r;
 }
 
 static void rec_group_release(void *ud, Group *g) {

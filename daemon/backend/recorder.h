@@ -59,6 +59,15 @@ struct Recorder {
         IovaRange ranges[4];
         size_t n_ranges;
 
+        /* Ops (1u << RecorderOp) that answer later, as a backend doing them
+         * off the event loop does: logged, then -EINPROGRESS (driver_detach,
+         * driver_attach and group_claim only). recorder_answer() gives the
+         * answer for the one in flight. */
+        unsigned async_ops;
+        bool in_flight;
+        uint32_t in_flight_group, in_flight_seq;
+        RecorderOp in_flight_op;
+
         RecorderHook hook;              /* called after each op is logged */
         void *hook_data;
 };
@@ -72,6 +81,9 @@ void recorder_clear(Recorder *rec);
 /* Make operation op fail with -err when its log line contains match
  * ("" matches all); err == 0 clears it. */
 void recorder_fail(Recorder *rec, RecorderOp op, int err, const char *match);
+
+/* Answers the operation in flight with r (through group_backend_done()). */
+int recorder_answer(Recorder *rec, Core *c, int r);
 
 /* Index of the first line starting with prefix at or after from, or -1. */
 long recorder_find(const Recorder *rec, const char *prefix, size_t from);

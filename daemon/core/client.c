@@ -59,6 +59,7 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
         cl->fault_timeout_usec = c->default_fault_timeout_usec;
         cl->may_fault = true;
         list_init(&cl->groups);
+        list_init(&cl->claims);
         list_init(&cl->bonds);
         list_init(&cl->sva_domains);
         list_init(&cl->regions);
@@ -230,6 +231,7 @@ static void client_teardown(Client *cl) {
         /* Step 3: the groups, and with them the kernel drivers, go back. */
         list_for_each_entry_safe(g, g_tmp, &cl->groups, owner_link)
                 group_revoke(g);
+        group_abandon_claims(cl);
         list_for_each_entry_safe(r, r_tmp, &cl->regions, client_link)
                 region_free(r);
         /* Step 4: the PASID, now that no domain uses it (L7). */

@@ -43,6 +43,7 @@ struct Client {
          * (client_get_pasid()). 0: not known, fit every present device. */
         uint32_t pasid_width;
         ListNode groups;        /* Group.owner_link, borrowed */
+        ListNode claims;        /* Group.owner_link, borrowed: claims in progress */
         ListNode bonds;         /* Bond.client_link, owned */
         ListNode sva_domains;   /* SvaDomain.client_link, owned */
         ListNode regions;       /* Region.client_link, owned */

@@ -146,6 +146,14 @@ void core_emit_revoked(Core *c, RevokedKind what, uint32_t group, uint64_t id, c
                 ev->revoked = what;
 }
 
+void core_emit_result(Core *c, CoreEventKind kind, uint32_t group, uint64_t client, int result,
+                      const char *reason) {
+        CoreEvent *ev = event_new(c, kind, group, 0, client, NULL, reason);
+
+        if (ev)
+                ev->result = result;
+}
+
 void core_defer(Core *c, DeferNode *node) {
         if (!list_linked(&node->link))
                 list_add_tail(&c->deferred, &node->link);

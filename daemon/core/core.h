@@ -16,7 +16,9 @@
  */
 typedef enum CoreEventKind {
         CORE_EVENT_GROUP_ADDED,         /* group: created with its first device */
-        CORE_EVENT_GROUP_CHANGED,       /* group: ownership or owner changed */
+        CORE_EVENT_GROUP_CHANGED,       /* group: ownership, owner or transit changed */
+        CORE_EVENT_GROUP_CLAIMED,       /* group, client, result (reason: the backend's words):
+                                         * a claim that group_claim() left in progress ended */
         CORE_EVENT_GROUP_REMOVED,       /* group: its last device went, no owner */
         CORE_EVENT_DEVICE_ADDED,        /* name */
         CORE_EVENT_DEVICE_REMOVED,      /* name, group */
@@ -49,6 +51,7 @@ typedef struct CoreEvent {
         uint64_t id;
         uint64_t client;
         RevokedKind revoked;    /* CORE_EVENT_REVOKED only */
+        int result;             /* CORE_EVENT_GROUP_CLAIMED only: 0 or -errno */
         const char *reason;     /* "" but for CORE_EVENT_REVOKED; in this allocation */
         ListNode link;          /* in Core.events while queued */
         char name[];            /* device name, "" when none */
@@ -128,6 +131,9 @@ void core_emit(Core *c, CoreEventKind kind, uint32_t group, uint64_t id,
 /* CORE_EVENT_REVOKED for cl: copies its bus name and the reason. */
 void core_emit_revoked(Core *c, RevokedKind what, uint32_t group, uint64_t id, const Client *cl,
                        const char *reason);
+/* An event with a result and the reason for it (copied). */
+void core_emit_result(Core *c, CoreEventKind kind, uint32_t group, uint64_t client, int result,
+                      const char *reason);
 void core_defer(Core *c, DeferNode *node);
 uint64_t core_next_id(Core *c);
 

@@ -143,7 +143,8 @@ int device_probe_driver(Device *d, const char *driver, bool driver_managed_dma) 
                 return -EINVAL;
         if (d->driver)
                 return -EBUSY;
-        if (!driver_managed_dma && g->owner)
+        /* L4, and while a claim detaches the group's drivers too. */
+        if (!driver_managed_dma && (g->owner || g->transit == GROUP_CLAIMING))
                 return -EBUSY;
 
         copy = xstrdup(driver);
@@ -231,6 +232,8 @@ void device_free(Device *d) {
         if (g) {
                 before = group_ownership(g);
                 list_del_init(&d->group_link);
+                if (g->wait_device == d)
+                        g->wait_device = NULL;  /* its answer only moves g on */
                 g->n_devices--;
                 if (d->driver_dma_api)
                         g->dma_api_count--;

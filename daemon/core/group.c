@@ -36,6 +36,7 @@ int group_get(Core *c, uint32_t id, Group **ret) {
 Group *group_free(Group *g) {
         if (!g)
                 return NULL;
+        free(g->claim_why);
         list_del_init(&g->release.link);
         list_del_init(&g->owner_link);
         list_del_init(&g->core_link);
@@ -44,61 +45,136 @@ Group *group_free(Group *g) {
 }
 
 bool group_free_if_unused(Group *g) {
-        if (g->n_devices > 0 || g->owner)
+        if (g->n_devices > 0 || g->owner || g->transit != GROUP_STEADY)
                 return false;
         core_emit(g->core, CORE_EVENT_GROUP_REMOVED, g->id, 0, 0, NULL);
         group_free(g);
         return true;
 }
 
-/* Rebinds the drivers a claim detached; used on rollback and on release.
- * A driver that refuses stays unbound: the model says what is true. A
- * device that got a driver of its own while the group was owned (one that
- * manages DMA itself, like vfio-pci: L4 lets only those in) keeps it; the
- * kernel would refuse to bind a second one, so the remembered driver is
- * dropped rather than bound over it (which lost the probed one's name). */
-static void group_restore_drivers(Group *g) {
-        Core *c = g->core;
-        Device *d;
+/*
+ * Claims and releases are small state machines (GroupTransit): each step
+ * asks the backend for one operation, and an operation the backend answers
+ * with -EINPROGRESS suspends the machine until group_backend_done() brings
+ * its result. A backend that answers at once (the sim) runs the whole
+ * machine inside group_claim() or the release, as before.
+ */
+static void group_step(Group *g);
 
-        list_for_each_entry(d, &g->devices, group_link) {
-                if (!d->restore_driver)
-                        continue;
-                /* A driver that manages DMA itself (vfio-pci) may have bound
-                 * during the claim (device_probe_driver()): it keeps the
-                 * device, as in the kernel, and the old driver is forgotten. */
-                if (d->driver) {
-                        d->restore_driver = mfree(d->restore_driver);
-                        continue;
-                }
-                if (c->ops->driver_attach(c->backend_data, d, d->restore_driver) >= 0) {
-                        d->driver = TAKE_PTR(d->restore_driver);
-                        d->driver_dma_api = true;
-                        g->dma_api_count++;
-                } else
-                        d->restore_driver = mfree(d->restore_driver);
-                core_emit(c, CORE_EVENT_DEVICE_CHANGED, g->id, 0, 0, d->name);
-        }
+/* Suspends g on the operation in flight: true if r says it is in flight. */
+static bool group_wait(Group *g, GroupWait what, Device *d, int r) {
+        if (r != -EINPROGRESS)
+                return false;
+        g->wait = what;
+        g->wait_device = d;
+        if (!g->suspended)      /* Transit reads "claiming" or "releasing" from now */
+                core_emit(g->core, CORE_EVENT_GROUP_CHANGED, g->id, 0, 0, NULL);
+        g->suspended = true;
+        return true;
 }
 
-/* Detaches every DMA-API driver of g, remembering each for restore. */
-static int group_detach_drivers(Group *g) {
+/* The claim fails of r (the first failure counts): everything goes back. */
+static void group_fail_claim(Group *g, int r, const char *why) {
+        if (g->transit != GROUP_CLAIMING)
+                return;
+        g->transit = GROUP_UNCLAIMING;
+        g->claim_error = r;
+        free(g->claim_why);
+        g->claim_why = why && why[0] ? xstrdup(why) : NULL;
+}
+
+/* driver_detach(d) answered r. */
+static void group_detached(Group *g, Device *d, int r, const char *why) {
+        if (r < 0) {
+                group_fail_claim(g, r, why);
+                return;
+        }
+        d->restore_driver = TAKE_PTR(d->driver);
+        d->driver_dma_api = false;
+        g->dma_api_count--;
+        core_emit(g->core, CORE_EVENT_DEVICE_CHANGED, g->id, 0, 0, d->name);
+}
+
+/* driver_attach(d) answered r: bound again, or refused, and then d has no
+ * driver, which the model says. */
+static void group_attached(Group *g, Device *d, int r) {
+        if (r >= 0) {
+                d->driver = TAKE_PTR(d->restore_driver);
+                d->driver_dma_api = true;
+                g->dma_api_count++;
+        } else
+                d->restore_driver = mfree(d->restore_driver);
+        core_emit(g->core, CORE_EVENT_DEVICE_CHANGED, g->id, 0, 0, d->name);
+}
+
+/* group_claim(g) answered r. A claim given up meanwhile (its client ended)
+ * is undone by the step that follows. */
+static void group_backend_claimed(Group *g, int r, const char *why) {
+        if (r < 0)
+                group_fail_claim(g, r, why);
+        else
+                g->backend_claimed = true;
+}
+
+/*
+ * CLAIMING: detaches every DMA-API driver of g, remembering each for
+ * restore, then has the backend take g. True: suspended on the backend;
+ * false: done, or failed (then g is UNCLAIMING).
+ */
+static bool group_claim_step(Group *g) {
+        Core *c = g->core;
+        Device *d;
+        int r;
+
+        if (!g->claimant)
+                group_fail_claim(g, -ESHUTDOWN, NULL);  /* it ended meanwhile */
+        if (g->n_devices == 0)
+                group_fail_claim(g, -ENODEV, NULL);     /* they went meanwhile */
+        list_for_each_entry(d, &g->devices, group_link) {
+                if (g->transit != GROUP_CLAIMING)
+                        return false;
+                if (!d->driver_dma_api)
+                        continue;
+                r = c->ops->driver_detach(c->backend_data, d);
+                if (group_wait(g, GROUP_WAIT_DETACH, d, r))
+                        return true;
+                group_detached(g, d, r, NULL);
+        }
+        if (g->transit != GROUP_CLAIMING || g->backend_claimed)
+                return false;
+        r = c->ops->group_claim(c->backend_data, g);
+        if (group_wait(g, GROUP_WAIT_CLAIM, NULL, r))
+                return true;
+        group_backend_claimed(g, r, NULL);
+        return false;
+}
+
+/*
+ * UNCLAIMING and RELEASING: rebinds the drivers a claim detached. A driver
+ * that refuses stays unbound: the model says what is true. A device that
+ * got a driver of its own while the group was owned (one that manages DMA
+ * itself, like vfio-pci: L4 lets only those in) keeps it; the kernel would
+ * refuse to bind a second one, so the remembered driver is dropped rather
+ * than bound over it (which lost the probed one's name). True: suspended.
+ */
+static bool group_restore_step(Group *g) {
         Core *c = g->core;
         Device *d;
         int r;
 
         list_for_each_entry(d, &g->devices, group_link) {
-                if (!d->driver_dma_api)
+                if (!d->restore_driver)
                         continue;
-                r = c->ops->driver_detach(c->backend_data, d);
-                if (r < 0)
-                        return r;
-                d->restore_driver = TAKE_PTR(d->driver);
-                d->driver_dma_api = false;
-                g->dma_api_count--;
-                core_emit(c, CORE_EVENT_DEVICE_CHANGED, g->id, 0, 0, d->name);
+                if (d->driver) {
+                        d->restore_driver = mfree(d->restore_driver);
+                        continue;
+                }
+                r = c->ops->driver_attach(c->backend_data, d, d->restore_driver);
+                if (group_wait(g, GROUP_WAIT_ATTACH, d, r))
+                        return true;
+                group_attached(g, d, r);
         }
-        return 0;
+        return false;
 }
 
 /*
@@ -120,8 +196,71 @@ static void group_learn_iommu_info(Group *g) {
         }
 }
 
-int group_claim(Group *g, Client *client, uint64_t flags) {
+/* The end of a claim, either way: the owner, or nothing changed (L5); the
+ * caller hears of it through CORE_EVENT_GROUP_CLAIMED. */
+static void group_claim_finish(Group *g) {
         Core *c = g->core;
+        Client *client = g->claimant;
+        bool suspended = g->suspended;
+
+        if (g->transit == GROUP_CLAIMING)
+                g->claim_error = 0;
+        g->transit = GROUP_STEADY;
+        g->suspended = false;
+        g->claimant = NULL;
+        g->backend_claimed = false;
+        list_del_init(&g->owner_link);
+        if (g->claim_error >= 0) {
+                group_learn_iommu_info(g);
+                g->owner = client;
+                list_add_tail(&client->groups, &g->owner_link);
+        } else if (client)
+                client_uncharge(client, RES_GROUPS, 1);
+        if (g->claim_error >= 0 || suspended)
+                core_emit(c, CORE_EVENT_GROUP_CHANGED, g->id, 0, client ? client->id : 0, NULL);
+        /* A claim answered inside group_claim() returns its result instead. */
+        if (suspended)
+                core_emit_result(c, CORE_EVENT_GROUP_CLAIMED, g->id, g->claimant_id, g->claim_error,
+                                 g->claim_why);
+        g->claim_why = mfree(g->claim_why);
+}
+
+/* Runs g's machine until it waits for the backend or is done. */
+static void group_step(Group *g) {
+        switch (g->transit) {
+        case GROUP_STEADY:
+                return;
+        case GROUP_CLAIMING:
+                if (group_claim_step(g))
+                        return;
+                if (g->transit == GROUP_CLAIMING)
+                        group_claim_finish(g);
+                else
+                        group_step(g);  /* failed: UNCLAIMING */
+                return;
+        case GROUP_UNCLAIMING:
+                if (g->backend_claimed) {
+                        g->core->ops->group_release(g->core->backend_data, g);
+                        g->backend_claimed = false;
+                }
+                if (group_restore_step(g))
+                        return;
+                group_claim_finish(g);
+                group_free_if_unused(g);
+                return;
+        case GROUP_RELEASING:
+                if (group_restore_step(g))
+                        return;
+                g->transit = GROUP_STEADY;
+                if (g->suspended)
+                        core_emit(g->core, CORE_EVENT_GROUP_CHANGED, g->id, 0, 0, NULL);
+                g->suspended = false;
+                group_free_if_unused(g);
+                return;
+        }
+}
+
+int group_claim(Group *g, Client *client, uint64_t flags) {
         int r;
 
         if (flags & ~CLAIM_FLAGS_ALL)
@@ -130,6 +269,8 @@ int group_claim(Group *g, Client *client, uint64_t flags) {
                 return -ESHUTDOWN;
         if (g->owner == client)
                 return 0;               /* claims don't nest (L4) */
+        if (g->transit != GROUP_STEADY)
+                return g->claimant == client ? -EALREADY : -EBUSY;
         if (g->owner)
                 return -EBUSY;
         if (g->n_devices == 0)
@@ -142,20 +283,71 @@ int group_claim(Group *g, Client *client, uint64_t flags) {
                 return r;
 
         /* L5: from here on, any failure puts every driver back. */
-        r = group_detach_drivers(g);
-        if (r >= 0)
-                r = c->ops->group_claim(c->backend_data, g);
-        if (r < 0) {
-                group_restore_drivers(g);
-                client_uncharge(client, RES_GROUPS, 1);
-                return r;
-        }
+        g->transit = GROUP_CLAIMING;
+        g->claimant = client;
+        g->claimant_id = client->id;
+        g->claim_error = 0;
+        list_add_tail(&client->claims, &g->owner_link);
+        group_step(g);
+        /* Answered at once (never freed then: it has devices), or later by
+         * CORE_EVENT_GROUP_CLAIMED. */
+        return g->transit != GROUP_STEADY ? -EINPROGRESS : g->claim_error;
+}
 
-        group_learn_iommu_info(g);
-        g->owner = client;
-        list_add_tail(&client->groups, &g->owner_link);
-        core_emit(c, CORE_EVENT_GROUP_CHANGED, g->id, 0, client->id, NULL);
+int group_backend_done(Core *c, uint32_t id, uint32_t seq, int r, const char *why) {
+        Group *g = core_find_group(c, id);
+        Device *d;
+
+        if (!g || g->wait == GROUP_WAIT_NONE || g->wait_seq != seq)
+                return -ESTALE;
+        g->wait_seq++;          /* a second answer to the same operation is stale */
+        d = g->wait_device;
+        switch (g->wait) {
+        case GROUP_WAIT_DETACH:
+                g->wait = GROUP_WAIT_NONE;
+                if (d)
+                        group_detached(g, d, r, why);
+                break;
+        case GROUP_WAIT_ATTACH:
+                g->wait = GROUP_WAIT_NONE;
+                if (d)
+                        group_attached(g, d, r);
+                break;
+        case GROUP_WAIT_CLAIM:
+                g->wait = GROUP_WAIT_NONE;
+                group_backend_claimed(g, r, why);
+                break;
+        case GROUP_WAIT_NONE:
+                break;
+        }
+        g->wait_device = NULL;
+        group_step(g);
         return 0;
+}
+
+void group_abandon_claims(Client *cl) {
+        Group *g, *tmp;
+
+        list_for_each_entry_safe(g, tmp, &cl->claims, owner_link) {
+                list_del_init(&g->owner_link);
+                g->claimant = NULL;
+                client_uncharge(cl, RES_GROUPS, 1);
+                /* The step after the backend's answer undoes it (L5). */
+                group_fail_claim(g, -ESHUTDOWN, NULL);
+        }
+}
+
+const char *group_transit_to_string(const Group *g) {
+        switch (g->transit) {
+        case GROUP_CLAIMING:
+                return "claiming";
+        case GROUP_UNCLAIMING:
+        case GROUP_RELEASING:
+                return "releasing";
+        case GROUP_STEADY:
+                break;
+        }
+        return "";
 }
 
 /* Stops all DMA of the owner through g's devices: bonds go stale (L3). */
@@ -166,7 +358,8 @@ static void group_release_slots(Group *g) {
                 device_release_slots(d);
 }
 
-/* The release itself, at a safe point: L2 order, then drivers come back. */
+/* The release itself, at a safe point: L2 order, then drivers come back,
+ * maybe after the event loop went on (RELEASING). */
 static void group_do_release(Group *g) {
         Core *c = g->core;
         Client *owner = g->owner;
@@ -177,9 +370,9 @@ static void group_do_release(Group *g) {
         list_del_init(&g->owner_link);
         g->owner = NULL;
         client_uncharge(owner, RES_GROUPS, 1);
-        group_restore_drivers(g);
+        g->transit = GROUP_RELEASING;
         core_emit(c, CORE_EVENT_GROUP_CHANGED, g->id, 0, owner->id, NULL);
-        group_free_if_unused(g);
+        group_step(g);          /* may free g */
 }
 
 /*
@@ -193,11 +386,12 @@ static void group_do_release(Group *g) {
  * The model follows: with its last device the claim ends (slots are gone
  * already, the owner's bonds on it stale, L3) and the group goes. While
  * devices remain, their cdevs keep the ownership, and so does the claim.
+ * A group in transit waits for its backend's answer, then goes.
  */
 void group_device_gone(Group *g) {
         if (g->n_devices == 0 && g->owner)
                 group_do_release(g);    /* frees g too */
-        else
+        else if (g->transit == GROUP_STEADY)
                 group_free_if_unused(g);
 }
 

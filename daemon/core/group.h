@@ -7,6 +7,29 @@
 #include "types.h"
 
 /*
+ * A claim or a release that waits for the backend: a backend may answer a
+ * slow operation (a driver's unbind or probe, a cdev to appear) with
+ * -EINPROGRESS and report its result later through group_backend_done()
+ * from the event loop (BackendOps, backend.h). Meanwhile the group is in
+ * transit: no other claim starts, no DMA-API driver gets in (L4), and the
+ * rest of the daemon goes on.
+ */
+typedef enum GroupTransit {
+        GROUP_STEADY,
+        GROUP_CLAIMING,         /* drivers detached one by one, then the backend takes it */
+        GROUP_UNCLAIMING,       /* the claim failed, or its client ended: drivers go back (L5) */
+        GROUP_RELEASING,        /* released: the detached drivers go back */
+} GroupTransit;
+
+/* The backend operation a group in transit waits for. */
+typedef enum GroupWait {
+        GROUP_WAIT_NONE,
+        GROUP_WAIT_DETACH,      /* driver_detach(wait_device) */
+        GROUP_WAIT_ATTACH,      /* driver_attach(wait_device) */
+        GROUP_WAIT_CLAIM,       /* group_claim(g) */
+} GroupWait;
+
+/*
  * Owned by Core.groups. A group is created with its first device and freed
  * with its last one; a claim on it ends then (group_device_gone()).
  */
@@ -18,7 +41,19 @@ struct Group {
         unsigned n_devices;
         unsigned dma_api_count; /* devices bound to DMA-API drivers */
         Client *owner;          /* borrowed; non-NULL while user-owned */
-        ListNode owner_link;    /* in owner->groups */
+        ListNode owner_link;    /* in owner->groups, or in claimant->claims */
+
+        GroupTransit transit;
+        Client *claimant;       /* borrowed, while CLAIMING or UNCLAIMING; NULL once it ended */
+        uint64_t claimant_id;   /* who asked, for the CORE_EVENT_GROUP_CLAIMED that answers it */
+        int claim_error;        /* why UNCLAIMING undoes the claim */
+        char *claim_why;        /* owned: the backend's words for claim_error, or NULL */
+        bool backend_claimed;   /* group_claim() succeeded: group_release() undoes it */
+        GroupWait wait;         /* the operation in flight */
+        Device *wait_device;    /* borrowed; NULL once it went (device_free()) */
+        uint32_t wait_seq;      /* the answer to the operation in flight carries it */
+        bool suspended;         /* this transit waited for the backend (and said so) */
+
         DeferNode release;      /* a release asked for during a callback */
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
         void *backend_data;     /* owned by the backend */
@@ -32,8 +67,28 @@ Ownership group_ownership(const Group *g);
  * CLAIM_DETACH_KERNEL_DRIVERS, DMA-API drivers are detached first and
  * remembered for release; without it a group in DMA-API use is -EBUSY. A
  * failure at any step puts every driver back as it was (L5).
+ *
+ * -EINPROGRESS: the backend is at work; CORE_EVENT_GROUP_CLAIMED (group,
+ * client, result) says how it ended, with the backend's words for a failure
+ * as its reason. -EALREADY: client's own claim of g is in progress; -EBUSY
+ * also while another's claim, or a release, is in progress.
  */
 int group_claim(Group *g, Client *client, uint64_t flags);
+
+/*
+ * The backend's answer r to the operation group id waits for (seq is the
+ * wait_seq it started with): the claim or release goes on. -ESTALE for an
+ * answer nobody waits for any more (the group went, or a newer operation
+ * runs). why: the backend's words for a failure (copied), or NULL.
+ */
+int group_backend_done(Core *c, uint32_t id, uint32_t seq, int r, const char *why);
+
+/* Client teardown: cl's claims in progress go on without it, and undo
+ * themselves when the backend answers (L5). */
+void group_abandon_claims(Client *cl);
+
+/* "claiming", "releasing", or "" while steady: the D-Bus Group.Transit. */
+const char *group_transit_to_string(const Group *g);
 
 /*
  * Ends client's ownership: slots on the group's devices are detached (bonds

@@ -17,6 +17,7 @@ static void fixture_listener(void *userdata, const CoreEvent *ev) {
                 e->client = ev->client;
                 snprintf(e->name, sizeof(e->name), "%s", ev->name);
                 e->revoked = ev->revoked;
+                e->result = ev->result;
                 snprintf(e->reason, sizeof(e->reason), "%s", ev->reason);
         }
         if (fx.on_event)

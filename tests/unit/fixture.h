@@ -35,6 +35,7 @@ typedef struct SeenEvent {
         uint64_t id, client;
         char name[32];
         RevokedKind revoked;    /* CORE_EVENT_REVOKED */
+        int result;             /* CORE_EVENT_GROUP_CLAIMED */
         char reason[320];
 } SeenEvent;
 
