@@ -171,7 +171,8 @@ int bus_caller_client(Daemon *d, BusCaller *c, BusClient **ret, sd_bus_error *er
 static bool bus_client_holds_something(const BusClient *bc) {
         const Client *cl = bc->client;
 
-        return cl->pasid != PASID_NONE || !list_empty(&cl->groups) || !list_empty(&cl->bonds) ||
+        return cl->pasid != PASID_NONE || !list_empty(&cl->groups) || !list_empty(&cl->claims) ||
+               !list_empty(&cl->bonds) ||
                !list_empty(&cl->sva_domains) || !list_empty(&cl->regions) || !list_empty(&cl->spaces) ||
                !list_empty(&bc->shared);
 }

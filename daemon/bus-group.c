@@ -57,6 +57,13 @@ static int property_owner_uid(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append(reply, "u", g->owner ? (uint32_t)g->owner->uid : UINT32_MAX);
 }
 
+static int property_transit(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "s", group_transit_to_string(g));
+}
+
 static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
@@ -78,6 +85,7 @@ const sd_bus_vtable group_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("OwnerUid", "u", property_owner_uid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Transit", "s", property_transit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

@@ -122,144 +122,6 @@ static int method_list_bonds(sd_bus_message *m, void *userdata, sd_bus_error *er
         return reply_array(m, "(osuuss)", append_bonds);
 }
 
-/* Every device of the group must be claimable by the caller, and every
- * DMA-API driver detachable if it asked for that. */
-static int authorize_claim(Daemon *d, const BusIdentity *who, Group *g, uint64_t flags, sd_bus_error *error) {
-        Device *dev;
-        int r;
-
-        list_for_each_entry(dev, &g->devices, group_link) {
-                r = bus_authorize(d, who, POLICY_CLAIM, dev, error);
-                if (r < 0)
-                        return r;
-                if ((flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && dev->driver_dma_api) {
-                        r = bus_authorize(d, who, POLICY_DETACH_KERNEL_DRIVERS, dev, error);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-static const Device *group_dma_api_device(const Group *g) {
-        const Device *dev;
-
-        list_for_each_entry(dev, &g->devices, group_link)
-                if (dev->driver_dma_api)
-                        return dev;
-        return NULL;
-}
-
-/*
- * A step of the claim that the backend does failed: unbinding a kernel
- * driver, or taking the group (on the kernel backend: binding vfio-pci and
- * its device). The core has put every driver back (L5). The sim's
- * refuse_unbind devices, like the recorder in the unit tests, answer the
- * unbind with EIO, so an EIO of a claim that unbinds drivers is taken for
- * a refusal. The D-Bus error stays Busy: the claim may succeed later.
- */
-static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, sd_bus_error *error) {
-        bool unbinding = (flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && group_dma_api_device(g);
-
-        if (r == -EIO && unbinding)
-                return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
-                                     "device and driver was left as it was. Retry, or unbind it by hand.",
-                                     g->id, daemon_backend_error(d, r));
-        if (r == -ETIMEDOUT)
-                return bus_error_set(error, -EBUSY, "Claiming group %u timed out waiting for one of its devices "
-                                     "to be ready for user DMA; every device and driver was left as it was. "
-                                     "Retry; if it keeps timing out, the kernel log says why.", g->id);
-        if (r == -ENOMEM)
-                return bus_error_set(error, -EBUSY, "Claiming group %u ran out of memory; every device and "
-                                     "driver was left as it was. Retry later.", g->id);
-        return bus_error_set(error, -EBUSY, "Claiming group %u failed in the %s backend: %s. Every device "
-                             "and driver was left as it was.", g->id, d->backend->class->name,
-                             daemon_backend_error(d, r));
-}
-
-static int claim_error(Daemon *d, Group *g, BusClient *bc, uint64_t flags, int r, sd_bus_error *error) {
-        const Device *dev = group_dma_api_device(g);
-
-        switch (r) {
-        case -EBUSY:
-                if (g->owner)
-                        return bus_error_set(error, r, "Group %u is claimed by client %s (uid %u); it has to "
-                                             "release it (or exit) first.", g->id, g->owner->name,
-                                             (unsigned)g->owner->uid);
-                if (dev && !(flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS))
-                        return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass "
-                                             "flag DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of "
-                                             "the claim.", g->id, dev->driver, dev->name);
-                return claim_backend_error(d, g, flags, r, error);
-        case -ENODEV:
-                return bus_error_set(error, r, "Group %u has no devices left.", g->id);
-        case -EDQUOT:
-                return bus_error_quota(error, bc->client);
-        default:
-                return claim_backend_error(d, g, flags, r, error);
-        }
-}
-
-static int method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
-        _cleanup_(freep) char *path = NULL;
-        Daemon *d = bus_daemon(m);
-        BusClient *bc;
-        uint64_t flags;
-        uint32_t id;
-        Group *g;
-        int r;
-
-        r = sd_bus_message_read(m, "ut", &id, &flags);
-        if (r < 0)
-                return r;
-        if (flags & ~IOMMUD_CLAIM_FLAGS_ALL)
-                return bus_error_set(error, -EINVAL, "Unknown claim flags 0x%llx; the only flag is "
-                                     "DETACH_KERNEL_DRIVERS (1).",
-                                     (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        r = bus_caller_get(d, m, &caller, error);
-        if (r >= 0)
-                r = authorize_claim(d, bus_caller_identity(&caller), g, flags, error);
-        if (r >= 0)
-                r = bus_caller_client(d, &caller, &bc, error);
-        if (r < 0)
-                return r;
-        r = group_claim(g, bc->client, flags);
-        if (r < 0)
-                return claim_error(d, g, bc, flags, r, error);
-        r = object_path_for_id(IOMMUD_GROUP_PREFIX, id, &path);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(m, "o", path);
-}
-
-static int method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = bus_daemon(m);
-        BusClient *bc;
-        uint32_t id;
-        Group *g;
-        int r;
-
-        r = sd_bus_message_read(m, "u", &id);
-        if (r < 0)
-                return r;
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        if (!g->owner)
-                return bus_error_set(error, -EPERM, "Group %u is not claimed; there is nothing to release.", id);
-        r = bus_check_owner(m, g->owner, "Group", id, "release", &bc, error);
-        if (r < 0)
-                return r;
-        r = group_release(g, bc->client);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(m, NULL);
-}
-
 static int method_alloc_pasid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         Daemon *d = bus_daemon(m);
@@ -402,9 +264,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListBonds", "", , "a(osuuss)", SD_BUS_PARAM(bonds),
                                  method_list_bonds, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ut", SD_BUS_PARAM(group) SD_BUS_PARAM(flags),
-                                 "o", SD_BUS_PARAM(path), method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 "o", SD_BUS_PARAM(path), bus_method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ReleaseGroup", "u", SD_BUS_PARAM(group), "", ,
-                                 method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 bus_method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("AllocPasid", "", , "u", SD_BUS_PARAM(pasid),
                                  method_alloc_pasid, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("BindSva", "s", SD_BUS_PARAM(device), "ou",

@@ -190,6 +190,7 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
         if (!d)
                 return -ENOMEM;
         list_init(&d->clients);
+        list_init(&d->claim_calls);
         if (cfg->policy) {
                 d->policy_path = strdup(cfg->policy);
                 if (!d->policy_path)
@@ -217,6 +218,10 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
         return 0;
 }
 
+/* How long the exit waits for drivers to be bound again: under systemd's
+ * default TimeoutStopSec= (90 s), so that the unit stops cleanly. */
+#define DAEMON_EXIT_DRAIN_USEC (60ull * 1000 * 1000)
+
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
@@ -224,11 +229,19 @@ Daemon *daemon_free(Daemon *d) {
                 bus_client_free(list_entry(d->clients.next, BusClient, link));
         if (d->core)
                 core_dispatch(d->core);
+        /* The released groups' drivers go back before we exit (their
+         * probes run off the loop, which runs no more). */
+        if (d->core && d->backend && d->backend->class->drain) {
+                d->backend->class->drain(d->backend->data, DAEMON_EXIT_DRAIN_USEC);
+                core_dispatch(d->core);
+        }
+        bus_claim_calls_free(d);
         d->core = core_free(d->core);
         /* Before the backend closes the fds they watch. */
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);
         d->request_source = sd_event_source_disable_unref(d->request_source);
+        d->worker_source = sd_event_source_disable_unref(d->worker_source);
         d->fault_timer = sd_event_source_disable_unref(d->fault_timer);
         d->device_monitor = sd_device_monitor_unref(d->device_monitor);
         d->backend = backend_free(d->backend);

@@ -44,6 +44,8 @@ typedef struct Daemon {
         char *policy_path;              /* owned; NULL: the default directory */
 
         ListNode clients;               /* BusClient.link, owned */
+        ListNode claim_calls;           /* ClaimCall.link, owned: ClaimGroup calls not answered yet */
+        sd_event_source *worker_source; /* the backend's work off the loop (worker_fd) */
 } Daemon;
 
 typedef struct DaemonConfig {
@@ -245,6 +247,12 @@ int bus_add_objects(Daemon *d, const char *prefix, const char *interface, const 
  * tests/fuzz/fuzz-bus, which calls every method they list. */
 extern const sd_bus_vtable manager_vtable[], simulator_vtable[], group_vtable[], device_vtable[],
         bond_vtable[], region_vtable[], space_vtable[];
+/* bus-claim.c */
+int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void bus_claim_answered(Daemon *d, const CoreEvent *ev);
+void bus_claim_calls_free(Daemon *d);
+
 int bus_manager_register(Daemon *d);
 int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);

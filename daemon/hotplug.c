@@ -55,10 +55,27 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
+/* Work the backend did off the loop (a driver unbound, vfio-pci probed)
+ * ended: the claim or release it was for goes on, in the core. */
+static int on_worker(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        const Backend *b = ((Daemon *)userdata)->backend;
+        int r = b->class->worker_read(b->data);
+
+        if (r < 0)
+                fprintf(stderr, "iommud: cannot read what the backend's worker did: %s\n", strerror(-r));
+        return 0;
+}
+
 int hotplug_setup(Daemon *d) {
         const BackendClass *c = d->backend->class;
         int r;
 
+        if (c->worker_fd) {
+                r = sd_event_add_io(d->event, &d->worker_source, c->worker_fd(d->backend->data), EPOLLIN,
+                                    on_worker, d);
+                if (r < 0)
+                        return r;       /* without it no claim would end */
+        }
         if (c->request_fd) {
                 r = sd_event_add_io(d->event, &d->request_source, c->request_fd(d->backend->data), EPOLLIN,
                                     on_request, d);

@@ -95,7 +95,7 @@ static void on_group_changed(Daemon *d, const CoreEvent *ev) {
                            g ? client_bus_name(g->owner) : "");
         if (g && object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_GROUP_INTERFACE, "Ownership", "Owner",
-                                               "OwnerUid", "Devices", NULL);
+                                               "OwnerUid", "Devices", "Transit", NULL);
 }
 
 static void on_device_added(Daemon *d, const CoreEvent *ev) {
@@ -195,6 +195,7 @@ static void on_revoked(Daemon *d, const CoreEvent *ev) {
 static void (*const event_handlers[_CORE_EVENT_MAX])(Daemon *d, const CoreEvent *ev) = {
         [CORE_EVENT_GROUP_ADDED] = on_added,
         [CORE_EVENT_GROUP_CHANGED] = on_group_changed,
+        [CORE_EVENT_GROUP_CLAIMED] = bus_claim_answered,
         [CORE_EVENT_GROUP_REMOVED] = on_removed,
         [CORE_EVENT_DEVICE_ADDED] = on_device_added,
         [CORE_EVENT_DEVICE_REMOVED] = on_device_removed,

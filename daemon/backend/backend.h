@@ -90,6 +90,15 @@ struct BackendClass {
          * from the model, returning how many (0: none) or -errno. */
         int (*request_fd)(void *data);
         int (*request_read)(void *data);
+        /* Readable when work the backend does off the event loop (driver
+         * unbinds and probes of a claim or a release) ended or overran;
+         * worker_read() reports each to the core (group_backend_done()),
+         * returning how many or -errno. drain() waits for all of it, up to
+         * timeout_usec, reporting as it goes: for the daemon's exit, when the
+         * released groups' drivers go back. */
+        int (*worker_fd)(void *data);
+        int (*worker_read)(void *data);
+        void (*drain)(void *data, uint64_t timeout_usec);
 
         /*
          * The Simulator interface, registered when the backend has any of

@@ -67,6 +67,7 @@ struct KernelBackend {
         void *hooks_userdata;           /* borrowed: the add-on's state, which owns us */
 
         KernelState state;      /* the drivers to give back, on disk (kernel-state.h) */
+        struct Worker *worker;  /* owned: driver unbinds and probes, off the loop (kernel-jobs.c) */
         int request_fd;         /* owned epoll fd: the request eventfd of every bound cdev */
         /* Where the backend says what happened outside a call (a device the
          * kernel took back); BackendOptions' log, borrowed. */
@@ -128,14 +129,42 @@ extern const KernelDeviceOps kernel_vfio_device_ops;
 /* d's VfioDevice, or NULL for a device of another kind or none. */
 VfioDevice *kernel_vfio_of(const Device *d);
 /*
- * Binds d's VFIO cdev to our iommufd and watches its device request: d on
- * no driver is moved to vfio-pci first (recorded in k->state before), d on
- * a VFIO driver already is only opened. -EBUSY (why names the holder) when
- * another process has the device. On failure d is as it was.
+ * A claim in steps, so that the slow ones (sysfs writes that run a driver's
+ * probe, the wait for a cdev) can run on a worker thread (kernel-jobs.c):
+ *
+ * kernel_vfio_needs_cdev(): 1 if d is to be bound to our iommufd, with
+ * *ret_move set if it has to be moved to vfio-pci first (it is on no
+ * driver), clear if it is on a VFIO driver already; 0 if it stays as it is
+ * (a DMA-managing driver without a cdev: pci-stub, pcieport).
+ * kernel_vfio_record_move() records d in k->state before it is moved
+ * (-EBUSY with why if it cannot). kernel_find_cdev(), kernel_vfio_move() and
+ * kernel_vfio_unmove() only touch sysfs and their arguments: any thread may
+ * call them. kernel_vfio_bind() opens the cdev (cdev NULL: found in sysfs),
+ * binds it to our iommufd and watches its device request: -EBUSY (why
+ * names the holder) when another process has the device; on failure d is
+ * as it was. kernel_vfio_forget_move() drops d's record after an unmove
+ * when no driver waits to be given back.
  */
-int kernel_vfio_claim(KernelBackend *k, Device *d);
-/* Closes d's cdev; what the claim moved is given back to no driver. */
-void kernel_vfio_release(KernelBackend *k, Device *d);
+int kernel_vfio_needs_cdev(KernelBackend *k, const Device *d, bool *ret_move);
+int kernel_vfio_record_move(KernelBackend *k, const Device *d);
+int kernel_find_cdev(const char *sysfs, const char *name, char *buf, size_t size);
+int kernel_vfio_move(const char *sysfs, const char *name, char *cdev, size_t size);
+void kernel_vfio_unmove(const char *sysfs, const char *name);
+void kernel_vfio_forget_move(KernelBackend *k, const char *name);
+int kernel_vfio_bind(KernelBackend *k, Device *d, const char *cdev, bool moved);
+/* Closes d's cdev; true if the claim had moved it to vfio-pci (to unmove). */
+bool kernel_vfio_release(KernelBackend *k, Device *d);
+
+/* kernel-jobs.c: the BackendOps whose sysfs writes run on k->worker (they
+ * answer -EINPROGRESS), and the loop's end of it. */
+int kernel_driver_detach(void *ud, Device *d);
+int kernel_driver_attach(void *ud, Device *d, const char *driver);
+int kernel_group_claim(void *ud, Group *g);
+void kernel_group_release(void *ud, Group *g);
+/* Reports to the core what ended; how many, or -errno. */
+int kernel_jobs_read(KernelBackend *k);
+/* Waits until every job ended (or timeout_usec passed), reporting each. */
+void kernel_jobs_drain(KernelBackend *k, uint64_t timeout_usec);
 /* The kernel took d back (a request, or d went): closes its cdev, the
  * kernel unbinds vfio-pci itself. */
 void kernel_vfio_forget(KernelBackend *k, Device *d);

@@ -50,19 +50,21 @@ VfioDevice *kernel_vfio_of(const Device *d) {
         return kd && kd->ops == &kernel_vfio_device_ops ? container_of(kd, VfioDevice, kd) : NULL;
 }
 
-/* The name of d's VFIO cdev ("vfio0") if sysfs shows one: it has a VFIO driver. */
-static int find_cdev(KernelBackend *k, const Device *d, char *name, size_t size) {
+/* The name of function name's VFIO cdev ("vfio0") if sysfs shows one: it
+ * has a VFIO driver. Touches nothing but its arguments: worker threads
+ * call it. */
+int kernel_find_cdev(const char *sysfs, const char *name, char *buf, size_t size) {
         char path[PATH_MAX];
         struct dirent *de;
         DIR *dir;
         int r = -ENOENT;
 
-        if (path_printf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", k->sysfs, d->name) < 0)
+        if (path_printf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sysfs, name) < 0)
                 return -ENAMETOOLONG;
         dir = opendir(path);
         while (dir && (de = readdir(dir)))
                 if (strncmp(de->d_name, "vfio", 4) == 0) {
-                        r = path_printf(name, size, "%s", de->d_name);
+                        r = path_printf(buf, size, "%s", de->d_name);
                         break;
                 }
         if (dir)
@@ -70,11 +72,18 @@ static int find_cdev(KernelBackend *k, const Device *d, char *name, size_t size)
         return r;
 }
 
-static int wait_cdev(KernelBackend *k, const Device *d, char *name, size_t size) {
+static int find_cdev(KernelBackend *k, const Device *d, char *name, size_t size) {
+        return kernel_find_cdev(k->sysfs, d->name, name, size);
+}
+
+/* The cdev appears once vfio-pci's probe has registered the device
+ * (vfio_pci_core_register_device()); a probe the driver core defers comes
+ * later, so sysfs is asked again until it shows one or the wait is over. */
+static int wait_cdev(const char *sysfs, const char *name, char *buf, size_t size) {
         struct timespec ts = { 0, 20 * 1000 * 1000 };
 
         for (unsigned waited = 0; waited < CDEV_WAIT_USEC; waited += 20000) {
-                int r = find_cdev(k, d, name, size);
+                int r = kernel_find_cdev(sysfs, name, buf, size);
 
                 if (r != -ENOENT)
                         return r;
@@ -226,8 +235,7 @@ static int vfio_open(KernelBackend *k, const Device *d, VfioDevice *vd, const ch
         return r;
 }
 
-/* d (on no driver) to vfio-pci, recorded first; the name of its cdev. */
-static int vfio_move(KernelBackend *k, const Device *d, char *cdev, size_t size) {
+int kernel_vfio_record_move(KernelBackend *k, const Device *d) {
         int r = 0;
 
         /* A driver the claim detached is recorded already (kernel_driver_detach()). */
@@ -240,63 +248,75 @@ static int vfio_move(KernelBackend *k, const Device *d, char *cdev, size_t size)
                 k->why_busy = true;
                 return -EBUSY;
         }
-        r = sysfs_write(k->sysfs, "vfio-pci", "bus/pci/devices/%s/driver_override", d->name);
+        return 0;
+}
+
+int kernel_vfio_move(const char *sysfs, const char *name, char *cdev, size_t size) {
+        int r = sysfs_write(sysfs, "vfio-pci", "bus/pci/devices/%s/driver_override", name);
+
         if (r >= 0)
-                r = sysfs_write(k->sysfs, d->name, "bus/pci/drivers_probe");
-        return r < 0 ? r : wait_cdev(k, d, cdev, size);
+                r = sysfs_write(sysfs, name, "bus/pci/drivers_probe");
+        return r < 0 ? r : wait_cdev(sysfs, name, cdev, size);
 }
 
-/* Undoes vfio_move(): d back on no driver. A driver to give back stays
- * recorded until the core has bound it (kernel_driver_attach()). */
-static void vfio_unmove(KernelBackend *k, const Device *d) {
-        const KernelStateEntry *e;
+void kernel_vfio_unmove(const char *sysfs, const char *name) {
+        (void)sysfs_write(sysfs, name, "bus/pci/drivers/vfio-pci/unbind");
+        (void)sysfs_write(sysfs, "\n", "bus/pci/devices/%s/driver_override", name);
+}
 
-        (void)sysfs_write(k->sysfs, d->name, "bus/pci/drivers/vfio-pci/unbind");
-        (void)sysfs_write(k->sysfs, "\n", "bus/pci/devices/%s/driver_override", d->name);
-        e = kernel_state_find(&k->state, d->name);
+void kernel_vfio_forget_move(KernelBackend *k, const char *name) {
+        const KernelStateEntry *e = kernel_state_find(&k->state, name);
+
+        /* A driver to give back stays recorded until the core has bound it
+         * (kernel_driver_attach()). */
         if (e && !e->driver[0])
-                (void)kernel_state_forget(&k->state, d->name);
+                (void)kernel_state_forget(&k->state, name);
 }
 
-int kernel_vfio_claim(KernelBackend *k, Device *d) {
-        _cleanup_(freep) VfioDevice *vd = calloc(1, sizeof(*vd));
+int kernel_vfio_needs_cdev(KernelBackend *k, const Device *d, bool *ret_move) {
         char cdev[64];
+
+        *ret_move = !d->driver;
+        if (*ret_move)
+                return 1;
+        /* A DMA-managing driver without a VFIO cdev (pci-stub, pcieport) stays as it is. */
+        return find_cdev(k, d, cdev, sizeof(cdev)) >= 0;
+}
+
+int kernel_vfio_bind(KernelBackend *k, Device *d, const char *cdev, bool moved) {
+        _cleanup_(freep) VfioDevice *vd = calloc(1, sizeof(*vd));
+        char found[64];
         int r;
 
         if (!vd)
                 return -ENOMEM;
-        *vd = (VfioDevice) { .kd.ops = &kernel_vfio_device_ops, .cdev = -1, .request = -1, .moved = !d->driver };
-        if (vd->moved)
-                r = vfio_move(k, d, cdev, sizeof(cdev));
-        else if (find_cdev(k, d, cdev, sizeof(cdev)) < 0)
-                return 0;       /* a DMA-managing driver without a VFIO cdev (pci-stub, pcieport) */
-        else
-                r = 0;
-        if (r >= 0)
-                r = vfio_open(k, d, vd, cdev);
-        if (r < 0) {
-                if (vd->moved)
-                        vfio_unmove(k, d);
-                return r;
+        *vd = (VfioDevice) { .kd.ops = &kernel_vfio_device_ops, .cdev = -1, .request = -1, .moved = moved };
+        if (!cdev) {
+                r = find_cdev(k, d, found, sizeof(found));
+                if (r < 0)
+                        return r;
+                cdev = found;
         }
+        r = vfio_open(k, d, vd, cdev);
+        if (r < 0)
+                return r;
         d->backend_data = &TAKE_PTR(vd)->kd;
         return 0;
 }
 
-void kernel_vfio_release(KernelBackend *k, Device *d) {
+bool kernel_vfio_release(KernelBackend *k, Device *d) {
         VfioDevice *vd = kernel_vfio_of(d);
         bool moved;
 
         if (!vd)
-                return;
+                return false;
         moved = vd->moved;
         /* The cdev first: with no fd left, unbinding vfio-pci does not wait
          * (vfio_unregister_group_dev()). */
         vfio_close(k, vd);
         free(vd);
         d->backend_data = NULL;
-        if (moved)
-                vfio_unmove(k, d);
+        return moved;
 }
 
 void kernel_vfio_forget(KernelBackend *k, Device *d) {

@@ -17,6 +17,7 @@
 #include "kernel-internal.h"
 #include "kernel-sysfs.h"
 #include "kernel-uapi.h"
+#include "worker.h"
 
 /*
  * Claiming a group binds the VFIO cdev of each of its functions that has no
@@ -61,6 +62,9 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
         k->devdir = strdup(devdir);
         if (!k->sysfs || !k->devdir || kernel_state_init(&k->state, state_dir) < 0)
                 return -ENOMEM;
+        r = worker_new(&k->worker);
+        if (r < 0)
+                return r;
         k->request_fd = epoll_create1(EPOLL_CLOEXEC);
         if (k->request_fd < 0)
                 return -errno;
@@ -79,6 +83,8 @@ int kernel_backend_new(KernelBackend **ret, const char *sysfs, const char *devdi
 KernelBackend *kernel_backend_free(KernelBackend *k) {
         if (!k)
                 return NULL;
+        /* First: no job reports to anyone after this (kernel-jobs.c). */
+        k->worker = worker_free(k->worker);
         if (k->fault_fd >= 0)
                 close(k->fault_fd);
         if (k->request_fd >= 0)
@@ -157,8 +163,8 @@ static int kernel_reconcile_driver(KernelBackend *k, Device *d) {
         char driver[64];
         int r = 0;
 
-        if (d->group->owner || (d->backend_data && !kernel_vfio_of(d)))
-                return 0;
+        if (d->group->owner || d->group->transit != GROUP_STEADY || (d->backend_data && !kernel_vfio_of(d)))
+                return 0;       /* the daemon's, or being changed by the daemon (kernel-jobs.c) */
         sysfs_read_driver(k->sysfs, d->name, driver, sizeof(driver));
         if (strcmp(driver, d->driver ? d->driver : "") == 0)
                 return 0;
@@ -196,70 +202,9 @@ int kernel_device_event(KernelBackend *k, const char *action, const char *name) 
         return d ? kernel_reconcile_driver(k, d) : 0;
 }
 
-static bool is_bridge(const Device *d) {
-        return (d->class_code >> 8) == 0x0604;
-}
-
-static int kernel_group_claim(void *ud, Group *g) {
-        KernelBackend *k = ud;
-        Device *d;
-        int r = 0;
-
-        k->why_busy = false;
-        list_for_each_entry(d, &g->devices, group_link) {
-                if (is_bridge(d) || d->backend_data || d->driver_dma_api)
-                        continue;       /* no DMA of its own, an add-on's, or (never here) a DMA-API driver */
-                r = kernel_vfio_claim(k, d);
-                if (r < 0)
-                        break;
-        }
-        if (r < 0)
-                list_for_each_entry(d, &g->devices, group_link)
-                        kernel_vfio_release(k, d);
-        return r;
-}
-
-static void kernel_group_release(void *ud, Group *g) {
-        Device *d;
-
-        list_for_each_entry(d, &g->devices, group_link)
-                kernel_vfio_release(ud, d);
-}
-
 /* The kernel took d back, or d goes with the model. */
 static void kernel_device_release(void *ud, Device *d) {
         kernel_vfio_forget(ud, d);
-}
-
-/* The driver is recorded before it is unbound: a crash after the unbind
- * must not leave d with nobody to give it back (kernel-state.h). */
-static int kernel_driver_detach(void *ud, Device *d) {
-        KernelBackend *k = ud;
-        int r;
-
-        k->why_busy = false;
-        r = kernel_state_record(&k->state, d->name, d->driver);
-        if (r < 0) {
-                snprintf(k->why, sizeof(k->why), "cannot record %s's driver %s in %s/" KERNEL_STATE_FILE " before "
-                         "unbinding it (%s): after a crash nobody would give it back; make that directory "
-                         "writable", d->name, d->driver, k->state.dir ? k->state.dir : "", strerror(-r));
-                k->why_busy = true;
-                return -EBUSY;
-        }
-        r = sysfs_write(k->sysfs, d->name, "bus/pci/devices/%s/driver/unbind", d->name);
-        if (r < 0)
-                (void)kernel_state_forget(&k->state, d->name);
-        return r;
-}
-
-/* Given back (or refused: then it has no driver, and the model says so);
- * either way no longer the daemon's to give back. */
-static int kernel_driver_attach(void *ud, Device *d, const char *driver) {
-        KernelBackend *k = ud;
-        int r = sysfs_write(k->sysfs, d->name, "bus/pci/drivers/%s/bind", driver);
-
-        (void)kernel_state_forget(&k->state, d->name);
-        return r;
 }
 
 const BackendOps kernel_ops = {
@@ -364,6 +309,18 @@ static int kernel_class_request_read(void *data) {
         return kernel_vfio_requests(data);
 }
 
+static int kernel_class_worker_fd(void *data) {
+        return worker_fd(((KernelBackend *)data)->worker);
+}
+
+static int kernel_class_worker_read(void *data) {
+        return kernel_jobs_read(data);
+}
+
+static void kernel_class_drain(void *data, uint64_t timeout_usec) {
+        kernel_jobs_drain(data, timeout_usec);
+}
+
 const BackendClass kernel_backend_class = {
         .name = "kernel",
         .new = kernel_class_new,
@@ -376,4 +333,7 @@ const BackendClass kernel_backend_class = {
         .device_event = kernel_class_device_event,
         .request_fd = kernel_class_request_fd,
         .request_read = kernel_class_request_read,
+        .worker_fd = kernel_class_worker_fd,
+        .worker_read = kernel_class_worker_read,
+        .drain = kernel_class_drain,
 };

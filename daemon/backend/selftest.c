@@ -499,6 +499,18 @@ static int selftest_class_request_read(void *data) {
         return kernel_backend_class.request_read(((SelftestBackend *)data)->kernel);
 }
 
+static int selftest_class_worker_fd(void *data) {
+        return kernel_backend_class.worker_fd(((SelftestBackend *)data)->kernel);
+}
+
+static int selftest_class_worker_read(void *data) {
+        return kernel_backend_class.worker_read(((SelftestBackend *)data)->kernel);
+}
+
+static void selftest_class_drain(void *data, uint64_t timeout_usec) {
+        kernel_backend_class.drain(((SelftestBackend *)data)->kernel, timeout_usec);
+}
+
 /* The kernel backend's class, with the mock devices' DMA and checks. */
 const BackendClass selftest_backend_class = {
         .name = "selftest",
@@ -512,6 +524,9 @@ const BackendClass selftest_backend_class = {
         .device_event = selftest_class_device_event,
         .request_fd = selftest_class_request_fd,
         .request_read = selftest_class_request_read,
+        .worker_fd = selftest_class_worker_fd,
+        .worker_read = selftest_class_worker_read,
+        .drain = selftest_class_drain,
         .dma = selftest_dma,
         .check_map = selftest_check_map,
         .check_attachment = selftest_check_attachment,

@@ -15,6 +15,7 @@ struct SimBackend {
         char why[256];                  /* why the last -EADDRINUSE */
         char **refuse_unbind;           /* owned device names */
         size_t n_refuse_unbind;
+        struct Worker *worker;          /* owned: drivers that take time (unbind_ms, probe_ms) */
 
         SimFaultQueue *faults;          /* owned: the kernel's side of the fault queue */
         FaultQueue queue;               /* the daemon's end, reading and writing faults */

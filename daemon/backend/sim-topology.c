@@ -134,6 +134,17 @@ static bool parse_field(Parser *p, const char *key, json_object *v, const char *
         return true;
 }
 
+/* The time its driver's remove() or probe() takes; 10 minutes at most. */
+static bool parse_driver_time(Parser *p, const char *key, json_object *v, const char *where, size_t i) {
+        uint64_t n;
+
+        if (strcmp(key, "unbind_ms") != 0 && strcmp(key, "probe_ms") != 0)
+                return false;
+        if (get_number(p, v, where, 600000, &n))
+                (key[0] == 'u' ? p->t->unbind_ms : p->t->probe_ms)[i] = (unsigned)n;
+        return true;
+}
+
 static void parse_device(Parser *p, json_object *o, size_t i) {
         DeviceInfo *d = &p->t->devices[i];
         char where[64], fwhere[128];
@@ -145,10 +156,11 @@ static void parse_device(Parser *p, json_object *o, size_t i) {
         }
         json_object_object_foreach(o, key, v) {
                 snprintf(fwhere, sizeof(fwhere), "%s.%s", where, key);
-                if (!parse_field(p, key, v, fwhere, d, &p->t->refuse_unbind[i]))
+                if (!parse_field(p, key, v, fwhere, d, &p->t->refuse_unbind[i]) &&
+                    !parse_driver_time(p, key, v, fwhere, i))
                         parser_error(p, fwhere, "unknown key; expected one of name, group, iommu, vendor, "
                                      "device, class, pasid, max_pasids, pri, ats, driver, "
-                                     "driver_managed_dma, refuse_unbind");
+                                     "driver_managed_dma, refuse_unbind, unbind_ms, probe_ms");
         }
         /* Unless the file says, a driver manages DMA as the kernel's does. */
         if (!json_object_object_get_ex(o, "driver_managed_dma", NULL))
@@ -283,7 +295,9 @@ static void parse_root(Parser *p, json_object *root) {
         }
         p->t->devices = calloc(n, sizeof(DeviceInfo));
         p->t->refuse_unbind = calloc(n, sizeof(bool));
-        if (!p->t->devices || !p->t->refuse_unbind) {
+        p->t->unbind_ms = calloc(n, sizeof(unsigned));
+        p->t->probe_ms = calloc(n, sizeof(unsigned));
+        if (!p->t->devices || !p->t->refuse_unbind || !p->t->unbind_ms || !p->t->probe_ms) {
                 parser_error(p, "devices", "out of memory");
                 return;
         }
@@ -300,6 +314,8 @@ SimTopology *sim_topology_free(SimTopology *t) {
         free(t->strings);
         free(t->devices);
         free(t->refuse_unbind);
+        free(t->unbind_ms);
+        free(t->probe_ms);
         free(t->iommus);
         free(t);
         return NULL;

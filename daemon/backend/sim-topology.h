@@ -31,6 +31,10 @@ extern const SimIommu sim_iommu_default;
 typedef struct SimTopology {
         DeviceInfo *devices;
         bool *refuse_unbind;    /* per device */
+        /* Per device: how long its driver's remove() and probe() take, in
+         * ms (0: no time): the sim does them off the event loop then, as
+         * the kernel backend does its sysfs writes (kernel-jobs.c). */
+        unsigned *unbind_ms, *probe_ms;
         size_t n_devices;
         SimIommu *iommus;
         size_t n_iommus;

@@ -4,15 +4,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/core/device.h"
 #include "daemon/core/domain.h"
 #include "daemon/core/fault.h"
+#include "daemon/core/group.h"
 #include "daemon/core/region.h"
 #include "daemon/core/slot.h"
 #include "common/pagemap.h"
 #include "sim-internal.h"
+#include "worker.h"
 #include "sim-iommu.h"
 #include "sim-topology.h"
 #include "topology.h"
@@ -31,6 +34,9 @@ int sim_backend_new(SimBackend **ret) {
         if (!s)
                 return -ENOMEM;
         list_init(&s->pending);
+        r = worker_new(&s->worker);
+        if (r < 0)
+                return r;
         r = sim_fault_queue_new(&s->faults);
         if (r < 0)
                 return r;
@@ -43,6 +49,7 @@ int sim_backend_new(SimBackend **ret) {
 SimBackend *sim_backend_free(SimBackend *s) {
         if (!s)
                 return NULL;
+        s->worker = worker_free(s->worker);    /* first: no job reports after this */
         sim_dma_fail_all(s, NULL, 0, "the simulator is shutting down");
         for (size_t i = 0; i < s->n_refuse_unbind; i++)
                 free(s->refuse_unbind[i]);
@@ -126,13 +133,80 @@ int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error
         return r;
 }
 
-static int sim_driver_detach(void *ud, Device *d) {
-        return sim_refuses_unbind(ud, d->name) ? -EIO : 0;
+/*
+ * A driver whose remove() or probe() the topology says takes time
+ * (unbind_ms, probe_ms) has it done off the event loop, as the kernel
+ * backend does (kernel-jobs.c): the operation answers -EINPROGRESS, a
+ * thread sleeps that long, and the core hears of the result through
+ * group_backend_done() when the loop reads the worker's fd.
+ */
+typedef struct SimDriverJob {
+        WorkerJob job;                  /* first */
+        SimBackend *s;                  /* borrowed: only done() uses it, while the worker lives */
+        uint32_t group, seq;
+        unsigned ms;
+        int result;
+} SimDriverJob;
+
+static int sim_driver_job_run(WorkerJob *job) {
+        SimDriverJob *j = (SimDriverJob *)job;
+        struct timespec ts = { j->ms / 1000, (long)(j->ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        return j->result;
 }
 
-/* Driver binding is the core's bookkeeping; the sim has no driver model. */
-static int sim_driver_attach(void *ud, Device *d, const char *driver) {
+static void sim_driver_job_done(WorkerJob *job, int r) {
+        SimDriverJob *j = (SimDriverJob *)job;
+
+        (void)group_backend_done(j->s->core, j->group, j->seq, r,
+                                 r == -ETIMEDOUT ? "the simulated driver did not finish within 30 s" : NULL);
+}
+
+static void sim_driver_job_free(WorkerJob *job) {
+        free(job);
+}
+
+/* How long d's driver takes to unbind (probe: to probe), in ms; 0: no time. */
+static unsigned sim_driver_ms(const SimBackend *s, const Device *d, bool probe) {
+        for (size_t i = 0; s->topology && i < s->topology->n_devices; i++)
+                if (strcmp(s->topology->devices[i].name, d->name) == 0)
+                        return probe ? s->topology->probe_ms[i] : s->topology->unbind_ms[i];
         return 0;
+}
+
+static int sim_driver_later(SimBackend *s, const Device *d, unsigned ms, int result) {
+        SimDriverJob *j;
+
+        if (ms == 0)
+                return result;
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        *j = (SimDriverJob) { .s = s, .group = d->group->id, .seq = d->group->wait_seq, .ms = ms,
+                              .result = result };
+        j->job = (WorkerJob) { .key = d->group->id, .timeout_usec = 30ull * 1000 * 1000, .run = sim_driver_job_run,
+                               .done = sim_driver_job_done, .free = sim_driver_job_free };
+        if (worker_submit(s->worker, &j->job) < 0) {
+                free(j);
+                return result;  /* no thread: it takes no time, then */
+        }
+        return -EINPROGRESS;
+}
+
+static int sim_driver_detach(void *ud, Device *d) {
+        SimBackend *s = ud;
+
+        return sim_driver_later(s, d, sim_driver_ms(s, d, false), sim_refuses_unbind(s, d->name) ? -EIO : 0);
+}
+
+/* Driver binding is the core's bookkeeping; the sim has no driver model
+ * beyond the time a probe takes. */
+static int sim_driver_attach(void *ud, Device *d, const char *driver) {
+        SimBackend *s = ud;
+
+        return sim_driver_later(s, d, sim_driver_ms(s, d, true), 0);
 }
 
 static int sim_group_claim(void *ud, Group *g) {
@@ -300,6 +374,18 @@ static int sim_class_dma(void *data, const DmaRequest *req) {
         return sim_dma(data, req);
 }
 
+static int sim_class_worker_fd(void *data) {
+        return worker_fd(((SimBackend *)data)->worker);
+}
+
+static int sim_class_worker_read(void *data) {
+        return worker_dispatch(((SimBackend *)data)->worker);
+}
+
+static void sim_class_drain(void *data, uint64_t timeout_usec) {
+        worker_drain(((SimBackend *)data)->worker, timeout_usec);
+}
+
 const BackendClass sim_backend_class = {
         .name = "sim",
         .takes_topology = true,
@@ -315,4 +401,7 @@ const BackendClass sim_backend_class = {
         .remove_driver = sim_class_remove_driver,
         .unplug = sim_class_unplug,
         .dma = sim_class_dma,
+        .worker_fd = sim_class_worker_fd,
+        .worker_read = sim_class_worker_read,
+        .drain = sim_class_drain,
 };

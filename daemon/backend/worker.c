@@ -123,6 +123,10 @@ static void *job_thread(void *arg) {
                 bool last = job_unref_locked(job);
 
                 pthread_mutex_unlock(&worker_lock);
+                /* Given up, so the loop may be using the job still (done()
+                 * runs until it lets go): only what the job owns is used. */
+                if (job->late)
+                        job->late(job, r);
                 if (last)
                         job_free(job);
                 return NULL;

@@ -40,6 +40,10 @@ struct WorkerJob {
          * nobody waits for it. The job is freed after it returns. */
         void (*done)(WorkerJob *job, int r);
         void (*free)(WorkerJob *job);   /* frees the job (its container) */
+        /* On the job's thread, when a job given up ends after all, with
+         * run()'s result: undoes what the loop was told did not happen.
+         * NULL: nothing to undo. */
+        void (*late)(WorkerJob *job, int r);
 
         /* The worker's. */
         Worker *worker;                 /* borrowed */
