@@ -83,12 +83,15 @@ static void group_fail_claim(Group *g, int r, const char *why) {
         g->claim_why = why && why[0] ? xstrdup(why) : NULL;
 }
 
-/* driver_detach(d) answered r. */
+/* driver_detach(d) answered r. A driver that went meanwhile (removed by
+ * hand while the unbind ran) leaves nothing to remember or count down. */
 static void group_detached(Group *g, Device *d, int r, const char *why) {
         if (r < 0) {
                 group_fail_claim(g, r, why);
                 return;
         }
+        if (!d->driver_dma_api)
+                return;
         d->restore_driver = TAKE_PTR(d->driver);
         d->driver_dma_api = false;
         g->dma_api_count--;
@@ -96,8 +99,13 @@ static void group_detached(Group *g, Device *d, int r, const char *why) {
 }
 
 /* driver_attach(d) answered r: bound again, or refused, and then d has no
- * driver, which the model says. */
+ * driver, which the model says. A driver that probed while the bind ran
+ * has the device (the kernel binds one), as in group_restore_step(). */
 static void group_attached(Group *g, Device *d, int r) {
+        if (d->driver) {
+                d->restore_driver = mfree(d->restore_driver);
+                return;
+        }
         if (r >= 0) {
                 d->driver = TAKE_PTR(d->restore_driver);
                 d->driver_dma_api = true;

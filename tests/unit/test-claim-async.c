@@ -187,3 +187,34 @@ Test(claim_async, L1_last_device_gone_mid_claim_frees_the_group_after_the_answer
         cr_assert_not_null(ev);
         cr_assert_eq(ev->result, -ENODEV);
 }
+
+Test(claim_async, L1_driver_gone_while_its_unbind_runs_is_not_counted_twice) {
+        Client *cl = new_client(1000);
+
+        cr_assert_eq(group_claim(grp(2), cl, CLAIM_DETACH_KERNEL_DRIVERS), -EINPROGRESS);
+        cr_assert_eq(device_remove_driver(dev(DEV_NIC)), 0);   /* removed by hand meanwhile */
+        cr_assert_eq(grp(2)->dma_api_count, 0);
+        answer(0);                                              /* the unbind ends: nothing was left */
+        cr_assert_eq(grp(2)->dma_api_count, 0, "not counted down twice");
+        cr_assert_null(dev(DEV_NIC)->restore_driver, "no driver to give back");
+        answer(0);
+        cr_assert_eq(grp(2)->owner, cl);
+        cr_assert_eq(group_release(grp(2), cl), 0);
+        cr_assert_eq(recorder_count(&fx.rec, "driver_attach"), 0);
+        cr_assert_str_eq(group_transit_to_string(grp(2)), "");
+}
+
+Test(claim_async, L4_driver_probed_while_the_old_one_is_rebound_keeps_the_device) {
+        Client *cl = new_client(1000);
+
+        cr_assert_eq(group_claim(grp(2), cl, CLAIM_DETACH_KERNEL_DRIVERS), -EINPROGRESS);
+        answer(0);
+        answer(0);
+        cr_assert_eq(group_release(grp(2), cl), 0);
+        cr_assert_eq(device_probe_driver(dev(DEV_NIC), "igb", false), 0);     /* released: allowed */
+        answer(0);                                              /* e1000e's bind ends after igb's */
+        cr_assert_str_eq(dev(DEV_NIC)->driver, "igb", "the kernel binds one driver: the first");
+        cr_assert_null(dev(DEV_NIC)->restore_driver);
+        cr_assert_eq(grp(2)->dma_api_count, 1, "counted once");
+        cr_assert_str_eq(group_transit_to_string(grp(2)), "");
+}
