@@ -260,11 +260,25 @@ static void job_done(WorkerJob *job, int r) {
         (void)group_backend_done(k->core, j->group, j->seq, r, j->why[0] ? j->why : NULL);
 }
 
+/* Unbinds d from driver, or binds it (kind), off the loop. Without memory
+ * for the job, d's record goes: nothing will be done to give back. */
+static int driver_job(KernelBackend *k, SysfsJobKind kind, Device *d, const char *driver) {
+        SysfsJob *j = job_new(k, kind, d->group, 1);
+
+        if (!j || job_add_name(j, d->name) < 0 || path_printf(j->driver, sizeof(j->driver), "%s", driver) < 0) {
+                if (j)
+                        job_free(&j->job);
+                (void)kernel_state_forget(&k->state, d->name);
+                return -ENOMEM;
+        }
+        job_submit(k, j);
+        return -EINPROGRESS;
+}
+
 /* The driver is recorded before it is unbound: a crash after the unbind
  * must not leave d with nobody to give it back (kernel-state.h). */
 int kernel_driver_detach(void *ud, Device *d) {
         KernelBackend *k = ud;
-        SysfsJob *j;
         int r;
 
         k->why_busy = false;
@@ -276,30 +290,11 @@ int kernel_driver_detach(void *ud, Device *d) {
                 k->why_busy = true;
                 return -EBUSY;
         }
-        j = job_new(k, JOB_UNBIND, d->group, 1);
-        if (!j || job_add_name(j, d->name) < 0 ||
-            path_printf(j->driver, sizeof(j->driver), "%s", d->driver) < 0) {
-                if (j)
-                        job_free(&j->job);
-                (void)kernel_state_forget(&k->state, d->name);
-                return -ENOMEM;
-        }
-        job_submit(k, j);
-        return -EINPROGRESS;
+        return driver_job(k, JOB_UNBIND, d, d->driver);
 }
 
 int kernel_driver_attach(void *ud, Device *d, const char *driver) {
-        KernelBackend *k = ud;
-        SysfsJob *j = job_new(k, JOB_BIND, d->group, 1);
-
-        if (!j || job_add_name(j, d->name) < 0 || path_printf(j->driver, sizeof(j->driver), "%s", driver) < 0) {
-                if (j)
-                        job_free(&j->job);
-                (void)kernel_state_forget(&k->state, d->name);
-                return -ENOMEM;
-        }
-        job_submit(k, j);
-        return -EINPROGRESS;
+        return driver_job(ud, JOB_BIND, d, driver);
 }
 
 /*

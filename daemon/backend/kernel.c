@@ -23,7 +23,9 @@
  * Claiming a group binds the VFIO cdev of each of its functions that has no
  * DMA-API driver left (the core detached those first) to our iommufd: a
  * function on no driver is moved to vfio-pci for it, one on vfio-pci
- * already is only opened (kernel-vfio.c). Bridges stay as they are:
+ * already is only opened (kernel-vfio.c); the sysfs writes, which run
+ * drivers' remove() and probe(), are done on worker threads (kernel-jobs.c).
+ * Bridges stay as they are:
  * vfio-pci does not take them and they do no DMA. A failure half-way undoes
  * what was done, so the core's rollback finds every function as it left it
  * (L5). Release closes the cdevs and gives the functions it moved back to no
