@@ -45,7 +45,7 @@ int bus_authorize_sva_somewhere(Daemon *d, const BusIdentity *who, uint32_t *ret
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "uid %u may not sva on any device: no policy rule grants \"sva\" on a "
                                          "PASID-capable device, and a PASID is only for binding one. An "
-                                         "administrator can grant it with a rule in %s (see docs/policy.md) and "
+                                         "administrator can grant it with a rule in %s (see 'man iommud.policy') and "
                                          "'iommuctl reload'.", (unsigned)who->uid,
                                          d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
         *ret_width = width;
@@ -59,13 +59,13 @@ int bus_authorize(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "uid %u may not %s on device %s (group %u): no policy rule grants "
                                          "\"%s\". An administrator can grant it with a rule in %s "
-                                         "(see docs/policy.md) and 'iommuctl reload'.",
+                                         "(see 'man iommud.policy') and 'iommuctl reload'.",
                                          (unsigned)who->uid, policy_op_to_string(op), dev->name,
                                          dev->group->id, policy_op_to_string(op),
                                          d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "uid %u may not %s: no policy rule grants \"%s\". An administrator can "
-                                 "grant it with a rule in %s (see docs/policy.md) and 'iommuctl reload'.",
+                                 "grant it with a rule in %s (see 'man iommud.policy') and 'iommuctl reload'.",
                                  (unsigned)who->uid, policy_op_to_string(op), policy_op_to_string(op),
                                  d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
 }

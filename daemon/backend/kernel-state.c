@@ -14,7 +14,7 @@
 #include "kernel-sysfs.h"
 #include "kernel-state.h"
 
-#define HEADER "# iommud: drivers to give back to functions it moved to vfio-pci (docs/architecture.md)\n"
+#define HEADER "# iommud: drivers to give back to functions it moved to vfio-pci (man iommud)\n"
 
 /* A name or driver as sysfs spells them: no blanks, no slashes, no dots
  * alone (it becomes part of a sysfs path). */

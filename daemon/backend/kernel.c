@@ -235,7 +235,7 @@ int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
 
         if (r == -ENOENT)
                 backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
-                            "(CONFIG_IOMMUFD, Linux 6.2 or later; see docs/vm-lane.md).", opts->devdir);
+                            "(CONFIG_IOMMUFD, Linux 6.2 or later; see 'man iommud').", opts->devdir);
         else if (r < 0)
                 backend_log(opts, "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
         if (r < 0)
