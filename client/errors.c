@@ -109,7 +109,8 @@ static const Advice advice[] = {
           "shows how many each device has; use another device, or a new connection." },
         { IOMMUD_ERROR_QUOTA_EXCEEDED,
           "you hold as much as the policy allows: give something back ('release', 'unbind', "
-          "'unshare', 'destroy') or ask an administrator to raise the quota in iommud's policy." },
+          "'unshare', 'destroy') or ask an administrator to raise the quota in iommud's policy "
+          "('man iommud.policy')." },
         { IOMMUD_ERROR_NOT_SUPPORTED,
           "this device or backend cannot do that: 'iommuctl show DEVICE' shows what the device "
           "supports, 'iommuctl status' which backend runs." },
@@ -120,7 +121,7 @@ static const Advice advice[] = {
           "SVA PASID ('bind'), or what a space attached at that PASID maps ('map', 'attach')." },
         { SD_BUS_ERROR_ACCESS_DENIED,
           "an administrator can grant it in iommud's policy (/etc/iommud/policy.json or "
-          "/etc/iommud/policy.d/)." },
+          "/etc/iommud/policy.d/; see 'man iommud.policy')." },
 };
 
 /* The bus itself refused the call (its policy file), before iommud saw it. */
