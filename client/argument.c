@@ -201,7 +201,15 @@ static const char *kind_why(ArgKind kind) {
         case ARG_GROUP:
                 return "expected a group id, a decimal number such as 2 (see 'iommuctl groups')";
         case ARG_DEVICE:
-                return "expected a device name such as 0000:00:02.0 (see 'iommuctl list')";
+                return "expected a device name such as 0000:00:02.0 or 00:02.0 (see 'iommuctl list')";
+        case ARG_OBJECT:
+                return "expected a group id such as 2 (see 'iommuctl groups') or a device name "
+                       "such as 0000:00:02.0 or 00:02.0 (see 'iommuctl list')";
+        case ARG_COLUMNS:
+                return "expected column names, comma-separated, such as DEVICE,GROUP";
+        case ARG_PROPERTY:
+                return "expected property names, comma-separated, such as Ownership,Owner "
+                       "('iommuctl show GROUP|DEVICE' lists them)";
         case ARG_DRIVER:
                 return "expected a driver name such as vfio-pci";
         case ARG_BOND:
@@ -250,6 +258,23 @@ static const char *check_reference(ArgKind kind, const char *s, unsigned refs) {
         return why;
 }
 
+/* "Owner,OwnerUid": names of letters and digits, comma-separated, none empty. */
+static bool property_names_fit(const char *s) {
+        bool empty = true;
+
+        for (; *s; s++) {
+                if (*s == ',') {
+                        if (empty)
+                                return false;
+                        empty = true;
+                } else if (isalnum((unsigned char)*s))
+                        empty = false;
+                else
+                        return false;
+        }
+        return !empty;
+}
+
 static bool literal_fits(ArgKind kind, const char *s) {
         _cleanup_(freep) char *path = NULL;
         _cleanup_(freep) uint8_t *bytes = NULL;
@@ -260,8 +285,14 @@ static bool literal_fits(ArgKind kind, const char *s) {
         case ARG_GROUP:
                 return parse_group(s, &(uint32_t){ 0 }) >= 0;
         case ARG_DEVICE:
+        case ARG_OBJECT:
+                return *s && strlen(s) < DEVICE_NAME_MAX && !strchr(s, '/');
         case ARG_DRIVER:
                 return *s && strlen(s) < 256 && !strchr(s, '/');
+        case ARG_COLUMNS:
+                return true;    /* checked against the verb's columns */
+        case ARG_PROPERTY:
+                return property_names_fit(s);
         case ARG_BOND:
                 return parse_bond(s, &path) >= 0;
         case ARG_REGION:
@@ -282,7 +313,8 @@ static bool literal_fits(ArgKind kind, const char *s) {
  * references that earlier verbs of the command line will have set.
  */
 int check_argument(ArgKind kind, const char *s, unsigned refs, const char **ret_why) {
-        if (s[0] == '@' && kind != ARG_DEVICE && kind != ARG_DRIVER)
+        if (s[0] == '@' && kind != ARG_DEVICE && kind != ARG_DRIVER && kind != ARG_OBJECT &&
+            kind != ARG_COLUMNS && kind != ARG_PROPERTY)
                 *ret_why = check_reference(kind, s, refs);
         else
                 *ret_why = literal_fits(kind, s) ? NULL : kind_why(kind);

@@ -92,44 +92,22 @@ static int fail_unreachable(Ctx *ctx, int r, const sd_bus_error *error) {
         return EXIT_UNREACHABLE;
 }
 
-/* What the daemon's advice means in iommuctl's terms. */
-static void verb_hint(Ctx *ctx, const sd_bus_error *error) {
-        if (strcmp(ctx->verb, "claim") == 0 &&
-            sd_bus_error_has_name(error, IOMMUD_ERROR_BUSY) &&
-            error->message && strstr(error->message, "DETACH_KERNEL_DRIVERS"))
-                hint("with iommuctl that flag is 'claim GROUP --detach-drivers'.");
-        else if (sd_bus_error_has_name(error, IOMMUD_ERROR_NOT_CLAIMED))
-                hint("a claim lasts as long as the connection that made it: join the verbs "
-                     "with '+', e.g. 'iommuctl claim 1 + bind 0000:00:02.0 + hold'.");
-        else if (sd_bus_error_has_name(error, IOMMUD_ERROR_DMA_FAULT))
-                hint("the device reaches only memory this connection shared ('share') through its "
-                     "SVA PASID ('bind'), or what a space attached at that PASID maps ('map', "
-                     "'attach').");
-}
-
 /*
- * Prints "iommuctl: VERB: <message>" and returns the exit code. iommud's own
- * messages already say what to do next, so they are printed as they are.
+ * Prints "iommuctl: VERB: <message>", then what to do next, and returns the
+ * exit code. iommud's messages say what to do in D-Bus terms; errors.c
+ * says it in iommuctl's.
  */
 int ctl_fail(Ctx *ctx, int r, const sd_bus_error *error) {
-        const char *msg;
-
         if (ctl_error_is_unreachable(r, error))
                 return fail_unreachable(ctx, r, error);
 
         if (sd_bus_error_is_set(error) && error->message && *error->message)
-                msg = error->message;
-        else if (sd_bus_error_is_set(error))
-                msg = error->name;
+                error_print_message(ctx, error);
         else
-                msg = strerror(-r);
-        fprintf(stderr, "iommuctl: %s: %s\n", ctx->verb, msg);
-
-        verb_hint(ctx, error);
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) &&
-            strncmp(msg, "Rejected send message", 21) == 0)
-                hint("the bus itself refused the call before it reached iommud; "
-                     "check that iommud's D-Bus policy file (org.iommud1.conf) is installed.");
+                fprintf(stderr, "iommuctl: %s: %s\n", ctx->verb,
+                        sd_bus_error_is_set(error) ? error->name : strerror(-r));
+        if (sd_bus_error_is_set(error))
+                error_explain(ctx, error);
         return EXIT_REFUSED;
 }
 
@@ -234,9 +212,11 @@ int ctl_write(Ctx *ctx, const char *text) {
 }
 
 int ctl_finish_json(Ctx *ctx, Json *j) {
-        if (json_finish(j) < 0) {
+        int r = json_finish(j);
+
+        if (r < 0) {
                 fprintf(stderr, "iommuctl: %s: cannot write the output: %s\n", ctx->verb,
-                        strerror(errno));
+                        strerror(-r));
                 return EXIT_REFUSED;
         }
         return 0;
@@ -247,6 +227,7 @@ void ctl_begin_json(Ctx *ctx, Json *j) {
         if (!ctx->json)
                 return;
         json_init(j, stdout);
+        json_set_pretty(j, ctx->json_pretty);
         json_begin_object(j);
 }
 
@@ -259,34 +240,57 @@ int ctl_done(Ctx *ctx, Json *j) {
         return fflush(stdout) == 0 ? 0 : ctl_bad_reply(ctx, -EIO);
 }
 
-int list_output_begin(Ctx *ctx, ListOutput *o, const char *const *headers, unsigned n_columns) {
+int list_output_begin(Ctx *ctx, ListOutput *o) {
+        const Verb *v = ctx->cmd->verb;
+        const char *spec = command_value(ctx->cmd, OPT_COLUMNS), *bad;
+
         *o = (ListOutput) { .table = NULL };
         if (!ctx->json) {
-                o->table = table_new(n_columns, headers);
-                return o->table ? 0 : ctl_bad_reply(ctx, -ENOMEM);
+                o->table = table_new(v->columns, v->n_default_columns);
+                if (!o->table)
+                        return ctl_bad_reply(ctx, -ENOMEM);
+                /* the names were checked with the command line */
+                if (spec && table_select(o->table, spec, &bad) < 0)
+                        return ctl_usage_error(v, "unknown column in -o %s", spec);
+                return 0;
         }
         o->mem = open_memstream(&o->buf, &o->size);
         if (!o->mem)
                 return ctl_bad_reply(ctx, -ENOMEM);
         o->j = &o->json;
         json_init(o->j, o->mem);
+        json_set_pretty(o->j, ctx->json_pretty);
         json_begin_array(o->j);
         return 0;
+}
+
+/* A table with no rows says so (systemd's "No sessions."), unless --no-legend. */
+static int print_list_table(Ctx *ctx, Table *t) {
+        if (table_rows(t) > 0)
+                return ctl_print_table(ctx, t);
+        if (!ctx->legend || !ctx->cmd->verb->empty)
+                return 0;
+        if (ctl_write(ctx, ctx->cmd->verb->empty) != 0)
+                return EXIT_REFUSED;
+        return ctl_write(ctx, "\n");
 }
 
 /* Prints the list when r is 0 (every row read), frees it, and returns the exit code. */
 int list_output_end(Ctx *ctx, ListOutput *o, int r) {
         if (o->table) {
                 if (r == 0)
-                        r = ctl_print_table(ctx, o->table);
+                        r = print_list_table(ctx, o->table);
                 o->table = table_free(o->table);
                 return r;
         }
         if (!o->mem)
                 return r;
-        json_end_array(o->j);
+        if (r == 0)
+                json_end_array(o->j);
+        else
+                json_done(o->j);
         fputc('\n', o->mem);
-        if (fclose(o->mem) != 0 && r == 0)
+        if ((fclose(o->mem) != 0 || o->j->error < 0) && r == 0)
                 r = ctl_bad_reply(ctx, -ENOMEM);
         o->mem = NULL;
         if (r == 0)

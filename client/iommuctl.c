@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* iommuctl.c - iommuctl's command line: verbs joined by '+' run in order on one connection */
+#include <assert.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,30 +11,33 @@
 
 #define PARSE_DONE (-1)         /* help or version printed: exit 0 without running */
 
-/* A verb option without a value, and one that takes VALUE of kind KIND. */
-#define FLAG(name, flag, help)                  { name, flag, help, NULL, 0 }
-#define VALUE(name, flag, help, value, kind)    { name, flag, help, value, kind }
-
 #define GROUP_ARG       { ARG_GROUP }, { "GROUP" }
 #define DEVICE_ARG      { ARG_DEVICE }, { "DEVICE" }
 #define REGION_ARG      { ARG_REGION }, { "REGION" }
 #define SPACE_ARG       { ARG_SPACE }, { "SPACE" }
 #define SLOT_ARGS       { ARG_SPACE, ARG_DEVICE, ARG_PASID }, { "SPACE", "DEVICE", "PASID" }
+/* A list verb: -o COLUMNS, the columns shown without it, and what an empty list says. */
+#define LIST_OF(cols, n_default, none) \
+        .options = columns_options, .pages = true, .columns = cols, .n_default_columns = n_default, .empty = none
 
+/*
+ * One entry per verb; a verb's options and columns live beside its code
+ * (<verb>_options, <verb>_columns), so a new verb is one entry here.
+ */
 static const Verb verbs[] = {
-        { "list", "List devices: group, kernel driver, PASID and PRI support",
-          .needs_bus = true, .run = verb_list },
+        { "list", "List devices: group, driver, PCI ids and names, and who holds them",
+          .needs_bus = true, .run = verb_list, LIST_OF(list_columns, 12, "No devices.") },
+        { "show", "Show the properties of a group (by id) or a device (by name)",
+          1, { ARG_OBJECT }, { "GROUP|DEVICE" }, .options = show_options,
+          .needs_bus = true, .pages = true, .run = verb_show },
         { "groups", "List IOMMU groups: ownership, owner and devices",
-          .needs_bus = true, .run = verb_groups },
+          .needs_bus = true, .run = verb_groups, LIST_OF(groups_columns, 4, "No groups.") },
         { "status", "Show iommud's version and backend, and count groups, devices and bonds",
-          .needs_bus = true, .run = verb_status },
+          .needs_bus = true, .pages = true, .run = verb_status },
         { "faults", "Count each device's page requests, by how they ended",
-          .needs_bus = true, .run = verb_faults },
+          .needs_bus = true, .run = verb_faults, LIST_OF(faults_columns, 6, "No devices.") },
         { "claim", "Take a group for user-managed DMA while this connection lasts",
-          1, GROUP_ARG,
-          { FLAG("--detach-drivers", OPT_DETACH_DRIVERS,
-                 "unbind the group's DMA-API kernel drivers first; they are rebound on release") },
-          .needs_bus = true, .connection_scoped = true,
+          1, GROUP_ARG, .options = claim_options, .needs_bus = true, .connection_scoped = true,
           .run = verb_claim },
         { "release", "Give a claimed group back; its kernel drivers are rebound",
           1, GROUP_ARG, .needs_bus = true, .run = verb_release },
@@ -45,25 +50,21 @@ static const Verb verbs[] = {
         { "unbind", "Drop one user of a bond (BOND: /org/iommud1/bond/N or N)",
           1, { ARG_BOND }, { "BOND" }, .needs_bus = true, .run = verb_unbind },
         { "bonds", "List every client's SVA bonds",
-          .needs_bus = true, .run = verb_bonds },
+          .needs_bus = true, .run = verb_bonds, LIST_OF(bonds_columns, 6, "No bonds.") },
         { "share", "Share SIZE bytes of new zeroed memory for DMA; sets @share and @region",
-          1, { ARG_SIZE }, { "SIZE" },
-          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the memory but not write it"),
-            VALUE("--at", OPT_AT, "map it at this address of iommuctl (page-aligned), for a device "
-                  "that only reaches some addresses", "ADDRESS", ARG_ADDRESS) },
+          1, { ARG_SIZE }, { "SIZE" }, .options = share_options,
           .needs_bus = true, .connection_scoped = true,
           .run = verb_share, .sets_refs = REF_SHARE | REF_REGION },
         { "unshare", "Remove a shared region (REGION: /org/iommud1/region/N, N or @region)",
           1, REGION_ARG, .needs_bus = true, .run = verb_unshare },
         { "regions", "List every client's shared memory regions",
-          .needs_bus = true, .run = verb_regions },
+          .needs_bus = true, .run = verb_regions, LIST_OF(regions_columns, 5, "No regions.") },
         { "space", "Create an I/O address space whose IOVAs you choose; sets @space",
           .needs_bus = true, .connection_scoped = true,
           .run = verb_space, .sets_refs = REF_SPACE },
         { "map", "Map LENGTH bytes of REGION, from REGION_OFFSET, at IOVA in SPACE",
           5, { ARG_SPACE, ARG_REGION, ARG_ADDRESS, ARG_ADDRESS, ARG_LENGTH },
-          { "SPACE", "REGION", "REGION_OFFSET", "IOVA", "LENGTH" },
-          { FLAG("--read-only", OPT_READ_ONLY, "devices may read the mapping but not write it") },
+          { "SPACE", "REGION", "REGION_OFFSET", "IOVA", "LENGTH" }, .options = map_options,
           .needs_bus = true, .connection_scoped = true, .run = verb_map },
         { "unmap", "Unmap the range that map mapped at IOVA in SPACE",
           3, { ARG_SPACE, ARG_ADDRESS, ARG_LENGTH }, { "SPACE", "IOVA", "LENGTH" },
@@ -76,14 +77,11 @@ static const Verb verbs[] = {
         { "destroy", "Destroy SPACE: detach it everywhere, unmap it and free it",
           1, SPACE_ARG, .needs_bus = true, .run = verb_destroy },
         { "spaces", "List every client's I/O address spaces: mappings and attachments",
-          .needs_bus = true, .run = verb_spaces },
+          .needs_bus = true, .run = verb_spaces, LIST_OF(spaces_columns, 4, "No spaces.") },
         { "reload", "Re-read the policy (root only); a bad policy is refused and the old one kept",
           .needs_bus = true, .run = verb_reload },
         { "probe", "Simulator: bind kernel driver DRIVER to DEVICE",
-          2, { ARG_DEVICE, ARG_DRIVER }, { "DEVICE", "DRIVER" },
-          { FLAG("--managed-dma", OPT_MANAGED_DMA,
-                 "the driver manages DMA itself (like vfio-pci) and does not count "
-                 "as a DMA-API user") },
+          2, { ARG_DEVICE, ARG_DRIVER }, { "DEVICE", "DRIVER" }, .options = probe_options,
           .needs_bus = true, .run = verb_probe },
         { "remove-driver", "Simulator: unbind DEVICE's kernel driver",
           1, DEVICE_ARG, .needs_bus = true, .run = verb_remove_driver },
@@ -91,10 +89,7 @@ static const Verb verbs[] = {
           1, DEVICE_ARG, .needs_bus = true, .run = verb_unplug },
         { "dma", "Simulator: DEVICE reads, or writes, LENGTH bytes at ADDRESS through PASID",
           4, { ARG_DEVICE, ARG_PASID, ARG_ADDRESS, ARG_DMA_LENGTH },
-          { "DEVICE", "PASID", "ADDRESS", "LENGTH" },
-          { VALUE("--fill", OPT_FILL, "write LENGTH copies of BYTE", "BYTE", ARG_BYTE),
-            VALUE("--write", OPT_WRITE, "write these bytes; LENGTH must be their number",
-                  "HEXBYTES", ARG_HEX) },
+          { "DEVICE", "PASID", "ADDRESS", "LENGTH" }, .options = dma_options,
           .needs_bus = true, .run = verb_dma, .validate = validate_dma },
         { "peek", "Show LENGTH bytes of iommuctl's own memory at ADDRESS (inside a share)",
           2, { ARG_ADDRESS, ARG_LENGTH }, { "ADDRESS", "LENGTH" }, .run = verb_peek },
@@ -113,55 +108,91 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
+static unsigned n_options(const Verb *v) {
+        unsigned n = 0;
+
+        while (v->options && v->options[n].name)
+                n++;
+        return n;
+}
+
+/* "--fill BYTE", "-o COLUMNS" */
+static void print_option_name(FILE *f, const VerbOption *o) {
+        if (o->short_name)
+                fprintf(f, "-%c%s%s", o->short_name, o->value_name ? " " : "",
+                        o->value_name ? o->value_name : "");
+        else
+                fprintf(f, "%s%s%s", o->name, o->value_name ? " " : "",
+                        o->value_name ? o->value_name : "");
+}
+
 /* "claim GROUP [--detach-drivers]", "attach SPACE DEVICE [PASID]", "[--fill BYTE]" */
 static void print_verb_synopsis(FILE *f, const Verb *v) {
-        const VerbOption *o;
-
         fputs(v->name, f);
         for (unsigned i = 0; i < v->n_args; i++)
                 fprintf(f, i < v->n_args - v->n_optional ? " %s" : " [%s]", v->arg_name[i]);
-        for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++) {
-                o = &v->options[i];
-                fprintf(f, " [%s%s%s]", o->name, o->value_name ? " " : "",
-                        o->value_name ? o->value_name : "");
+        for (unsigned i = 0; i < n_options(v); i++) {
+                fputs(" [", f);
+                print_option_name(f, &v->options[i]);
+                fputc(']', f);
         }
 }
 
 static void print_verb_usage(FILE *f, const Verb *v) {
-        fputs("Usage: iommuctl [--json] [--no-legend] ", f);
+        fputs("Usage: iommuctl [OPTIONS] ", f);
         print_verb_synopsis(f, v);
         fputc('\n', f);
+}
+
+static void print_columns(const Verb *v) {
+        printf("\nColumns (-o): ");
+        for (unsigned i = 0; v->columns[i]; i++)
+                printf("%s%s", i ? "," : "", v->columns[i]);
+        printf("\nShown without -o: ");
+        for (unsigned i = 0; i < v->n_default_columns && v->columns[i]; i++)
+                printf("%s%s", i ? "," : "", v->columns[i]);
+        printf("\n");
 }
 
 static void print_verb_help(const Verb *v) {
         print_verb_usage(stdout, v);
         printf("\n%s.\n", v->help);
-        if (v->options[0].name) {
+        if (n_options(v) > 0) {
                 printf("\nOptions:\n");
-                for (unsigned i = 0; i < VERB_MAX_OPTIONS && v->options[i].name; i++) {
+                for (unsigned i = 0; i < n_options(v); i++) {
                         const VerbOption *o = &v->options[i];
-                        char name[64];
+                        char name[64] = "";
+                        FILE *f = fmemopen(name, sizeof(name) - 1, "w");
 
-                        snprintf(name, sizeof(name), "%s%s%s", o->name, o->value_name ? " " : "",
-                                 o->value_name ? o->value_name : "");
-                        printf("  %-18s %s\n", name, o->help);
+                        if (f) {
+                                if (o->short_name)
+                                        fprintf(f, "-%c, ", o->short_name);
+                                fprintf(f, "%s%s%s", o->name, o->value_name ? "=" : "",
+                                        o->value_name ? o->value_name : "");
+                                fclose(f);
+                        }
+                        printf("  %-22s %s\n", name, o->help);
                 }
         }
+        if (v->columns)
+                print_columns(v);
         if (v->runs_until_signal)
                 printf("\nIt runs until SIGINT or SIGTERM, so it must be the last verb.\n");
 }
 
 static void print_help(void) {
-        printf("Usage: iommuctl [OPTIONS] VERB [ARGS...] [+ VERB [ARGS...]]...\n\n"
+        printf("Usage: iommuctl [OPTIONS] [VERB [ARGS...] [+ VERB [ARGS...]]...]\n\n"
                "Query and use iommud, the IOMMU group daemon, over the system bus.\n"
+               "With no verb, iommuctl lists the devices ('list').\n"
                "Verbs joined by a lone '+' run in order on one bus connection. What a\n"
                "connection claims or binds is released when it closes, so end with 'hold'\n"
-               "to keep it: iommuctl claim 1 + bind 0000:00:02.0 + hold\n"
+               "to keep it: iommuctl claim 1 + bind 00:02.0 + hold\n"
                "Arguments may name results of earlier verbs: @pasid, @share (or @share+N),\n"
-               "@region, @space.\n\nVerbs:\n");
+               "@region, @space. A DEVICE may be given as lspci prints it (00:02.0) when\n"
+               "its PCI domain is 0000.\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
-                char synopsis[128];
-                FILE *f = fmemopen(synopsis, sizeof(synopsis), "w");
+                char synopsis[128] = "";
+                FILE *f = fmemopen(synopsis, sizeof(synopsis) - 1, "w");
 
                 if (f) {
                         print_verb_synopsis(f, &verbs[i]);
@@ -174,8 +205,13 @@ static void print_help(void) {
                         printf("  %-36s %s\n", synopsis, verbs[i].help);
         }
         printf("\nOptions:\n"
-               "  --json          print JSON, one document per verb and line, instead of tables\n"
-               "  --no-legend     print tables without their header line\n"
+               "  --json=MODE     print JSON instead of tables: 'short' (one document per verb\n"
+               "                  and line; also plain --json), 'pretty' (indented) or 'off'\n"
+               "  -j              --json=pretty on a terminal, --json=short otherwise\n"
+               "  --no-legend     print tables without their header line and without\n"
+               "                  the line that says a list is empty\n"
+               "  --no-pager      do not send lists through a pager ($IOMMUCTL_PAGER,\n"
+               "                  $SYSTEMD_PAGER or $PAGER, else less) on a terminal\n"
                "  -h, --help      show this help; 'iommuctl VERB --help' shows a verb's usage\n"
                "  --version       show iommuctl's version\n\n"
                "Exit status: 0 success, 1 iommud refused (its message says why), 2 usage\n"
@@ -198,68 +234,156 @@ int ctl_usage_error(const Verb *v, const char *fmt, ...) {
         return EXIT_USAGE;
 }
 
-/* Options allowed anywhere: returns 1 if arg was one. */
-static int global_option(Ctx *ctx, const char *arg) {
-        if (strcmp(arg, "--json") == 0)
-                ctx->json = true;
-        else if (strcmp(arg, "--no-legend") == 0)
-                ctx->legend = false;
-        else
-                return 0;
-        return 1;
+const char *command_value(const Command *cmd, unsigned flag) {
+        for (unsigned k = cmd->n_values; k > 0; k--)
+                if (cmd->values[k - 1].flag == flag)
+                        return cmd->values[k - 1].value;
+        return NULL;
 }
 
-/*
- * Returns 1 when argv[*i] is one of the verb's options (leaving *i on its
- * value, if it takes one: "--fill 0xab" or "--fill=0xab"), 0 when it is not,
- * or -1 when its value is missing (reported).
- */
-static int verb_option(Command *cmd, int argc, char **argv, int *i) {
-        const Verb *v = cmd->verb;
-        const char *arg = argv[*i];
+/* getopt_long values of the options iommuctl takes anywhere; a verb's k-th is VERB_OPTION + k. */
+enum {
+        OPTION_JSON = 0x100,
+        OPTION_NO_LEGEND,
+        OPTION_NO_PAGER,
+        OPTION_VERSION,
+        VERB_OPTION = 0x200,
+};
 
-        for (unsigned k = 0; k < VERB_MAX_OPTIONS && v->options[k].name; k++) {
-                const VerbOption *o = &v->options[k];
-                size_t len = strlen(o->name);
+#define GLOBAL_LONG_OPTIONS \
+        { "json", optional_argument, NULL, OPTION_JSON }, \
+        { "no-legend", no_argument, NULL, OPTION_NO_LEGEND }, \
+        { "no-pager", no_argument, NULL, OPTION_NO_PAGER }, \
+        { "help", no_argument, NULL, 'h' }
 
-                if (strncmp(arg, o->name, len) != 0 ||
-                    (arg[len] && !(o->value_name && arg[len] == '=')))
-                        continue;
-                cmd->flags |= o->flag;
-                if (!o->value_name)
-                        return 1;
-                if (arg[len] == '=')
-                        cmd->values[k] = arg + len + 1;
-                else if (*i + 1 < argc && strcmp(argv[*i + 1], "+") != 0)
-                        cmd->values[k] = argv[++*i];
-                else {
-                        ctl_usage_error(v, "option %s needs a value %s", o->name, o->value_name);
-                        return -1;
-                }
+/* Options allowed anywhere: returns 1 if c was one, or an exit code for a bad value. */
+static int global_option(Ctx *ctx, int c, const char *value) {
+        switch (c) {
+        case OPTION_JSON:
+                if (!value || strcmp(value, "short") == 0)
+                        ctx->json = true, ctx->json_pretty = false;
+                else if (strcmp(value, "pretty") == 0)
+                        ctx->json = true, ctx->json_pretty = true;
+                else if (strcmp(value, "off") == 0)
+                        ctx->json = false;
+                else
+                        return ctl_usage_error(NULL, "invalid --json mode '%s': expected short, "
+                                               "pretty or off, as in --json=pretty", value);
                 return 1;
+        case 'j':
+                ctx->json = true;
+                ctx->json_pretty = isatty(STDOUT_FILENO);
+                return 1;
+        case OPTION_NO_LEGEND:
+                ctx->legend = false;
+                return 1;
+        case OPTION_NO_PAGER:
+                ctx->pager = false;
+                return 1;
+        default:
+                return 0;
         }
+}
+
+/* What getopt_long found wrong, said in a usage error. */
+static int option_error(const Verb *v, int c, char **argv) {
+        const char *arg = argv[optind - 1];
+
+        if (c == ':')
+                return ctl_usage_error(v, "option '%s' needs a value", arg);
+        if (optopt && optopt < 0x100)
+                return ctl_usage_error(v, "unknown option '-%c'", optopt);
+        return ctl_usage_error(v, "unknown option '%s'", arg);
+}
+
+/* The getopt_long tables of one verb: its own options and the global ones. */
+typedef struct VerbGetopt {
+        struct option longopts[VERB_MAX_OPTIONS + 5];
+        char shortopts[4 + 2 * VERB_MAX_OPTIONS];
+} VerbGetopt;
+
+static void verb_getopt(const Verb *v, VerbGetopt *g) {
+        const struct option global[] = { GLOBAL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+        unsigned n = n_options(v), k;
+        char *p = g->shortopts;
+
+        assert(n <= VERB_MAX_OPTIONS);
+        *p++ = ':';     /* a missing value returns ':' */
+        *p++ = 'h';
+        *p++ = 'j';
+        for (k = 0; k < n; k++) {
+                const VerbOption *o = &v->options[k];
+
+                g->longopts[k] = (struct option) { o->name + 2,
+                        o->value_name ? required_argument : no_argument, NULL, VERB_OPTION + (int)k };
+                if (o->short_name) {
+                        *p++ = o->short_name;
+                        if (o->value_name)
+                                *p++ = ':';
+                }
+        }
+        *p = 0;
+        memcpy(&g->longopts[k], global, sizeof(global));
+}
+
+/* The index among v's options of the one getopt_long returned as c, or -1. */
+static int verb_option_index(const Verb *v, int c) {
+        for (unsigned k = 0; k < n_options(v); k++)
+                if (c == VERB_OPTION + (int)k || (v->options[k].short_name && c == v->options[k].short_name))
+                        return (int)k;
+        return -1;
+}
+
+static int add_option_value(Command *cmd, const VerbOption *o, const char *value) {
+        if (!o->repeats)
+                for (unsigned k = 0; k < cmd->n_values; k++)
+                        if (cmd->values[k].flag == o->flag) {
+                                cmd->values[k].value = value;   /* the last one counts */
+                                return 0;
+                        }
+        if (cmd->n_values >= VERB_MAX_VALUES)
+                return ctl_usage_error(cmd->verb, "too many %s options (at most %d)", o->name,
+                                       VERB_MAX_VALUES);
+        cmd->values[cmd->n_values++] = (OptionValue) { o->flag, o->value_kind, value };
         return 0;
+}
+
+/* Normalizes a short PCI address argument ("00:02.0") to the daemon's name in cmd. */
+static void full_device_argument(Command *cmd, unsigned i) {
+        if (device_full_name(cmd->args[i], cmd->full_device[i], sizeof(cmd->full_device[i])) > 0)
+                cmd->args[i] = cmd->full_device[i];
 }
 
 /*
  * Checks the arguments and option values of one command against its verb.
  * refs: what the verbs before it will have set by the time it runs.
  */
-static int check_arguments(const Command *cmd, unsigned n_args, unsigned refs) {
+static int check_arguments(Command *cmd, unsigned n_args, unsigned refs) {
         const Verb *v = cmd->verb;
-        const char *why;
+        const char *why, *bad;
+        size_t len;
 
         if (n_args < v->n_args - v->n_optional)
                 return ctl_usage_error(v, "missing argument %s", v->arg_name[n_args]);
-        for (unsigned i = 0; i < n_args; i++)
+        for (unsigned i = 0; i < n_args; i++) {
                 if (check_argument(v->arg_kind[i], cmd->args[i], refs, &why) < 0)
                         return ctl_usage_error(v, "invalid %s '%s': %s", v->arg_name[i],
                                                cmd->args[i], why);
-        for (unsigned k = 0; k < VERB_MAX_OPTIONS; k++)
-                if (cmd->values[k] &&
-                    check_argument(v->options[k].value_kind, cmd->values[k], refs, &why) < 0)
-                        return ctl_usage_error(v, "invalid %s '%s': %s", v->options[k].value_name,
-                                               cmd->values[k], why);
+                if (v->arg_kind[i] == ARG_DEVICE || v->arg_kind[i] == ARG_OBJECT)
+                        full_device_argument(cmd, i);
+        }
+        for (unsigned k = 0; k < cmd->n_values; k++) {
+                const OptionValue *o = &cmd->values[k];
+
+                if (o->kind == ARG_COLUMNS) {
+                        len = columns_check(v->columns, o->value, &bad);
+                        if (len > 0)
+                                return ctl_usage_error(v, "unknown column '%.*s' in -o %s; "
+                                                       "'iommuctl %s --help' lists them",
+                                                       (int)len, bad, o->value, v->name);
+                } else if (check_argument(o->kind, o->value, refs, &why) < 0)
+                        return ctl_usage_error(v, "invalid value '%s': %s", o->value, why);
+        }
         why = v->validate ? v->validate(cmd) : NULL;
         if (why)
                 return ctl_usage_error(v, "%s", why);
@@ -267,71 +391,95 @@ static int check_arguments(const Command *cmd, unsigned n_args, unsigned refs) {
 }
 
 /*
- * Parses one "VERB [ARGS...]" up to the next lone '+' or the end, starting
- * at argv[*i]; leaves *i after it.
+ * Parses one "VERB [ARGS...]" with getopt_long, up to the next lone '+' or
+ * the end, starting at argv[*i]; leaves *i there. getopt_long reorders that
+ * stretch of argv (options may come after arguments), nothing beyond it.
  */
 static int parse_command(Ctx *ctx, int argc, char **argv, int *i, Command *cmd, unsigned refs) {
+        int end, c, k, r, sub_argc;
         unsigned n_args = 0;
-        const char *arg;
-        int r;
+        char **sub_argv;
+        VerbGetopt g;
 
-        while (*i < argc && global_option(ctx, argv[*i]))
-                (*i)++;
         if (*i >= argc || strcmp(argv[*i], "+") == 0)
                 return ctl_usage_error(NULL, "%s", "'+' must be followed by a verb");
         cmd->verb = find_verb(argv[*i]);
         if (!cmd->verb)
                 return ctl_usage_error(NULL, "unknown verb '%s'", argv[*i]);
+        for (end = *i + 1; end < argc && strcmp(argv[end], "+") != 0; end++)
+                ;
+        sub_argv = argv + *i;
+        sub_argc = end - *i;
+        *i = end;
 
-        for ((*i)++; *i < argc && strcmp(argv[*i], "+") != 0; (*i)++) {
-                arg = argv[*i];
-                if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        verb_getopt(cmd->verb, &g);
+        opterr = 0;
+        optind = 0;     /* glibc: start afresh for this stretch */
+        while ((c = getopt_long(sub_argc, sub_argv, g.shortopts, g.longopts, NULL)) != -1) {
+                if (c == 'h') {
                         print_verb_help(cmd->verb);
                         return PARSE_DONE;
                 }
-                if (global_option(ctx, arg))
+                r = global_option(ctx, c, optarg);
+                if (r > 1)
+                        return r;
+                if (r == 1)
                         continue;
-                r = verb_option(cmd, argc, argv, i);
-                if (r < 0)
-                        return EXIT_USAGE;
-                if (r > 0)
-                        continue;
-                if (arg[0] == '-' && arg[1] != 0)
-                        return ctl_usage_error(cmd->verb, "unknown option '%s'", arg);
+                k = verb_option_index(cmd->verb, c);
+                if (k < 0)
+                        return option_error(cmd->verb, c, sub_argv);
+                cmd->flags |= cmd->verb->options[k].flag;
+                if (cmd->verb->options[k].value_name &&
+                    (r = add_option_value(cmd, &cmd->verb->options[k], optarg)) != 0)
+                        return r;
+        }
+        for (; optind < sub_argc; optind++) {
                 if (n_args >= cmd->verb->n_args)
-                        return ctl_usage_error(cmd->verb, "unexpected argument '%s'", arg);
-                cmd->args[n_args++] = arg;
+                        return ctl_usage_error(cmd->verb, "unexpected argument '%s'",
+                                               sub_argv[optind]);
+                cmd->args[n_args++] = sub_argv[optind];
         }
         return check_arguments(cmd, n_args, refs);
 }
 
-/* Options before the first verb. Leaves *i at the first verb. */
+/* Options before the first verb. Leaves *i at the first verb, or at argc for none. */
 static int parse_global_options(Ctx *ctx, int argc, char **argv, int *i) {
-        for (*i = 1; *i < argc && argv[*i][0] == '-' && strcmp(argv[*i], "+") != 0; (*i)++) {
-                const char *arg = argv[*i];
+        const struct option longopts[] = {
+                GLOBAL_LONG_OPTIONS,
+                { "version", no_argument, NULL, OPTION_VERSION },
+                { NULL, 0, NULL, 0 }
+        };
+        int c, r;
 
-                if (global_option(ctx, arg))
-                        continue;
-                if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        opterr = 0;
+        optind = 0;
+        /* '+': stop at the verb, whose options are its own */
+        while ((c = getopt_long(argc, argv, "+:hj", longopts, NULL)) != -1) {
+                if (c == 'h') {
                         print_help();
                         return PARSE_DONE;
                 }
-                if (strcmp(arg, "--version") == 0) {
+                if (c == OPTION_VERSION) {
                         printf("iommuctl %s\n", PROJECT_VERSION);
                         return PARSE_DONE;
                 }
-                return ctl_usage_error(NULL, "unknown option '%s'", arg);
+                r = global_option(ctx, c, optarg);
+                if (r > 1)
+                        return r;
+                if (r == 0)
+                        return option_error(NULL, c, argv);
         }
-        if (*i >= argc)
-                return ctl_usage_error(NULL, "%s", "missing verb");
+        *i = optind;
         return 0;
 }
 
 /*
  * The whole command line is checked before anything runs, so that a typo in
- * the third verb does not leave the first one done.
+ * the third verb does not leave the first one done. No verb at all is 'list'.
  */
 static int parse_command_line(Ctx *ctx, int argc, char **argv, Command *cmds, size_t *ret_n) {
+        static char list_name[] = "list";
+        char *default_argv[] = { list_name, NULL };
         unsigned refs = 0;
         size_t n = 0;
         int i, r;
@@ -339,6 +487,12 @@ static int parse_command_line(Ctx *ctx, int argc, char **argv, Command *cmds, si
         r = parse_global_options(ctx, argc, argv, &i);
         if (r != 0)
                 return r;
+        if (i >= argc) {
+                i = 0;
+                r = parse_command(ctx, 1, default_argv, &i, &cmds[0], 0);
+                *ret_n = 1;
+                return r;
+        }
         for (;;) {
                 r = parse_command(ctx, argc, argv, &i, &cmds[n], refs);
                 if (r != 0)
@@ -354,6 +508,14 @@ static int parse_command_line(Ctx *ctx, int argc, char **argv, Command *cmds, si
         }
         *ret_n = n;
         return 0;
+}
+
+/* Only a command line of verbs that print for reading is paged: never a claim or a monitor. */
+static bool paged(const Command *cmds, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                if (!cmds[k].verb->pages)
+                        return false;
+        return true;
 }
 
 static int run_commands(Ctx *ctx, const Command *cmds, size_t n) {
@@ -382,10 +544,13 @@ static void ctx_done(Ctx *ctx) {
         shares_free(ctx);       /* after the connection: iommud has let go of them */
         ctx->region = mfree(ctx->region);
         ctx->space = mfree(ctx->space);
+        holders_free(ctx);
+        pci_names_free();
+        pager_close();          /* waits for the pager, so the shell prompt comes after it */
 }
 
 int main(int argc, char **argv) {
-        _cleanup_(ctx_done) Ctx ctx = { .legend = true };
+        _cleanup_(ctx_done) Ctx ctx = { .legend = true, .pager = true };
         _cleanup_(freep) Command *cmds = NULL;
         size_t n = 0;
         int r;
@@ -398,5 +563,7 @@ int main(int argc, char **argv) {
         r = parse_command_line(&ctx, argc, argv, cmds, &n);
         if (r != 0)
                 return r == PARSE_DONE ? 0 : r;
+        if (ctx.pager && paged(cmds, n))
+                pager_open(&ctx);
         return run_commands(&ctx, cmds, n);
 }

@@ -29,6 +29,10 @@ enum {
         OPT_FILL = 1 << 3,
         OPT_WRITE = 1 << 4,
         OPT_AT = 1 << 5,
+        OPT_COLUMNS = 1 << 6,   /* -o COLUMNS of the list verbs */
+        OPT_PROPERTY = 1 << 7,  /* show -p NAME */
+        OPT_VALUE = 1 << 8,     /* show --value */
+        OPT_ALL = 1 << 9,       /* show -a */
 };
 
 /* Results of earlier verbs that later arguments may name ("@pasid"); bits. */
@@ -54,21 +58,36 @@ typedef enum ArgKind {
         ARG_SPACE,              /* /org/iommud1/space/N, N or @space */
         ARG_BYTE,               /* 0 to 255 */
         ARG_HEX,                /* hex bytes: "abcd", "ab:cd" or "0xabcd" */
+        ARG_COLUMNS,            /* column names, comma-separated: checked against the verb's */
+        ARG_PROPERTY,           /* property names, comma-separated */
+        ARG_OBJECT,             /* a group id or a device name, for show */
 } ArgKind;
 
 #define VERB_MAX_ARGS 5
-#define VERB_MAX_OPTIONS 2
+#define VERB_MAX_OPTIONS 4
+#define VERB_MAX_VALUES 8       /* option values kept per command: -p NAME may repeat */
+#define DEVICE_NAME_MAX 64      /* "0000:00:02.0", or a mock device's name */
 
 typedef struct Ctx Ctx;
 typedef struct Command Command;
 
+/*
+ * One option of a verb, parsed with getopt_long. Each verb's options are a
+ * NULL-terminated array next to the verb's code, named <verb>_options.
+ */
 typedef struct VerbOption {
         const char *name;       /* "--detach-drivers" */
         unsigned flag;
         const char *help;
         const char *value_name; /* "BYTE" when it takes a value, else NULL */
         ArgKind value_kind;
+        char short_name;        /* 'o' for -o, or 0 */
+        bool repeats;           /* may be given more than once (-p A -p B) */
 } VerbOption;
+
+/* A verb option without a value, and one that takes VALUE of kind KIND. */
+#define VERB_FLAG(name, flag, help)                     { name, flag, help, NULL, 0, 0, false }
+#define VERB_VALUE(name, flag, help, value, kind)       { name, flag, help, value, kind, 0, false }
 
 typedef struct Verb {
         const char *name;
@@ -76,22 +95,39 @@ typedef struct Verb {
         unsigned n_args;        /* the last n_optional of them may be left out */
         ArgKind arg_kind[VERB_MAX_ARGS];
         const char *arg_name[VERB_MAX_ARGS];
-        VerbOption options[VERB_MAX_OPTIONS];
+        const VerbOption *options;      /* at most VERB_MAX_OPTIONS, or NULL */
         bool needs_bus;
         bool runs_until_signal; /* must be the last verb of the command line */
         bool connection_scoped; /* what it makes ends with the connection */
+        bool pages;             /* prints for reading: may go through the pager */
         int (*run)(Ctx *ctx, const Command *cmd);
         unsigned n_optional;
         unsigned sets_refs;     /* Ref bits a successful run sets */
         const char *(*validate)(const Command *cmd);    /* whole-command checks, or NULL */
+        const char *const *columns;     /* a list verb's columns for -o, NULL-terminated */
+        unsigned n_default_columns;     /* the first ones, shown without -o */
+        const char *empty;              /* a list verb's line for no rows: "No groups." */
 } Verb;
+
+/* An option value given on the command line. */
+typedef struct OptionValue {
+        unsigned flag;          /* the option's */
+        ArgKind kind;
+        const char *value;
+} OptionValue;
 
 struct Command {
         const Verb *verb;
         const char *args[VERB_MAX_ARGS];        /* NULL: an optional one left out */
-        const char *values[VERB_MAX_OPTIONS];   /* of the options that take one */
+        OptionValue values[VERB_MAX_VALUES];    /* of the options that take one, in order */
+        unsigned n_values;
         unsigned flags;
+        /* "0000:00:02.0" for a short "00:02.0" argument, which args[] then points at */
+        char full_device[VERB_MAX_ARGS][DEVICE_NAME_MAX];
 };
+
+/* The last value given for the option with this flag, or NULL. */
+const char *command_value(const Command *cmd, unsigned flag);
 
 /* Memory this iommuctl shared: mapped until it exits, or until unshare. */
 typedef struct Share {
@@ -105,7 +141,10 @@ struct Ctx {
         const char *verb;       /* the verb running, for messages */
         const Command *cmd;     /* the command running */
         bool json;
+        bool json_pretty;       /* --json=pretty, or -j on a terminal */
         bool legend;
+        bool pager;             /* page list output on a terminal, as systemd's tools do */
+        struct Holders *holders;        /* who is behind each bus name, looked up once */
 
         unsigned refs;          /* Ref bits of the values below that are set */
         uint32_t pasid;
@@ -158,7 +197,8 @@ typedef struct ListOutput {
         size_t size;
 } ListOutput;
 
-int list_output_begin(Ctx *ctx, ListOutput *o, const char *const *headers, unsigned n_columns);
+/* The table's columns and its line for no rows come from ctx->cmd's verb. */
+int list_output_begin(Ctx *ctx, ListOutput *o);
 int list_output_end(Ctx *ctx, ListOutput *o, int r);
 
 /* properties.c: GetAll into C variables */
@@ -186,7 +226,47 @@ int bus_for_each_entry(sd_bus_message *m, const char *contents, BusEntryFn fn, v
 int bus_read_dict(sd_bus_message *m, const char *contents, BusEntryFn fn, void *userdata);
 int emit_value(sd_bus_message *m, Json *j);
 
+/* holder.c: who is behind a bus name (uid, pid, command), for the OWNER columns */
+typedef struct Holder {
+        const char *bus_name;
+        uint32_t uid;           /* UINT32_MAX: unknown */
+        uint32_t pid;           /* 0: unknown */
+        char comm[32];          /* "" when unknown */
+        char user[64];          /* "" when the uid has no name */
+} Holder;
+
+#define HOLDER_COLUMNS "BUS-NAME", "UID", "USER", "PID", "COMM"
+#define N_HOLDER_COLUMNS 5
+
+const Holder *holder_lookup(Ctx *ctx, const char *bus_name);
+void holders_free(Ctx *ctx);
+/* The OWNER cell (":1.42 (uid 0 root, pid 42 iommuctl)"), and the HOLDER_COLUMNS cells. */
+int holder_add_owner(Ctx *ctx, Table *t, const char *bus_name);
+int holder_add_columns(Ctx *ctx, Table *t, const char *bus_name);
+void holder_json(Ctx *ctx, Json *j, const char *key, const char *bus_name);
+
+/* pci-names.c: vendor and device names from the PCI ID database */
+const char *pci_vendor_name(uint16_t vendor, char *buf, size_t size);
+const char *pci_device_name(uint16_t vendor, uint16_t device, char *buf, size_t size);
+void pci_names_free(void);
+
+/* pager.c: list output through less on a terminal, as systemd's tools do */
+void pager_open(Ctx *ctx);
+void pager_close(void);
+
+/* errors.c: iommud's and the bus's errors as sentences for people */
+void error_explain(Ctx *ctx, const sd_bus_error *error);
+int error_print_message(Ctx *ctx, const sd_bus_error *error);      /* error->message is set */
+
+/* verbs-show.c */
+extern const VerbOption show_options[];
+int verb_show(Ctx *ctx, const Command *cmd);
+
 /* verbs-query.c */
+extern const VerbOption columns_options[];
+extern const char *const list_columns[], *const groups_columns[], *const bonds_columns[],
+        *const faults_columns[];
+int device_full_name(const char *s, char *buf, size_t size);
 int verb_list(Ctx *ctx, const Command *cmd);
 int verb_groups(Ctx *ctx, const Command *cmd);
 int verb_status(Ctx *ctx, const Command *cmd);
@@ -194,6 +274,7 @@ int verb_bonds(Ctx *ctx, const Command *cmd);
 int verb_faults(Ctx *ctx, const Command *cmd);
 
 /* verbs-memory.c */
+extern const VerbOption share_options[], dma_options[];
 int verb_share(Ctx *ctx, const Command *cmd);
 int verb_unshare(Ctx *ctx, const Command *cmd);
 int verb_dma(Ctx *ctx, const Command *cmd);
@@ -202,16 +283,21 @@ const char *validate_dma(const Command *cmd);
 void shares_free(Ctx *ctx);
 
 /* verbs-space.c */
+extern const VerbOption map_options[];
 int verb_space(Ctx *ctx, const Command *cmd);
 int verb_map(Ctx *ctx, const Command *cmd);
 int verb_unmap(Ctx *ctx, const Command *cmd);
 int verb_attach(Ctx *ctx, const Command *cmd);
 int verb_detach(Ctx *ctx, const Command *cmd);
 int verb_destroy(Ctx *ctx, const Command *cmd);
+
+/* verbs-objects.c */
+extern const char *const regions_columns[], *const spaces_columns[];
 int verb_spaces(Ctx *ctx, const Command *cmd);
 int verb_regions(Ctx *ctx, const Command *cmd);
 
 /* verbs-action.c */
+extern const VerbOption claim_options[], probe_options[];
 int verb_claim(Ctx *ctx, const Command *cmd);
 int verb_release(Ctx *ctx, const Command *cmd);
 int verb_pasid(Ctx *ctx, const Command *cmd);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* properties.c - reading D-Bus properties into C variables, and any value as JSON */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -178,7 +179,7 @@ static int emit_basic(sd_bus_message *m, char type, Json *j) {
                 return r;
         switch (type) {
         case 'y': json_uint(j, v.y); break;
-        case 'b': json_bool(j, v.b); break;
+        case 'b': json_boolean(j, v.b); break;
         case 'n': json_int(j, v.n); break;
         case 'q': json_uint(j, v.q); break;
         case 'i': json_int(j, v.i); break;
@@ -216,6 +217,16 @@ static int read_key(sd_bus_message *m, char type, char *buf, size_t size, const 
         return 0;
 }
 
+/* "OwnerUid": a D-Bus member name, not an interface name or data. */
+static bool is_property_name(const char *key) {
+        if (!isupper((unsigned char)key[0]))
+                return false;
+        for (const char *p = key; *p; p++)
+                if (!isalnum((unsigned char)*p))
+                        return false;
+        return true;
+}
+
 /* One dict entry as a JSON member: its key as text, its value as JSON. */
 static int emit_entry(sd_bus_message *m, void *userdata) {
         Json *j = userdata;
@@ -229,7 +240,15 @@ static int emit_entry(sd_bus_message *m, void *userdata) {
         r = read_key(m, type, buf, sizeof(buf), &key);
         if (r < 0)
                 return r;
-        json_key(j, key);
+        if (is_property_name(key)) {
+                /* "OwnerUid" -> "owner_uid": JSON keys are snake_case, D-Bus names are not */
+                _cleanup_(freep) char *snake = json_key_from_camel(key);
+
+                if (!snake)
+                        return -ENOMEM;
+                json_key(j, snake);
+        } else
+                json_key(j, key);       /* an interface name, or data */
         return emit_value(m, j);
 }
 

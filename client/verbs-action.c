@@ -6,6 +6,19 @@
 
 #include "iommuctl.h"
 
+const VerbOption claim_options[] = {
+        VERB_FLAG("--detach-drivers", OPT_DETACH_DRIVERS,
+                  "unbind the group's DMA-API kernel drivers first; they are rebound on release"),
+        { NULL },
+};
+
+const VerbOption probe_options[] = {
+        VERB_FLAG("--managed-dma", OPT_MANAGED_DMA,
+                  "the driver manages DMA itself (like vfio-pci) and does not count "
+                  "as a DMA-API user"),
+        { NULL },
+};
+
 int verb_claim(Ctx *ctx, const Command *cmd) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t flags = 0;

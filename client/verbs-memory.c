@@ -10,10 +10,22 @@
 #include "common/fd.h"
 #include "iommuctl.h"
 
+const VerbOption share_options[] = {
+        VERB_FLAG("--read-only", OPT_READ_ONLY, "devices may read the memory but not write it"),
+        VERB_VALUE("--at", OPT_AT, "map it at this address of iommuctl (page-aligned), for a "
+                   "device that only reaches some addresses", "ADDRESS", ARG_ADDRESS),
+        { NULL },
+};
+
+const VerbOption dma_options[] = {
+        VERB_VALUE("--fill", OPT_FILL, "write LENGTH copies of BYTE", "BYTE", ARG_BYTE),
+        VERB_VALUE("--write", OPT_WRITE, "write these bytes; LENGTH must be their number",
+                   "HEXBYTES", ARG_HEX),
+        { NULL },
+};
+
 #define HEX_PER_LINE 16
 #define DMA_WRITE_MAX (UINT32_C(16) << 20)     /* what iommuctl builds for one write */
-#define DMA_FILL 0                              /* dma's options, as in the verb table */
-#define DMA_WRITE 1
 
 void shares_free(Ctx *ctx) {
         for (size_t i = 0; i < ctx->n_shares; i++) {
@@ -115,7 +127,7 @@ int verb_share(Ctx *ctx, const Command *cmd) {
 
         r = arg_number(ctx, cmd->args[0], ARG_SIZE, &size);
         if (r == 0 && (cmd->flags & OPT_AT))
-                r = arg_number(ctx, cmd->values[1], ARG_ADDRESS, &at);
+                r = arg_number(ctx, command_value(cmd, OPT_AT), ARG_ADDRESS, &at);
         if (r == 0 && (at & 4095)) {
                 fprintf(stderr, "iommuctl: share: --at 0x%" PRIx64 " is not page-aligned (4096).\n", at);
                 r = EXIT_USAGE;
@@ -208,7 +220,7 @@ static int dma_data(Ctx *ctx, const Command *cmd, uint32_t length, uint8_t **ret
         *ret = NULL;
         *ret_len = 0;
         if (cmd->flags & OPT_WRITE) {
-                r = parse_hex_bytes(cmd->values[DMA_WRITE], ret, ret_len);
+                r = parse_hex_bytes(command_value(cmd, OPT_WRITE), ret, ret_len);
                 if (r < 0)
                         return r == -ENOMEM ? ctl_bad_reply(ctx, r) : EXIT_USAGE;
                 if (*ret_len != length)
@@ -218,7 +230,7 @@ static int dma_data(Ctx *ctx, const Command *cmd, uint32_t length, uint8_t **ret
         }
         if (!(cmd->flags & OPT_FILL))
                 return 0;
-        r = arg_number(ctx, cmd->values[DMA_FILL], ARG_BYTE, &byte);
+        r = arg_number(ctx, command_value(cmd, OPT_FILL), ARG_BYTE, &byte);
         if (r != 0)
                 return r;
         if (length > DMA_WRITE_MAX)
@@ -243,7 +255,7 @@ const char *validate_dma(const Command *cmd) {
                        "neither for a read";
         if (!(cmd->flags & OPT_WRITE) || cmd->args[3][0] == '@')
                 return NULL;    /* a reference is checked when it runs */
-        if (parse_hex_bytes(cmd->values[DMA_WRITE], &data, &n) >= 0 &&
+        if (parse_hex_bytes(command_value(cmd, OPT_WRITE), &data, &n) >= 0 &&
             parse_number(cmd->args[3], &length) >= 0 && length != n)
                 return "LENGTH must be the number of bytes that --write gives";
         return NULL;

@@ -7,6 +7,14 @@
 
 #include "iommuctl.h"
 
+const char *const regions_columns[] = {
+        "REGION", "ADDRESS", "LENGTH", "ACCESS", "OWNER", "OFFSET", HOLDER_COLUMNS, NULL,
+};
+
+const char *const spaces_columns[] = {
+        "SPACE", "OWNER", "MAPPINGS", "ATTACHMENTS", HOLDER_COLUMNS, NULL,
+};
+
 typedef struct Mapping {
         uint64_t iova, length, offset;
         const char *region;
@@ -182,10 +190,10 @@ static const char *short_path(const char *path) {
         return strncmp(path, IOMMUD_PATH "/", len + 1) == 0 ? path + len + 1 : path;
 }
 
-static void space_json(Json *j, const Row *s) {
+static void space_json(Ctx *ctx, Json *j, const Row *s) {
         json_begin_object(j);
         json_pair_string(j, "space", s->path);
-        json_pair_string(j, "owner", s->owner);
+        holder_json(ctx, j, "owner", s->owner);
         json_key(j, "mappings");
         json_begin_array(j);
         for (size_t i = 0; i < s->n_mappings; i++) {
@@ -240,42 +248,45 @@ static char *space_cell(const Row *s, bool mappings) {
         return fclose(f) == 0 ? buf : mfree(buf);
 }
 
-static int space_add_row(Table *t, const Row *s) {
+static int space_add_row(Ctx *ctx, Table *t, const Row *s) {
         _cleanup_(freep) char *mappings = NULL, *attachments = NULL;
 
         mappings = space_cell(s, true);
         attachments = space_cell(s, false);
         if (!mappings || !attachments ||
-            table_add(t, s->path) < 0 || table_add(t, s->owner) < 0 ||
-            table_add(t, mappings) < 0 || table_add(t, attachments) < 0)
+            table_add(t, s->path) < 0 || holder_add_owner(ctx, t, s->owner) < 0 ||
+            table_add(t, mappings) < 0 || table_add(t, attachments) < 0 ||
+            holder_add_columns(ctx, t, s->owner) < 0)
                 return -ENOMEM;
         return 0;
 }
 
-static void region_json(Json *j, const Row *g) {
+static void region_json(Ctx *ctx, Json *j, const Row *g) {
         json_begin_object(j);
         json_pair_string(j, "region", g->path);
         json_pair_uint(j, "address", g->address);
         json_pair_uint(j, "offset", g->offset);
         json_pair_uint(j, "length", g->length);
         json_pair_uint(j, "access", g->access);
-        json_pair_string(j, "owner", g->owner);
+        holder_json(ctx, j, "owner", g->owner);
         json_end_object(j);
 }
 
-static int region_add_row(Table *t, const Row *g) {
+static int region_add_row(Ctx *ctx, Table *t, const Row *g) {
         if (table_add(t, g->path) < 0 ||
             table_addf(t, "0x%" PRIx64, g->address) < 0 ||
             table_addf(t, "%" PRIu64, g->length) < 0 ||
             table_add(t, access_text(g->access)) < 0 ||
-            table_add(t, g->owner) < 0)
+            holder_add_owner(ctx, t, g->owner) < 0 ||
+            table_addf(t, "0x%" PRIx64, g->offset) < 0 ||
+            holder_add_columns(ctx, t, g->owner) < 0)
                 return -ENOMEM;
         return 0;
 }
 
-static int list_objects(Ctx *ctx, const char *iface, const char *const *headers, unsigned n_columns,
-                        void (*to_json)(Json *j, const Row *row),
-                        int (*add_row)(Table *t, const Row *row)) {
+static int list_objects(Ctx *ctx, const char *iface,
+                        void (*to_json)(Ctx *ctx, Json *j, const Row *row),
+                        int (*add_row)(Ctx *ctx, Table *t, const Row *row)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(rows_done) Rows l = { .rows = NULL };
         ListOutput o;
@@ -284,27 +295,21 @@ static int list_objects(Ctx *ctx, const char *iface, const char *const *headers,
         r = managed_objects(ctx, iface, &reply, &l);
         if (r != 0)
                 return r;
-        r = list_output_begin(ctx, &o, headers, n_columns);
+        r = list_output_begin(ctx, &o);
         if (r != 0)
                 return r;
         for (size_t i = 0; i < l.n && r == 0; i++)
                 if (o.j)
-                        to_json(o.j, &l.rows[i]);
-                else if (add_row(o.table, &l.rows[i]) < 0)
+                        to_json(ctx, o.j, &l.rows[i]);
+                else if (add_row(ctx, o.table, &l.rows[i]) < 0)
                         r = ctl_bad_reply(ctx, -ENOMEM);
         return list_output_end(ctx, &o, r);
 }
 
 int verb_spaces(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = { "SPACE", "OWNER", "MAPPINGS", "ATTACHMENTS" };
-
-        return list_objects(ctx, IOMMUD_SPACE_INTERFACE, headers, ELEMENTSOF(headers), space_json,
-                            space_add_row);
+        return list_objects(ctx, IOMMUD_SPACE_INTERFACE, space_json, space_add_row);
 }
 
 int verb_regions(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = { "REGION", "ADDRESS", "LENGTH", "ACCESS", "OWNER" };
-
-        return list_objects(ctx, IOMMUD_REGION_INTERFACE, headers, ELEMENTSOF(headers), region_json,
-                            region_add_row);
+        return list_objects(ctx, IOMMUD_REGION_INTERFACE, region_json, region_add_row);
 }

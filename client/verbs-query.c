@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* verbs-query.c - the read-only verbs: list, groups, status, bonds */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -11,10 +12,52 @@
 #define NO_UID UINT32_MAX
 #define ROW_END (-1)    /* read_row: the array has no more entries */
 
+const VerbOption columns_options[] = {
+        { "--output", OPT_COLUMNS, "show these columns, comma-separated (see below)", "COLUMNS",
+          ARG_COLUMNS, 'o', false },
+        { NULL },
+};
+
+const char *const list_columns[] = {
+        "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS",
+        "VENDOR", "DEVICE-ID", "CLASS", "OWNER", "NAME",
+        "VENDOR-NAME", "DEVICE-NAME", HOLDER_COLUMNS, NULL,
+};
+
+const char *const groups_columns[] = {
+        "GROUP", "OWNERSHIP", "OWNER", "DEVICES", HOLDER_COLUMNS, NULL,
+};
+
+const char *const bonds_columns[] = {
+        "BOND", "DEVICE", "PASID", "USERS", "STATE", "OWNER", HOLDER_COLUMNS, NULL,
+};
+
+const char *const faults_columns[] = {
+        "DEVICE", "RECEIVED", "RESOLVED", "REFUSED", "TIMED-OUT", "ABORTED", NULL,
+};
+
+/* "00:02.0" (as lspci prints a device of domain 0000) -> "0000:00:02.0"; 1 if it did. */
+int device_full_name(const char *s, char *buf, size_t size) {
+        unsigned bus, slot, function;
+        int end = 0;
+
+        if (strlen(s) != 7 ||
+            sscanf(s, "%2x:%2x.%1x%n", &bus, &slot, &function, &end) != 3 || end != 7 ||
+            !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[3]) || slot > 0x1f ||
+            function > 7)
+                return 0;
+        snprintf(buf, size, "0000:%s", s);
+        for (char *p = buf; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+        return 1;
+}
+
 typedef struct DeviceRow {
         const char *name, *driver, *path, *iommu;
-        uint32_t group, max_pasids;
+        uint32_t group, max_pasids, class_code;
+        uint16_t vendor_id, device_id;
         int pasid, pri;
+        const char *owner;      /* of its group; points into Owners */
 } DeviceRow;
 
 typedef struct GroupRow {
@@ -22,6 +65,27 @@ typedef struct GroupRow {
         uint32_t id, owner_uid;
         char **devices;
 } GroupRow;
+
+/* Each group's owner, for the devices' OWNER column; read once per list. */
+typedef struct Owners {
+        uint32_t *groups;
+        char **names;
+        size_t n;
+} Owners;
+
+static void owners_done(Owners *o) {
+        for (size_t i = 0; i < o->n; i++)
+                free(o->names[i]);
+        free(o->names);
+        free(o->groups);
+}
+
+static const char *owner_of(const Owners *o, uint32_t group) {
+        for (size_t i = 0; i < o->n; i++)
+                if (o->groups[i] == group)
+                        return o->names[i];
+        return NULL;
+}
 
 /*
  * Reads the extra properties of one object. An object that went away since
@@ -40,52 +104,6 @@ static int get_extras(Ctx *ctx, const char *path, const char *iface,
         return ctl_bad_reply(ctx, r);
 }
 
-static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
-        if (j) {
-                json_begin_object(j);
-                json_pair_string(j, "device", d->name);
-                json_pair_uint(j, "group", d->group);
-                json_pair_string(j, "driver", d->driver);
-                json_pair_bool(j, "pasid", d->pasid);
-                json_pair_bool(j, "pri", d->pri);
-                json_key(j, "iommu");
-                d->iommu ? json_string(j, d->iommu) : json_null(j);
-                json_pair_uint(j, "max_pasids", d->max_pasids);
-                json_pair_string(j, "path", d->path);
-                json_end_object(j);
-                return 0;
-        }
-        if (table_add(t, d->name) < 0 ||
-            table_addf(t, "%u", d->group) < 0 ||
-            table_add(t, d->driver) < 0 ||
-            table_add(t, d->pasid ? "yes" : "no") < 0 ||
-            table_add(t, d->pri ? "yes" : "no") < 0 ||
-            table_add(t, d->iommu) < 0 ||
-            (d->max_pasids ? table_addf(t, "%u", d->max_pasids) : table_add(t, NULL)) < 0)
-                return ctl_bad_reply(ctx, -ENOMEM);
-        return 0;
-}
-
-static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
-        DeviceRow d = { .name = NULL };
-        int r;
-
-        r = sd_bus_message_read(reply, "(susbbo)", &d.name, &d.group, &d.driver,
-                                &d.pasid, &d.pri, &d.path);
-        if (r <= 0)
-                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
-
-        const Property extras[] = {
-                { "Iommu", "s", &d.iommu },
-                { "MaxPasids", "u", &d.max_pasids },
-        };
-        r = get_extras(ctx, d.path, IOMMUD_DEVICE_INTERFACE, extras, ELEMENTSOF(extras), &props);
-        if (r != 0)
-                return r;
-        return device_add_row(ctx, t, j, &d);
-}
-
 /* Calls the Manager's List* method and enters the array of its reply. 0 or an exit code. */
 static int call_list(Ctx *ctx, const char *method, const char *signature,
                      sd_bus_message **ret_reply) {
@@ -98,13 +116,134 @@ static int call_list(Ctx *ctx, const char *method, const char *signature,
         return r < 0 ? ctl_bad_reply(ctx, r) : 0;
 }
 
+/* The owner of every user-owned group, from ListGroups and each Group's Owner. */
+static int read_owners(Ctx *ctx, Owners *o) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *ownership, *path;
+        uint32_t id;
+        int r;
+
+        r = call_list(ctx, "ListGroups", "(uso)", &reply);
+        while (r == 0 && (r = sd_bus_message_read(reply, "(uso)", &id, &ownership, &path)) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+                const char *owner = NULL;
+                const Property extras[] = { { "Owner", "s", &owner } };
+                void *g, *n;
+
+                if (strcmp(ownership, "user") != 0)
+                        continue;
+                r = get_extras(ctx, path, IOMMUD_GROUP_INTERFACE, extras, 1, &props);
+                if (r != 0)
+                        return r;
+                if (!owner || !*owner)
+                        continue;
+                g = realloc(o->groups, (o->n + 1) * sizeof(uint32_t));
+                if (g)
+                        o->groups = g;
+                n = realloc(o->names, (o->n + 1) * sizeof(char *));
+                if (n)
+                        o->names = n;
+                if (!g || !n || !(o->names[o->n] = strdup(owner)))
+                        return ctl_bad_reply(ctx, -ENOMEM);
+                o->groups[o->n++] = id;
+        }
+        return r < 0 ? ctl_bad_reply(ctx, r) : 0;
+}
+
+/* The vendor's and device's names, or their ids in hex where pci.ids lacks them. */
+static void device_names(const DeviceRow *d, char *vendor, char *device, size_t size) {
+        if (!pci_vendor_name(d->vendor_id, vendor, size))
+                snprintf(vendor, size, "0x%04x", d->vendor_id);
+        if (!pci_device_name(d->vendor_id, d->device_id, device, size))
+                snprintf(device, size, "0x%04x", d->device_id);
+}
+
+static void device_json(Ctx *ctx, Json *j, const DeviceRow *d) {
+        char vendor[128], device[128];
+        bool ids = d->vendor_id || d->device_id;
+
+        json_begin_object(j);
+        json_pair_string(j, "device", d->name);
+        json_pair_uint(j, "group", d->group);
+        json_pair_string_or_null(j, "driver", d->driver);
+        json_pair_bool(j, "pasid", d->pasid);
+        json_pair_bool(j, "pri", d->pri);
+        json_pair_string_or_null(j, "iommu", d->iommu);
+        json_key(j, "max_pasids");
+        d->max_pasids ? json_uint(j, d->max_pasids) : json_null(j);
+        json_pair_uint(j, "vendor_id", d->vendor_id);
+        json_pair_uint(j, "device_id", d->device_id);
+        json_pair_uint(j, "class_code", d->class_code);
+        json_pair_string_or_null(j, "vendor_name",
+                                 ids ? pci_vendor_name(d->vendor_id, vendor, sizeof(vendor)) : NULL);
+        json_pair_string_or_null(j, "device_name",
+                                 ids ? pci_device_name(d->vendor_id, d->device_id, device,
+                                                       sizeof(device)) : NULL);
+        holder_json(ctx, j, "owner", d->owner);
+        json_pair_string(j, "path", d->path);
+        json_end_object(j);
+}
+
+static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
+        char vendor[128], device[128];
+        bool ids = d->vendor_id || d->device_id;        /* a mock device has none */
+
+        if (j) {
+                device_json(ctx, j, d);
+                return 0;
+        }
+        device_names(d, vendor, device, sizeof(vendor));
+        if (table_add(t, d->name) < 0 ||
+            table_addf(t, "%u", d->group) < 0 ||
+            table_add(t, d->driver) < 0 ||
+            table_add(t, d->pasid ? "yes" : "no") < 0 ||
+            table_add(t, d->pri ? "yes" : "no") < 0 ||
+            table_add(t, d->iommu) < 0 ||
+            (d->max_pasids ? table_addf(t, "%u", d->max_pasids) : table_add(t, NULL)) < 0 ||
+            table_addf(t, "0x%04x", d->vendor_id) < 0 ||
+            table_addf(t, "0x%04x", d->device_id) < 0 ||
+            table_addf(t, "0x%06x", d->class_code) < 0 ||
+            holder_add_owner(ctx, t, d->owner) < 0 ||
+            (ids ? table_addf(t, "%s %s", vendor, device) : table_add(t, NULL)) < 0 ||
+            table_add(t, ids ? vendor : NULL) < 0 ||
+            table_add(t, ids ? device : NULL) < 0 ||
+            holder_add_columns(ctx, t, d->owner) < 0)
+                return ctl_bad_reply(ctx, -ENOMEM);
+        return 0;
+}
+
+static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        DeviceRow d = { .name = NULL };
+        int r;
+
+        r = sd_bus_message_read(reply, "(susbbo)", &d.name, &d.group, &d.driver,
+                                &d.pasid, &d.pri, &d.path);
+        if (r <= 0)
+                return r < 0 ? ctl_bad_reply(ctx, r) : ROW_END;
+
+        const Property extras[] = {
+                { "Iommu", "s", &d.iommu },
+                { "MaxPasids", "u", &d.max_pasids },
+                { "VendorId", "q", &d.vendor_id },
+                { "DeviceId", "q", &d.device_id },
+                { "ClassCode", "u", &d.class_code },
+        };
+        r = get_extras(ctx, d.path, IOMMUD_DEVICE_INTERFACE, extras, ELEMENTSOF(extras), &props);
+        if (r != 0)
+                return r;
+        d.owner = owner_of(userdata, d.group);
+        return device_add_row(ctx, t, j, &d);
+}
+
+typedef int (*ReadRow)(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata);
+
 /*
  * Shared by the List* verbs: a table or a JSON array, filled by read_row.
  * Both are built in memory, so that a failure half-way prints no half list.
  */
-static int list_verb(Ctx *ctx, const char *method, const char *signature,
-                     const char *const *headers, unsigned n_columns,
-                     int (*read_row)(Ctx *, sd_bus_message *, Table *, Json *)) {
+static int list_verb(Ctx *ctx, const char *method, const char *signature, ReadRow read_row,
+                     void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         ListOutput o;
         int r;
@@ -112,35 +251,23 @@ static int list_verb(Ctx *ctx, const char *method, const char *signature,
         r = call_list(ctx, method, signature, &reply);
         if (r != 0)
                 return r;
-        r = list_output_begin(ctx, &o, headers, n_columns);
+        r = list_output_begin(ctx, &o);
         if (r != 0)
                 return r;
         /* read_row returns 0 per row, ROW_END, or an exit code it reported */
-        while ((r = read_row(ctx, reply, o.table, o.j)) == 0)
+        while ((r = read_row(ctx, reply, o.table, o.j, userdata)) == 0)
                 ;
         return list_output_end(ctx, &o, r == ROW_END ? 0 : r);
 }
 
 int verb_list(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = {
-                "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS",
-        };
+        _cleanup_(owners_done) Owners owners = { .n = 0 };
+        int r;
 
-        return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),
-                         device_read_row);
-}
-
-static int group_owner_cell(Table *t, const GroupRow *g) {
-        struct passwd *pw;
-
-        if (!g->owner || !*g->owner)
-                return table_add(t, NULL);
-        if (g->owner_uid == NO_UID)
-                return table_add(t, g->owner);
-        pw = getpwuid(g->owner_uid);
-        if (pw)
-                return table_addf(t, "%s (%s)", g->owner, pw->pw_name);
-        return table_addf(t, "%s (uid %u)", g->owner, g->owner_uid);
+        r = read_owners(ctx, &owners);
+        if (r != 0)
+                return r;
+        return list_verb(ctx, "ListDevices", "(susbbo)", device_read_row, &owners);
 }
 
 static int group_add_row(Ctx *ctx, Table *t, Json *j, const GroupRow *g) {
@@ -150,9 +277,7 @@ static int group_add_row(Ctx *ctx, Table *t, Json *j, const GroupRow *g) {
                 json_begin_object(j);
                 json_pair_uint(j, "group", g->id);
                 json_pair_string(j, "ownership", g->ownership);
-                json_pair_string(j, "owner", g->owner);
-                json_key(j, "owner_uid");
-                g->owner_uid == NO_UID ? json_null(j) : json_uint(j, g->owner_uid);
+                holder_json(ctx, j, "owner", g->owner);
                 json_key(j, "devices");
                 json_begin_array(j);
                 for (char **d = g->devices; d && *d; d++)
@@ -166,13 +291,14 @@ static int group_add_row(Ctx *ctx, Table *t, Json *j, const GroupRow *g) {
         if (!devices ||
             table_addf(t, "%u", g->id) < 0 ||
             table_add(t, g->ownership) < 0 ||
-            group_owner_cell(t, g) < 0 ||
-            table_add(t, devices) < 0)
+            holder_add_owner(ctx, t, g->owner) < 0 ||
+            table_add(t, devices) < 0 ||
+            holder_add_columns(ctx, t, g->owner) < 0)
                 return ctl_bad_reply(ctx, -ENOMEM);
         return 0;
 }
 
-static int group_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+static int group_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
         GroupRow g = { .owner = "", .owner_uid = NO_UID };
         int r;
@@ -194,13 +320,10 @@ static int group_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
 }
 
 int verb_groups(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = { "GROUP", "OWNERSHIP", "OWNER", "DEVICES" };
-
-        return list_verb(ctx, "ListGroups", "(uso)", headers, ELEMENTSOF(headers),
-                         group_read_row);
+        return list_verb(ctx, "ListGroups", "(uso)", group_read_row, NULL);
 }
 
-static int bond_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+static int bond_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata) {
         const char *path, *device, *state, *owner;
         uint32_t pasid, users;
         int r;
@@ -216,24 +339,20 @@ static int bond_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
                 json_pair_uint(j, "pasid", pasid);
                 json_pair_uint(j, "users", users);
                 json_pair_string(j, "state", state);
-                json_pair_string(j, "owner", owner);
+                holder_json(ctx, j, "owner", owner);
                 json_end_object(j);
                 return 0;
         }
         if (table_add(t, path) < 0 || table_add(t, device) < 0 ||
             table_addf(t, "%u", pasid) < 0 || table_addf(t, "%u", users) < 0 ||
-            table_add(t, state) < 0 || table_add(t, owner) < 0)
+            table_add(t, state) < 0 || holder_add_owner(ctx, t, owner) < 0 ||
+            holder_add_columns(ctx, t, owner) < 0)
                 return ctl_bad_reply(ctx, -ENOMEM);
         return 0;
 }
 
 int verb_bonds(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = {
-                "BOND", "DEVICE", "PASID", "USERS", "STATE", "OWNER",
-        };
-
-        return list_verb(ctx, "ListBonds", "(osuuss)", headers, ELEMENTSOF(headers),
-                         bond_read_row);
+        return list_verb(ctx, "ListBonds", "(osuuss)", bond_read_row, NULL);
 }
 
 /* Page request counters of one device; NO_COUNT where the daemon has none. */
@@ -267,7 +386,7 @@ static int faults_add_row(Ctx *ctx, Table *t, Json *j, const char *device, const
         return 0;
 }
 
-static int faults_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
+static int faults_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
         uint64_t counts[N_FAULT_COUNTERS];
         Property extras[N_FAULT_COUNTERS];
@@ -288,12 +407,7 @@ static int faults_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
 }
 
 int verb_faults(Ctx *ctx, const Command *cmd) {
-        static const char *const headers[] = {
-                "DEVICE", "RECEIVED", "RESOLVED", "REFUSED", "TIMED-OUT", "ABORTED",
-        };
-
-        return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),
-                         faults_read_row);
+        return list_verb(ctx, "ListDevices", "(susbbo)", faults_read_row, NULL);
 }
 
 typedef struct Counts {
@@ -355,8 +469,16 @@ static void print_counts(Json *j, const char *key, const char *label, const Coun
                 json_key(j, key);
                 json_begin_object(j);
                 json_pair_uint(j, "total", c->total);
-                for (unsigned i = 0; i < 3 && names[i]; i++)
-                        json_pair_uint(j, names[i], c->n[i]);
+                for (unsigned i = 0; i < 3 && names[i]; i++) {
+                        char snake[16];
+
+                        /* "dma-api" -> "dma_api": JSON keys are snake_case */
+                        snprintf(snake, sizeof(snake), "%s", names[i]);
+                        for (char *p = snake; *p; p++)
+                                if (*p == '-')
+                                        *p = '_';
+                        json_pair_uint(j, snake, c->n[i]);
+                }
                 if (c->n[3])
                         json_pair_uint(j, "other", c->n[3]);
                 json_end_object(j);
@@ -414,6 +536,7 @@ int verb_status(Ctx *ctx, const Command *cmd) {
         if (ctx->json) {
                 j = &json;
                 json_init(j, stdout);
+                json_set_pretty(j, ctx->json_pretty);
                 json_begin_object(j);
                 json_pair_string(j, "version", version);
                 json_pair_string(j, "backend", backend);

@@ -7,6 +7,11 @@
 
 #include "iommuctl.h"
 
+const VerbOption map_options[] = {
+        VERB_FLAG("--read-only", OPT_READ_ONLY, "devices may read the mapping but not write it"),
+        { NULL },
+};
+
 /* The SPACE argument of every verb here but space is the first one. */
 static int space_path(Ctx *ctx, const Command *cmd, char **ret) {
         return arg_path(ctx, cmd->args[0], ARG_SPACE, ret);

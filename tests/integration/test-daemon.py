@@ -295,7 +295,7 @@ def test_claim_error_says_a_driver_refused_to_unbind(w):
     check("refused to unbind" in r.err and "left as it was" in r.err, r.err)
     # Without the flag the driver is merely in the way, and the error says so.
     r = w.ctl("claim", "7", check_rc=1)
-    check("DETACH_KERNEL_DRIVERS" in r.err and "nvme" in r.err, r.err)
+    check("--detach-drivers" in r.err and "nvme" in r.err, r.err)
 
 
 def test_shared_memory_dma_and_page_requests_end_to_end(w):
