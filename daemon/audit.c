@@ -121,17 +121,18 @@ void audit_claim(const BusIdentity *who, const Group *g) {
                     "detached: %s", g->id, who->name, (unsigned)who->uid, (int)who->pid, drivers_of(&rec));
 }
 
-void audit_claim_failed(const BusIdentity *who, uint32_t group, int r, const char *why) {
+void audit_claim_failed(const BusIdentity *who, uint32_t group, int r, const char *what, const char *why) {
         _cleanup_(record_done) AuditRecord rec = { NULL };
+        const char *detail = why && *why ? why : strerror(-r);
 
         record_caller(&rec, who);
         record_add(&rec, "IOMMUD_GROUP=%u", group);
         record_add(&rec, "IOMMUD_OPERATION=claim");
-        record_add(&rec, "IOMMUD_REASON=%s", why && *why ? why : strerror(-r));
+        record_add(&rec, "IOMMUD_REASON=%s (%s)", what, detail);
         record_add(&rec, "ERRNO=%d", -r);
-        record_emit(&rec, LOG_ERR, AUDIT_MESSAGE_CLAIM_FAILED, "claiming group %u for %s (uid %u) failed: %s; "
-                    "every device and driver was left as it was", group, who->name, (unsigned)who->uid,
-                    why && *why ? why : strerror(-r));
+        record_emit(&rec, LOG_ERR, AUDIT_MESSAGE_CLAIM_FAILED, "claiming group %u for %s (uid %u) failed: %s "
+                    "(%s); every device and driver was left as it was", group, who->name, (unsigned)who->uid,
+                    what, detail);
 }
 
 void audit_release(const BusIdentity *who, const Group *g, const char *operation) {

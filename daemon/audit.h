@@ -49,8 +49,9 @@ typedef struct AuditRate {
 
 /* A claim took g for who: the drivers it detached are on its devices (restore_driver). */
 void audit_claim(const struct BusIdentity *who, const Group *g);
-/* A claim of group that the backend failed (err): every driver was put back (L5). */
-void audit_claim_failed(const struct BusIdentity *who, uint32_t group, int r, const char *why);
+/* A claim of group that the backend failed with r (err): what went wrong in
+ * words, why in the backend's (NULL: strerror()). Every driver was put back (L5). */
+void audit_claim_failed(const struct BusIdentity *who, uint32_t group, int r, const char *what, const char *why);
 /* who's claim of g ends now (operation: "release", "client-exit"); the
  * drivers named are being bound again. Before the core's release. */
 void audit_release(const struct BusIdentity *who, const Group *g, const char *operation);

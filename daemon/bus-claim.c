@@ -103,7 +103,8 @@ static int claim_backend_error(Daemon *d, const BusIdentity *who, Group *g, uint
         /* The caller is told; the administrator is too, as an error: the
          * backend failed (the other refusals are the caller's business). */
         if (who)
-                audit_claim_failed(who, g->id, r, why);
+                audit_claim_failed(who, g->id, r, r == -EIO && unbinding ? "a kernel driver refused to unbind" :
+                                   r == -ETIMEDOUT ? "timed out" : "the backend failed", why);
         if (r == -EIO && unbinding)
                 return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
                                      "device and driver was left as it was. Retry, or unbind it by hand.",

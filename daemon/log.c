@@ -30,6 +30,7 @@ static struct {
         int level, configured_level;
         int journal_fd;                 /* owned; -1: not open */
         bool stderr_is_tty;
+        bool journal_failed;            /* said so once */
 } log_state = { .target = LOG_TARGET_CONSOLE, .level = LOG_LEVEL_DEFAULT,
                 .configured_level = LOG_LEVEL_DEFAULT, .journal_fd = -1 };
 
@@ -181,6 +182,7 @@ static bool journal_write(int priority, const char *message_id, char *const *fie
         size_t size = 0;
         FILE *f;
         char prio[16];
+        int r;
 
         f = open_memstream(&buf, &size);
         if (!f)
@@ -196,7 +198,14 @@ static bool journal_write(int priority, const char *message_id, char *const *fie
                 journal_field(f, msg);
         if (fclose(f) != 0)
                 return false;
-        return journal_send(buf, size) >= 0;
+        r = journal_send(buf, size);
+        if (r < 0 && !log_state.journal_failed) {
+                /* Said once: every record that follows goes to stderr too. */
+                log_state.journal_failed = true;
+                fprintf(stderr, "iommud: cannot write to the journal (%s); writing to stderr instead\n",
+                        strerror(-r));
+        }
+        return r >= 0;
 }
 
 static void log_emit(int priority, const char *message_id, char *const *fields, size_t n_fields,
