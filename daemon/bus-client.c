@@ -64,17 +64,23 @@ BusClient *bus_client_free(BusClient *bc) {
 
 DEFINE_POINTER_CLEANUP(BusClient, bus_client_free)
 
+void bus_client_audit_release(BusClient *bc, const char *operation) {
+        Group *g;
+
+        if (!bc->client)
+                return;
+        list_for_each_entry(g, &bc->client->groups, owner_link)
+                audit_release(&bc->id, g, operation);
+}
+
 static int on_release(sd_event_source *s, void *userdata) {
         BusClient *bc = userdata;
 
         /* A client that holds nothing (its last object released) has
          * nothing to release, and the journal is not told otherwise. */
         if (bus_client_holds_something(bc)) {
-                Group *g;
-
                 audit_client_end(&bc->id, bc->gone_why);
-                list_for_each_entry(g, &bc->client->groups, owner_link)
-                        audit_release(&bc->id, g, "client-exit");
+                bus_client_audit_release(bc, "client-exit");
         }
         bus_client_free(bc);
         return 0;

@@ -253,8 +253,12 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
-        while (!list_empty(&d->clients))
-                bus_client_free(list_entry(d->clients.next, BusClient, link));
+        while (!list_empty(&d->clients)) {
+                BusClient *bc = list_entry(d->clients.next, BusClient, link);
+
+                bus_client_audit_release(bc, "shutdown");
+                bus_client_free(bc);
+        }
         if (d->core)
                 core_dispatch(d->core);
         /* The released groups' drivers go back before we exit (their

@@ -163,6 +163,8 @@ void bus_identity_subject(const BusIdentity *id, PolicySubject *ret);
 int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret, sd_bus_error *error);
 BusClient *bus_client_find(Daemon *d, const char *name);
 BusClient *bus_client_free(BusClient *bc);
+/* A release record (audit.h) for each group bc owns, before they are released. */
+void bus_client_audit_release(BusClient *bc, const char *operation);
 /* The one match that sees every peer leave the bus; before taking our name. */
 int bus_clients_watch(Daemon *d);
 /* QuotaExceeded for the quota cl's last charge found full (cl->refused):

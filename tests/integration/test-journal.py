@@ -150,6 +150,17 @@ def test_a_client_that_exits_holding_a_claim_is_released_on_the_record(w):
     check(first(share, "IOMMUD_LENGTH") == str(16 * 1024), f"{share}")
 
 
+def test_groups_given_back_at_shutdown_are_released_on_the_record(w):
+    j = journal_world(w)
+    w.spawn_ctl("claim", "2", "--detach-drivers", "+", "hold")      # stopped with the world
+    claim = j.one("the claim", CLAIM, group=2)
+    w.daemon.send_signal(signal.SIGTERM)
+    check(w.daemon.wait(timeout=20) == 0, "iommud exits 0 on SIGTERM")
+    release = j.one("the release at shutdown", RELEASE, group=2, operation="shutdown")
+    check(first(release, "IOMMUD_CLIENT") == first(claim, "IOMMUD_CLIENT"), f"{release}")
+    check(first(release, "IOMMUD_DRIVERS") == first(claim, "IOMMUD_DRIVERS"), f"{release}")
+
+
 @with_world(policy_text=NOBODY_POLICY)
 def test_a_policy_denial_as_nobody_is_recorded_and_holds_nothing(w):
     j = journal_world(w)
