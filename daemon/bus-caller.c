@@ -121,6 +121,7 @@ static int bus_identity_read(sd_bus_message *m, BusIdentity *ret, sd_bus_error *
         /* For watching the process's exit only; 0 where the bus has none. */
         if (sd_bus_creds_get_pid(creds, &id.pid) < 0)
                 id.pid = 0;
+        id.name = sd_bus_message_get_sender(m);
         r = identity_groups(&id, error);
         if (r < 0)
                 return r;
@@ -167,8 +168,7 @@ int bus_caller_client(Daemon *d, BusCaller *c, BusClient **ret, sd_bus_error *er
         return 0;
 }
 
-/* A client holds something when the core or we keep anything of it. */
-static bool bus_client_holds_something(const BusClient *bc) {
+bool bus_client_holds_something(const BusClient *bc) {
         const Client *cl = bc->client;
 
         return cl->pasid != PASID_NONE || !list_empty(&cl->groups) || !list_empty(&cl->claims) ||

@@ -94,12 +94,17 @@ static const Device *group_dma_api_device(const Group *g) {
  * unbind with EIO, so an EIO of a claim that unbinds drivers is taken for
  * a refusal. The D-Bus error stays Busy: the claim may succeed later.
  */
-static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, const char *why,
-                               sd_bus_error *error) {
+static int claim_backend_error(Daemon *d, const BusIdentity *who, Group *g, uint64_t flags, int r,
+                               const char *why, sd_bus_error *error) {
         bool unbinding = (flags & IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS) && group_dma_api_device(g);
 
         if (!why || !why[0])
                 why = daemon_backend_error(d, r);
+        /* The caller is told; the administrator is too, as an error: the
+         * backend failed (the other refusals are the caller's business). */
+        if (who)
+                audit_claim_failed(who, g->id, r, r == -EIO && unbinding ? "a kernel driver refused to unbind" :
+                                   r == -ETIMEDOUT ? "timed out" : "the backend failed", why);
         if (r == -EIO && unbinding)
                 return bus_error_set(error, -EBUSY, "A kernel driver in group %u refused to unbind (%s); every "
                                      "device and driver was left as it was. Retry, or unbind it by hand.",
@@ -118,8 +123,9 @@ static int claim_backend_error(Daemon *d, Group *g, uint64_t flags, int r, const
                              "and driver was left as it was.", g->id, d->backend->class->name, why);
 }
 
-static int claim_error(Daemon *d, Group *g, const Client *cl, uint64_t flags, int r, const char *why,
-                       sd_bus_error *error) {
+/* who: the claimant's identity for the journal (NULL: it has ended). */
+static int claim_error(Daemon *d, const BusIdentity *who, Group *g, const Client *cl, uint64_t flags, int r,
+                       const char *why, sd_bus_error *error) {
         const Device *dev = group_dma_api_device(g);
 
         switch (r) {
@@ -142,13 +148,13 @@ static int claim_error(Daemon *d, Group *g, const Client *cl, uint64_t flags, in
                         return bus_error_set(error, r, "Group %u is in use by kernel driver %s on %s; pass "
                                              "flag DETACH_KERNEL_DRIVERS (1) to unbind it for the duration of "
                                              "the claim.", g->id, dev->driver, dev->name);
-                return claim_backend_error(d, g, flags, r, why, error);
+                return claim_backend_error(d, who, g, flags, r, why, error);
         case -ENODEV:
                 return bus_error_set(error, r, "Group %u has no devices left.", g->id);
         case -EDQUOT:
                 return bus_error_quota(error, cl);
         default:
-                return claim_backend_error(d, g, flags, r, why, error);
+                return claim_backend_error(d, who, g, flags, r, why, error);
         }
 }
 
@@ -159,6 +165,7 @@ int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *erro
         uint64_t flags;
         uint32_t id;
         Group *g;
+        bool had;
         int r;
 
         r = sd_bus_message_read(m, "ut", &id, &flags);
@@ -178,11 +185,14 @@ int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *erro
                 r = bus_caller_client(d, &caller, &bc, error);
         if (r < 0)
                 return r;
+        had = g->owner == bc->client;
         r = group_claim(g, bc->client, flags);
         if (r == -EINPROGRESS)
                 return claim_call_wait(d, m, id, bc->client->id, flags);
         if (r < 0)
-                return claim_error(d, g, bc->client, flags, r, NULL, error);
+                return claim_error(d, &bc->id, g, bc->client, flags, r, NULL, error);
+        if (!had)       /* claims don't nest (L4): only the first one is a decision */
+                audit_claim(&bc->id, g);
         return claim_reply(m, id);
 }
 
@@ -190,17 +200,21 @@ int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *erro
 void bus_claim_answered(Daemon *d, const CoreEvent *ev) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const Client *cl = core_find_client(d->core, ev->client);
+        const BusClient *bc = cl ? bus_client_find(d, cl->name) : NULL;
+        const BusIdentity *who = bc ? &bc->id : NULL;
         Group *g = core_find_group(d->core, ev->group);
         ClaimCall *c, *tmp;
 
         list_for_each_entry_safe(c, tmp, &d->claim_calls, link) {
                 if (c->group != ev->group || c->client != ev->client)
                         continue;
-                if (ev->result >= 0)
+                if (ev->result >= 0) {
+                        if (g && who)
+                                audit_claim(who, g);
                         (void)claim_reply(c->call, ev->group);
-                else {
+                } else {
                         if (g)
-                                (void)claim_error(d, g, cl, c->flags, ev->result, ev->reason, &error);
+                                (void)claim_error(d, who, g, cl, c->flags, ev->result, ev->reason, &error);
                         else
                                 (void)bus_error_set(&error, -ENXIO, "Group %u went away while it was being "
                                                     "claimed (its devices were removed).", ev->group);
@@ -231,7 +245,9 @@ int bus_method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         /* The group is the caller's no more when this returns; its drivers
-         * may still be on their way back (Group.Transit "releasing"). */
+         * may still be on their way back (Group.Transit "releasing"). The
+         * journal names them first, while the devices still say which. */
+        audit_release(&bc->id, g, "release");
         r = group_release(g, bc->client);
         if (r < 0)
                 return r;

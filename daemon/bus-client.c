@@ -10,6 +10,7 @@
 
 #include "daemon/core/client.h"
 #include "daemon/core/device.h"
+#include "daemon/core/group.h"
 #include "daemon/core/user.h"
 #include "daemon.h"
 
@@ -44,6 +45,7 @@ const char *client_bus_name(const Client *cl) {
 BusClient *bus_client_free(BusClient *bc) {
         if (!bc)
                 return NULL;
+        audit_fault_flush(&bc->id, &bc->fault_audit);
         if (bc->client)
                 client_release(bc->daemon->core, bc->client->id);
         /* The core has unmapped every region: now the memory may go. */
@@ -62,11 +64,24 @@ BusClient *bus_client_free(BusClient *bc) {
 
 DEFINE_POINTER_CLEANUP(BusClient, bus_client_free)
 
+void bus_client_audit_release(BusClient *bc, const char *operation) {
+        Group *g;
+
+        if (!bc->client)
+                return;
+        list_for_each_entry(g, &bc->client->groups, owner_link)
+                audit_release(&bc->id, g, operation);
+}
+
 static int on_release(sd_event_source *s, void *userdata) {
         BusClient *bc = userdata;
 
-        fprintf(stderr, "iommud: client %s (uid %u, pid %d) %s; releasing what it held\n",
-                bc->name, (unsigned)bc->id.uid, (int)bc->id.pid, bc->gone_why);
+        /* A client that holds nothing (its last object released) has
+         * nothing to release, and the journal is not told otherwise. */
+        if (bus_client_holds_something(bc)) {
+                audit_client_end(&bc->id, bc->gone_why);
+                bus_client_audit_release(bc, "client-exit");
+        }
         bus_client_free(bc);
         return 0;
 }
@@ -115,8 +130,7 @@ int bus_clients_watch(Daemon *d) {
                              "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
                              on_name_owner_changed, d);
         if (r < 0)
-                fprintf(stderr, "iommud: cannot watch bus peers leaving (AddMatch on NameOwnerChanged): %s\n",
-                        strerror(-r));
+                log_error("cannot watch bus peers leaving (AddMatch on NameOwnerChanged): %s", strerror(-r));
         return r;
 }
 
@@ -182,6 +196,7 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
 
         /* Nothing fails from here: the identity is the client's now. */
         bc->id = *id;
+        bc->id.name = bc->name;
         *id = (BusIdentity) { .gid = (gid_t)-1 };
         bus_client_watch_pid(bc);
         list_add_tail(&d->clients, &bc->link);

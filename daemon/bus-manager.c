@@ -230,10 +230,44 @@ static int method_bind_sva(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = bond_bind(bc->client, dev, &b);
         if (r < 0)
                 return bind_error(d, bc, dev, r, error);
+        audit_bind(&bc->id, dev, b->id, b->pasid, b->users);
         r = object_path_for_id(IOMMUD_BOND_PREFIX, b->id, &path);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, "ou", path, b->pasid);
+}
+
+/* LogLevel, like systemd's Manager.LogLevel: "emerg".."debug". */
+static int property_get_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", log_level_to_string(log_get_level()));
+}
+
+/* Root only: the bus policy lets only root send Properties.Set, and the
+ * daemon checks again, as for Reload(). value is the Set call. */
+static int property_set_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *value, void *userdata, sd_bus_error *error) {
+        const char *s;
+        int r, level;
+
+        r = bus_authorize_root(value, "Setting LogLevel", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(value, "s", &s);
+        if (r < 0)
+                return r;
+        level = log_level_from_string(s);
+        if (level < 0)
+                return bus_error_set(error, -EINVAL, "\"%s\" is not a log level; use emerg, alert, crit, err, "
+                                     "warning, notice, info, debug, or 0..7.", s);
+        log_set_level(level);
+        log_info("log level %s (set over the bus by %s)", log_level_to_string(level),
+                 sd_bus_message_get_sender(value));
+        return 0;
+}
+
+void bus_manager_log_level_changed(Daemon *d) {
+        sd_bus_emit_properties_changed(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "LogLevel", NULL);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -257,6 +291,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Backend", "s", property_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Clients", "u", property_clients, 0, 0),
         SD_BUS_PROPERTY("PasidsInUse", "u", property_pasids_in_use, 0, 0),
+        SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level, 0,
+                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("ListGroups", "", , "a(uso)", SD_BUS_PARAM(groups),
                                  method_list_groups, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", "", , "a(susbbo)", SD_BUS_PARAM(devices),

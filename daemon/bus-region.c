@@ -158,6 +158,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         /* The region points into sm's mapping: sm is the client's from now on. */
         sm->region_id = reg->id;
         list_add_tail(&bc->shared, &TAKE_PTR(sm)->link);
+        audit_share(&bc->id, reg->id, address, length, access);
         r = object_path_for_id(IOMMUD_REGION_PREFIX, reg->id, &path);
         if (r < 0)
                 return r;

@@ -27,7 +27,7 @@ static int on_post(sd_event_source *s, void *userdata) {
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Daemon *d = userdata;
 
-        fprintf(stderr, "iommud: %s, shutting down: releasing every client\n", strsignal((int)si->ssi_signo));
+        log_info("%s, shutting down: releasing every client", strsignal((int)si->ssi_signo));
         sd_notify(0, "STOPPING=1");
         return sd_event_exit(d->event, 0);
 }
@@ -38,9 +38,23 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         sd_notify(0, "RELOADING=1");
         if (daemon_reload(d, &errors) < 0)
-                fprintf(stderr, "iommud: SIGHUP: policy NOT reloaded, the old one stays:\n%s\n",
-                        errors ? errors : "");
+                log_error("SIGHUP: policy NOT reloaded, the old one stays:\n%s", errors ? errors : "");
         sd_notify(0, "READY=1");
+        return 0;
+}
+
+/* SIGRTMIN+22 and +23, as systemd's daemons take them: debug, and back to
+ * the level the command line configured. Manager.LogLevel tells the bus. */
+static int on_log_level_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+
+        if ((int)si->ssi_signo == SIGRTMIN + 22)
+                log_set_level(LOG_DEBUG);
+        else
+                log_reset_level();
+        log_info("log level %s (signal %s)", log_level_to_string(log_get_level()),
+                 (int)si->ssi_signo == SIGRTMIN + 22 ? "SIGRTMIN+22" : "SIGRTMIN+23");
+        bus_manager_log_level_changed(d);
         return 0;
 }
 
@@ -49,8 +63,7 @@ static int load_policy(const char *path, Policy **ret, char **ret_errors) {
         int r = policy_load(path ? path : IOMMUD_DEFAULT_POLICY, ret, ret_errors);
 
         if (r == -ENOENT && !path) {
-                fprintf(stderr, "iommud: no policy in %s: only root may claim or bind.\n",
-                        IOMMUD_DEFAULT_POLICY);
+                log_warning("no policy in %s: only root may claim or bind.", IOMMUD_DEFAULT_POLICY);
                 if (ret_errors)
                         *ret_errors = mfree(*ret_errors);
                 return policy_new_empty(ret);
@@ -68,21 +81,30 @@ int daemon_reload(Daemon *d, char **ret_error) {
         policy_free(d->policy);
         d->policy = p;
         daemon_apply_policy(d);
-        fprintf(stderr, "iommud: policy reloaded: %u rules\n", policy_rule_count(p));
+        log_info("policy reloaded: %u rules", policy_rule_count(p));
         return 0;
 }
 
-/* The backend's start-up notes, as the daemon's other messages. */
+/* The backend's notes, at the priority they start with (BACKEND_LOG_*),
+ * a warning otherwise. */
 _attribute_printf_(2, 0)
 static void log_backend(void *userdata, const char *fmt, va_list ap) {
-        char *msg;
+        _cleanup_(freep) char *msg = NULL;
+        int priority = LOG_WARNING;
+        const char *text;
         size_t n;
 
         if (vasprintf(&msg, fmt, ap) < 0)
                 return;
-        n = strlen(msg);
-        fprintf(stderr, "iommud: %s%s", msg, n > 0 && msg[n - 1] == '\n' ? "" : "\n");
-        free(msg);
+        text = msg;
+        if (text[0] == '<' && text[1] >= '0' && text[1] <= '7' && text[2] == '>') {
+                priority = text[1] - '0';
+                text += 3;
+        }
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                msg[text - msg + (ptrdiff_t)n - 1] = 0;
+        log_full(priority, "%s", text);
 }
 
 /* The backend the command line chose, then the core it drives, then its
@@ -106,7 +128,7 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         r = d->backend->class->load(d->backend->data, d->core, &opts);
         if (d->backend->class->describe) {
                 d->backend->class->describe(d->backend->data, features, sizeof(features));
-                fprintf(stderr, "iommud: %s\n", features);
+                log_info("%s", features);
         }
         return r;
 }
@@ -116,8 +138,8 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
 static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
 
-        fprintf(stderr, "iommud: lost the connection to the system bus; releasing every client and exiting "
-                "with a failure, so that systemd restarts iommud\n");
+        log_error("lost the connection to the system bus; releasing every client and exiting with a failure, "
+                  "so that systemd restarts iommud");
         return sd_event_exit(d->event, -ENOTCONN);
 }
 
@@ -126,7 +148,7 @@ static int daemon_setup_bus(Daemon *d) {
 
         r = sd_bus_open_system(&d->bus);
         if (r < 0) {
-                fprintf(stderr, "iommud: cannot connect to the system bus: %s\n", strerror(-r));
+                log_error("cannot connect to the system bus: %s", strerror(-r));
                 return r;
         }
         r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
@@ -155,9 +177,9 @@ static int daemon_setup_bus(Daemon *d) {
                 return r;
         r = sd_bus_request_name(d->bus, IOMMUD_BUS_NAME, 0);
         if (r < 0)
-                fprintf(stderr, "iommud: cannot own %s on the bus: %s. Is another iommud running, or is "
-                        "units/org.iommud1.conf not installed in the bus configuration?\n",
-                        IOMMUD_BUS_NAME, strerror(-r));
+                log_error("cannot own %s on the bus: %s. Is another iommud running, or is "
+                          "units/org.iommud1.conf not installed in the bus configuration?",
+                          IOMMUD_BUS_NAME, strerror(-r));
         return r;
 }
 
@@ -169,6 +191,8 @@ static int daemon_setup_signals(Daemon *d) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGRTMIN + 22);
+        sigaddset(&mask, SIGRTMIN + 23);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         r = sd_event_add_signal(d->event, &d->sigterm, SIGTERM, on_exit_signal, d);
@@ -176,6 +200,10 @@ static int daemon_setup_signals(Daemon *d) {
                 r = sd_event_add_signal(d->event, &d->sigint, SIGINT, on_exit_signal, d);
         if (r >= 0)
                 r = sd_event_add_signal(d->event, &d->sighup, SIGHUP, on_sighup, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->sig_debug, SIGRTMIN + 22, on_log_level_signal, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->sig_level, SIGRTMIN + 23, on_log_level_signal, d);
         if (r >= 0)
                 r = sd_event_add_post(d->event, &d->post, on_post, d);
         return r;
@@ -198,7 +226,7 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
         }
         r = load_policy(d->policy_path, &d->policy, &errors);
         if (r < 0) {
-                fprintf(stderr, "iommud: cannot load the policy:\n%s\n", errors ? errors : strerror(-r));
+                log_error("cannot load the policy:\n%s", errors ? errors : strerror(-r));
                 return r;
         }
         r = sd_event_default(&d->event);
@@ -225,8 +253,12 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
-        while (!list_empty(&d->clients))
-                bus_client_free(list_entry(d->clients.next, BusClient, link));
+        while (!list_empty(&d->clients)) {
+                BusClient *bc = list_entry(d->clients.next, BusClient, link);
+
+                bus_client_audit_release(bc, "shutdown");
+                bus_client_free(bc);
+        }
         if (d->core)
                 core_dispatch(d->core);
         /* The released groups' drivers go back before we exit (their
@@ -251,6 +283,8 @@ Daemon *daemon_free(Daemon *d) {
         sd_event_source_disable_unref(d->sigterm);
         sd_event_source_disable_unref(d->sigint);
         sd_event_source_disable_unref(d->sighup);
+        sd_event_source_disable_unref(d->sig_debug);
+        sd_event_source_disable_unref(d->sig_level);
         sd_bus_flush_close_unref(d->bus);
         sd_event_unref(d->event);
         free(d);
@@ -261,8 +295,8 @@ int daemon_run(Daemon *d) {
         core_dispatch(d->core);
         sd_notifyf(0, "READY=1\nSTATUS=Serving %u groups (%s backend)", list_count(&d->core->groups),
                    d->backend->class->name);
-        fprintf(stderr, "iommud %s: ready on the bus as %s, %s backend, %u devices in %u groups\n",
-                PROJECT_VERSION, IOMMUD_BUS_NAME, d->backend->class->name,
-                list_count(&d->core->devices), list_count(&d->core->groups));
+        log_info("%s: ready on the bus as %s, %s backend, %u devices in %u groups, log level %s",
+                 PROJECT_VERSION, IOMMUD_BUS_NAME, d->backend->class->name, list_count(&d->core->devices),
+                 list_count(&d->core->groups), log_level_to_string(log_get_level()));
         return sd_event_loop(d->event);
 }

@@ -6,6 +6,8 @@
 #include <systemd/sd-event.h>
 
 #include "api/iommud.h"
+#include "daemon/audit.h"
+#include "daemon/log.h"
 #include "daemon/backend/backend.h"
 #include "daemon/core/core.h"
 #include "policy/policy.h"
@@ -36,6 +38,8 @@ typedef struct Daemon {
         uint64_t refused_window_usec;   /* FaultRefused rate limit: window start */
         unsigned refused_in_window;
         unsigned refused_suppressed;
+        AuditRate orphan_fault_audit;   /* refused page requests of no client, in the journal */
+        sd_event_source *sig_debug, *sig_level; /* SIGRTMIN+22: log level debug; +23: back to configured */
 
         Backend *backend;               /* owned; outlives the core */
         Core *core;                     /* owned */
@@ -79,7 +83,9 @@ typedef struct BusIdentity {
         gid_t *groups;                  /* owned: all of the user's groups, the primary one included */
         size_t n_groups;
         pid_t pid;                      /* the connecting process, as the bus recorded it; 0: unknown.
-                                         * Only for watching its exit, never for decisions. */
+                                         * Only for watching its exit and the log, never for decisions. */
+        const char *name;               /* borrowed: the unique bus name, from the call's message or the
+                                         * BusClient.name of the client that owns this identity */
 } BusIdentity;
 
 /* bus-client.c: a bus peer that holds something, and the core Client it is. */
@@ -93,6 +99,7 @@ struct BusClient {
         sd_event_source *release_source;/* owned: the scheduled release, once gone */
         ListNode shared;                /* SharedMemory.link, owned */
         const char *gone_why;           /* static string, for the log */
+        AuditRate fault_audit;          /* its refused page requests in the journal (audit.h) */
         ListNode link;                  /* in daemon->clients */
 };
 
@@ -143,6 +150,8 @@ int bus_caller_client(Daemon *d, BusCaller *c, BusClient **ret, sd_bus_error *er
 /* Frees what c owns; a BusClient made by this call that holds nothing (the
  * call failed after making it) is freed too. */
 void bus_caller_done(BusCaller *c);
+/* A client holds something when the core or we keep anything of it. */
+bool bus_client_holds_something(const BusClient *bc);
 /* bus_caller_get(), bus_authorize() for op on dev, bus_caller_client(). */
 int bus_client_authorized(Daemon *d, sd_bus_message *m, BusCaller *c, PolicyOp op, const Device *dev,
                           BusClient **ret, sd_bus_error *error);
@@ -154,6 +163,8 @@ void bus_identity_subject(const BusIdentity *id, PolicySubject *ret);
 int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret, sd_bus_error *error);
 BusClient *bus_client_find(Daemon *d, const char *name);
 BusClient *bus_client_free(BusClient *bc);
+/* A release record (audit.h) for each group bc owns, before they are released. */
+void bus_client_audit_release(BusClient *bc, const char *operation);
 /* The one match that sees every peer leave the bus; before taking our name. */
 int bus_clients_watch(Daemon *d);
 /* QuotaExceeded for the quota cl's last charge found full (cl->refused):
@@ -254,6 +265,8 @@ void bus_claim_answered(Daemon *d, const CoreEvent *ev);
 void bus_claim_calls_free(Daemon *d);
 
 int bus_manager_register(Daemon *d);
+/* PropertiesChanged for Manager.LogLevel, after a signal changed it. */
+void bus_manager_log_level_changed(Daemon *d);
 int bus_group_register(Daemon *d);
 int bus_device_register(Daemon *d);
 int bus_bond_register(Daemon *d);

@@ -72,7 +72,7 @@ static int on_fault_fd(sd_event_source *s, int fd, uint32_t revents, void *userd
 }
 
 static void log_fault_queue(void *userdata, const char *line) {
-        fprintf(stderr, "iommud: %s\n", line);
+        log_warning("%s", line);
 }
 
 static int on_device_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

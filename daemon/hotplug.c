@@ -36,10 +36,9 @@ static int on_device_event(sd_device_monitor *m, sd_device *dev, void *userdata)
                 return 0;
         r = b->class->device_event(b->data, action_name(action), name);
         if (r < 0)
-                fprintf(stderr, "iommud: %s of %s: the model could not follow: %s\n", action_name(action),
-                        name, strerror(-r));
+                log_error("%s of %s: the model could not follow: %s", action_name(action), name, strerror(-r));
         else if (r > 0)
-                fprintf(stderr, "iommud: %s %s\n", name, action_name(action));
+                log_info("%s %s", name, action_name(action));
         return 0;
 }
 
@@ -51,7 +50,7 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         int r = b->class->request_read(b->data);
 
         if (r < 0)
-                fprintf(stderr, "iommud: cannot read the kernel's device requests: %s\n", strerror(-r));
+                log_error("cannot read the kernel's device requests: %s", strerror(-r));
         return 0;
 }
 
@@ -62,7 +61,7 @@ static int on_worker(sd_event_source *s, int fd, uint32_t revents, void *userdat
         int r = b->class->worker_read(b->data);
 
         if (r < 0)
-                fprintf(stderr, "iommud: cannot read what the backend's worker did: %s\n", strerror(-r));
+                log_error("cannot read what the backend's worker did: %s", strerror(-r));
         return 0;
 }
 
@@ -92,7 +91,7 @@ int hotplug_setup(Daemon *d) {
         if (r >= 0)
                 r = sd_device_monitor_start(d->device_monitor, on_device_event, d);
         if (r < 0)
-                fprintf(stderr, "iommud: cannot watch PCI hotplug (sd-device): %s; devices added or "
-                        "removed later will not be seen.\n", strerror(-r));
+                log_warning("cannot watch PCI hotplug (sd-device): %s; devices added or removed later will "
+                            "not be seen.", strerror(-r));
         return 0;       /* not fatal: the groups read at start are served */
 }

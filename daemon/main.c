@@ -20,6 +20,10 @@ static void help(void) {
                "  --state-dir=DIR                where the kernel backend records the drivers it must\n"
                "                                 give back, even after a crash (default: %s)\n"
                "  --check-policy=PATH            validate a policy file or directory and exit 0 or 1\n"
+               "  --log-target=auto|console|journal  where the log goes (default: auto, the journal when\n"
+               "                                 stderr is connected to it, as under systemd)\n"
+               "  --log-level=LEVEL              emerg..debug or 0..7 (default: info); SIGRTMIN+22 sets\n"
+               "                                 debug, SIGRTMIN+23 this level again\n"
                "  -h --help                      show this help\n"
                "  --version                      show the version\n\n"
                "The bus is the system bus, or DBUS_SYSTEM_BUS_ADDRESS where it is set.\n",
@@ -32,22 +36,68 @@ static int parse_backend(const char *name, const BackendClass **ret) {
         const BackendClass *c = backend_class_find(name);
 
         if (!c) {
-                fprintf(stderr, "iommud: unknown backend \"%s\"; use sim, kernel or selftest.\n", name);
+                log_error("unknown backend \"%s\"; use sim, kernel or selftest.", name);
                 return -EINVAL;
         }
         if (!c->new) {
-                fprintf(stderr, "iommud: this iommud was built without the %s backend; "
-                        "build it with meson setup -D%s=true.\n", name, name);
+                log_error("this iommud was built without the %s backend; build it with meson setup -D%s=true.",
+                          name, name);
                 return -EOPNOTSUPP;
         }
         *ret = c;
         return 0;
 }
 
-/* Returns -1 to go on, or an exit status. */
+/* --log-level=, --log-target=: -1 (and says why) if s is not one. */
+static int parse_log_option(bool level, const char *s, int *ret) {
+        int r = level ? log_level_from_string(s) : log_target_from_string(s);
+
+        if (r < 0) {
+                if (level)
+                        fprintf(stderr, "iommud: unknown log level \"%s\"; use emerg, alert, crit, err, warning, "
+                                "notice, info, debug or 0..7.\n", s);
+                else
+                        fprintf(stderr, "iommud: unknown log target \"%s\"; use auto, console or journal.\n", s);
+                return -1;
+        }
+        *ret = r;
+        return 0;
+}
+
+/* The backend the options chose, or the default. */
+static int check_backend(const char *backend, DaemonConfig *cfg) {
+        if (backend)
+                return parse_backend(backend, &cfg->backend);
+        if (access("/dev/iommu", F_OK) < 0) {
+                log_error("/dev/iommu does not exist: this kernel has no iommufd (CONFIG_IOMMUFD, Linux 6.2 "
+                          "or later).\nTo try iommud without an IOMMU, run the simulation: iommud --sim");
+                return -ENODEV;
+        }
+        return parse_backend("kernel", &cfg->backend);
+}
+
+/* What the options say once the log is set up, so that it goes where the
+ * log goes (the journal, under systemd). -1 to go on, or an exit status. */
+static int check_config(const char *backend, const char *state_dir, DaemonConfig *cfg) {
+        if (state_dir && state_dir[0] != '/') {
+                log_error("--state-dir needs an absolute path, not \"%s\".", state_dir);
+                return EXIT_FAILURE;
+        }
+        cfg->state_dir = state_dir;
+        if (check_backend(backend, cfg) < 0)
+                return EXIT_FAILURE;
+        if (cfg->topology && !cfg->backend->takes_topology) {
+                log_error("--topology is for the sim backend only.");
+                return EXIT_FAILURE;
+        }
+        return -1;
+}
+
+/* Returns -1 to go on, or an exit status. The log is set up (log_setup())
+ * before anything but a malformed option is reported. */
 static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
         enum { ARG_BACKEND = 0x100, ARG_SIM, ARG_TOPOLOGY, ARG_POLICY, ARG_STATE_DIR, ARG_CHECK_POLICY,
-               ARG_VERSION };
+               ARG_VERSION, ARG_LOG_LEVEL, ARG_LOG_TARGET };
         static const struct option options[] = {
                 { "backend",      required_argument, NULL, ARG_BACKEND },
                 { "sim",          no_argument,       NULL, ARG_SIM },
@@ -55,24 +105,31 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                 { "policy",       required_argument, NULL, ARG_POLICY },
                 { "state-dir",    required_argument, NULL, ARG_STATE_DIR },
                 { "check-policy", required_argument, NULL, ARG_CHECK_POLICY },
+                { "log-level",    required_argument, NULL, ARG_LOG_LEVEL },
+                { "log-target",   required_argument, NULL, ARG_LOG_TARGET },
                 { "help",         no_argument,       NULL, 'h' },
                 { "version",      no_argument,       NULL, ARG_VERSION },
                 { NULL, 0, NULL, 0 }
         };
-        bool have_backend = false;
+        int level = LOG_LEVEL_DEFAULT, target = LOG_TARGET_AUTO;
+        const char *backend = NULL, *state_dir = NULL;
         int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_BACKEND:
-                        if (parse_backend(optarg, &cfg->backend) < 0)
-                                return EXIT_FAILURE;
-                        have_backend = true;
+                        backend = optarg;
                         break;
                 case ARG_SIM:
-                        if (parse_backend("sim", &cfg->backend) < 0)
+                        backend = "sim";
+                        break;
+                case ARG_LOG_LEVEL:
+                        if (parse_log_option(true, optarg, &level) < 0)
                                 return EXIT_FAILURE;
-                        have_backend = true;
+                        break;
+                case ARG_LOG_TARGET:
+                        if (parse_log_option(false, optarg, &target) < 0)
+                                return EXIT_FAILURE;
                         break;
                 case ARG_TOPOLOGY:
                         cfg->topology = optarg;
@@ -81,11 +138,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                         cfg->policy = optarg;
                         break;
                 case ARG_STATE_DIR:
-                        if (optarg[0] != '/') {
-                                fprintf(stderr, "iommud: --state-dir needs an absolute path, not \"%s\".\n", optarg);
-                                return EXIT_FAILURE;
-                        }
-                        cfg->state_dir = optarg;
+                        state_dir = optarg;
                         break;
                 case ARG_CHECK_POLICY:
                         return policy_check(optarg, stdout, stderr) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -99,25 +152,12 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                         fprintf(stderr, "Try 'iommud --help'.\n");
                         return EXIT_FAILURE;
                 }
+        log_setup((LogTarget)target, level);
         if (optind < argc) {
-                fprintf(stderr, "iommud: unexpected argument \"%s\"; try 'iommud --help'.\n", argv[optind]);
+                log_error("unexpected argument \"%s\"; try 'iommud --help'.", argv[optind]);
                 return EXIT_FAILURE;
         }
-        if (!have_backend) {
-                if (access("/dev/iommu", F_OK) < 0) {
-                        fprintf(stderr, "iommud: /dev/iommu does not exist: this kernel has no iommufd "
-                                "(CONFIG_IOMMUFD, Linux 6.2 or later).\nTo try iommud without an IOMMU, run "
-                                "the simulation: iommud --sim\n");
-                        return EXIT_FAILURE;
-                }
-                if (parse_backend("kernel", &cfg->backend) < 0)
-                        return EXIT_FAILURE;
-        }
-        if (cfg->topology && !cfg->backend->takes_topology) {
-                fprintf(stderr, "iommud: --topology is for the sim backend only.\n");
-                return EXIT_FAILURE;
-        }
-        return -1;
+        return check_config(backend, state_dir, cfg);
 }
 
 int main(int argc, char *argv[]) {
@@ -131,14 +171,14 @@ int main(int argc, char *argv[]) {
         r = daemon_new(&d, &cfg);
         if (r < 0) {
                 /* The step that failed said why where it could; this is the rest. */
-                fprintf(stderr, "iommud: cannot start: %s\n", strerror(-r));
+                log_error("cannot start: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
         /* 0 after SIGTERM or SIGINT; anything else is a failure (the bus gone, the loop broken). */
         r = daemon_run(d);
-        if (r != 0) {
-                fprintf(stderr, "iommud: exiting with a failure: %s\n", strerror(r < 0 ? -r : EIO));
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        d = daemon_free(d);     /* its last records before the log closes */
+        if (r != 0)
+                log_error("exiting with a failure: %s", strerror(r < 0 ? -r : EIO));
+        log_close();
+        return r != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

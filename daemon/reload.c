@@ -83,8 +83,7 @@ void daemon_apply_policy(Daemon *d) {
                 int r = client_revoke(bc->client, grant_allows, &ctx);
 
                 if (r < 0)
-                        fprintf(stderr, "iommud: cannot apply the new policy to %s: %s\n", bc->name,
-                                strerror(-r));
+                        log_error("cannot apply the new policy to %s: %s", bc->name, strerror(-r));
                 forget_regions(bc);
         }
 }

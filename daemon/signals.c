@@ -136,10 +136,23 @@ static void on_bond_changed(Daemon *d, const CoreEvent *ev) {
  */
 #define FAULT_SIGNALS_PER_SEC 10
 
+/* The journal's record of a refused page request, rate-limited per client
+ * (audit.h), whatever the signal's limit let through. */
+static void audit_refused(Daemon *d, const CoreEvent *ev, uint64_t now) {
+        Client *cl = core_find_client(d->core, ev->client);
+        BusClient *bc = cl ? bus_client_find(d, cl->name) : NULL;
+
+        if (bc)
+                audit_fault_refused(&bc->id, &bc->fault_audit, now, ev->name, ev->group, ev->id);
+        else
+                audit_fault_refused(NULL, &d->orphan_fault_audit, now, ev->name, ev->group, ev->id);
+}
+
 static void on_fault_refused(Daemon *d, const CoreEvent *ev) {
         uint64_t now = 0;
 
         (void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        audit_refused(d, ev, now);
         if (now - d->refused_window_usec >= 1000000) {
                 d->refused_window_usec = now;
                 d->refused_in_window = 0;
@@ -180,10 +193,15 @@ static int revoked_object(const CoreEvent *ev, char **ret) {
 static void on_revoked(Daemon *d, const CoreEvent *ev) {
         _cleanup_(freep) char *object = NULL;
         Client *cl = core_find_client(d->core, ev->client);
+        BusClient *bc;
 
         if (revoked_object(ev, &object) < 0)
                 return;
-        fprintf(stderr, "iommud: revoked from %s%s%s: %s\n", ev->name, *object ? ", " : "", object, ev->reason);
+        bc = bus_client_find(d, ev->name);
+        if (bc)
+                audit_revoke(&bc->id, object, ev->revoked == REVOKED_GROUP ? ev->group : 0, ev->reason);
+        else
+                log_notice("revoked from %s%s%s: %s", ev->name, *object ? ", " : "", object, ev->reason);
         sd_bus_emit_signal(d->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "Revoked", "sss", ev->name, object,
                            ev->reason);
         /* An emptied space stays: say that its contents changed. */

@@ -129,6 +129,16 @@ int backend_new(Backend **ret, const BackendClass *class, void *data, const Back
 Backend *backend_free(Backend *b);
 DEFINE_POINTER_CLEANUP(Backend, backend_free)
 
+/*
+ * A message may start with its syslog priority, as the kernel's printk
+ * levels do: BACKEND_LOG_ERR "cannot ...". Without one it is a warning
+ * (what the backend could not do or left out). The daemon's log reads it.
+ */
+#define BACKEND_LOG_ERR "<3>"
+#define BACKEND_LOG_WARNING "<4>"
+#define BACKEND_LOG_NOTICE "<5>"
+#define BACKEND_LOG_INFO "<6>"
+
 /* Says one message through opts->log. */
 _attribute_printf_(2, 3)
 void backend_log(const BackendOptions *opts, const char *fmt, ...);

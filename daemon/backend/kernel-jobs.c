@@ -245,7 +245,7 @@ static void job_done(WorkerJob *job, int r) {
                  * model says so): either way not ours to give back any more. */
                 (void)kernel_state_forget(&k->state, j->names[0]);
                 if (r < 0)
-                        kernel_log(k, "%s: binding it back to %s failed (%s); 'echo %s > "
+                        kernel_log(k, BACKEND_LOG_ERR "%s: binding it back to %s failed (%s); 'echo %s > "
                                    "/sys/bus/pci/drivers/%s/bind' retries", j->names[0], j->driver,
                                    strerror(-r), j->names[0], j->driver);
                 break;

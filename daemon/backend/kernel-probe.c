@@ -131,7 +131,7 @@ void kernel_probe_pasid_attach(KernelBackend *k, VfioDevice *vd, const Device *d
                 return;         /* no answer to go by: ask on the next device */
         snprintf(f->pasid_how, sizeof(f->pasid_how), "VFIO_DEVICE_ATTACH_IOMMUFD_PT with the PASID flag and "
                  "no object on %s's cdev answered %s", d->name, kernel_errno_name(r));
-        kernel_log(k, "PASID attach %s (%s)", f->pasid == KERNEL_HAS_YES ? "yes" : "no (needs 6.15)",
+        kernel_log(k, BACKEND_LOG_INFO "PASID attach %s (%s)", f->pasid == KERNEL_HAS_YES ? "yes" : "no (needs 6.15)",
                    f->pasid_how);
 }
 

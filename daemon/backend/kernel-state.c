@@ -273,25 +273,25 @@ static bool give_back(const BackendOptions *opts, const KernelStateEntry *e, con
         if (current[0])
                 r = sysfs_write(opts->sysfs, e->name, "bus/pci/drivers/%s/unbind", current);
         if (r < 0) {
-                backend_log(opts, "%s: a previous iommud left it on %s, and unbinding that failed (%s); "
+                backend_log(opts, BACKEND_LOG_ERR "%s: a previous iommud left it on %s, and unbinding that failed (%s); "
                             "it stays there: unbind it by hand", e->name, current, strerror(-r));
                 return false;
         }
         (void)sysfs_write(opts->sysfs, "\n", "bus/pci/devices/%s/driver_override", e->name);
         if (!e->driver[0]) {
-                backend_log(opts, "%s: a previous iommud left it on vfio-pci; given back to no driver, as "
+                backend_log(opts, BACKEND_LOG_NOTICE "%s: a previous iommud left it on vfio-pci; given back to no driver, as "
                             "before its claim", e->name);
                 return true;
         }
         r = sysfs_write(opts->sysfs, e->name, "bus/pci/drivers/%s/bind", e->driver);
         if (r < 0) {
-                backend_log(opts, "%s: a previous iommud left it on vfio-pci; binding %s again failed (%s): "
+                backend_log(opts, BACKEND_LOG_ERR "%s: a previous iommud left it on vfio-pci; binding %s again failed (%s): "
                             "it has no driver now (see the kernel log; bind it with 'echo %s > "
                             "/sys/bus/pci/drivers/%s/bind')", e->name, e->driver, strerror(-r), e->name,
                             e->driver);
                 return false;
         }
-        backend_log(opts, "%s: a previous iommud left it on vfio-pci; restored to %s", e->name, e->driver);
+        backend_log(opts, BACKEND_LOG_NOTICE "%s: a previous iommud left it on vfio-pci; restored to %s", e->name, e->driver);
         return true;
 }
 
@@ -337,7 +337,7 @@ int kernel_state_restore(const BackendOptions *opts) {
         if (r == -ENOENT)
                 return 0;       /* the last daemon gave everything back, or none ran since boot */
         if (r < 0) {
-                backend_log(opts, "cannot read %s: %s; functions a previous iommud moved to vfio-pci are not "
+                backend_log(opts, BACKEND_LOG_ERR "cannot read %s: %s; functions a previous iommud moved to vfio-pci are not "
                             "given back: check them, then remove the file", path, strerror(-r));
                 return r;
         }
@@ -349,6 +349,6 @@ int kernel_state_restore(const BackendOptions *opts) {
                             "back", path, bad, why);
         restored = restore_entries(opts, v, n);
         if (unlink(path) < 0 && errno != ENOENT)
-                backend_log(opts, "cannot remove %s: %s; remove it by hand", path, strerror(errno));
+                backend_log(opts, BACKEND_LOG_ERR "cannot remove %s: %s; remove it by hand", path, strerror(errno));
         return (int)restored;
 }

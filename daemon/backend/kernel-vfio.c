@@ -355,13 +355,13 @@ int kernel_vfio_requests(KernelBackend *k) {
                         continue;
                 (void)!read(vd->request, &count, sizeof(count));
                 if (d->restore_driver)
-                        kernel_log(k, "%s: the kernel asks for it back (removed, or vfio-pci unbound): detached "
-                                   "and closed; it had %s before its claim (if it stays, 'echo %s > "
+                        kernel_log(k, BACKEND_LOG_NOTICE "%s: the kernel asks for it back (removed, or vfio-pci "
+                                   "unbound): detached and closed; it had %s before its claim (if it stays, 'echo %s > "
                                    "/sys/bus/pci/drivers/%s/bind' gives it back)", name, d->restore_driver, name,
                                    d->restore_driver);
                 else
-                        kernel_log(k, "%s: the kernel asks for it back (removed, or vfio-pci unbound): detached "
-                                   "and closed", name);
+                        kernel_log(k, BACKEND_LOG_NOTICE "%s: the kernel asks for it back (removed, or vfio-pci "
+                                   "unbound): detached and closed", name);
                 if (device_unplug(k->core, name) >= 0)
                         done++;
         }

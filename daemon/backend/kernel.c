@@ -234,10 +234,10 @@ int kernel_backend_open(KernelBackend **ret, const BackendOptions *opts) {
         int r = kernel_backend_new(&k, opts->sysfs, opts->devdir, opts->state_dir);
 
         if (r == -ENOENT)
-                backend_log(opts, "%s/iommu does not exist: this kernel has no iommufd "
+                backend_log(opts, BACKEND_LOG_ERR "%s/iommu does not exist: this kernel has no iommufd "
                             "(CONFIG_IOMMUFD, Linux 6.2 or later; see 'man iommud').", opts->devdir);
         else if (r < 0)
-                backend_log(opts, "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
+                backend_log(opts, BACKEND_LOG_ERR "cannot open %s/iommu: %s", opts->devdir, strerror(-r));
         if (r < 0)
                 return r;
         k->log = opts->log;
@@ -270,7 +270,7 @@ static int kernel_class_load(void *data, Core *c, const BackendOptions *opts) {
 
         r = kernel_load_topology(data, c, &skipped);
         if (r < 0)
-                backend_log(opts, "cannot read the IOMMU groups from sysfs: %s", strerror(-r));
+                backend_log(opts, BACKEND_LOG_ERR "cannot read the IOMMU groups from sysfs: %s", strerror(-r));
         if (skipped)
                 backend_log(opts, "left out, sysfs could not describe them:\n%s", skipped);
         return r;

@@ -460,7 +460,7 @@ static int selftest_class_load(void *data, Core *c, const BackendOptions *opts) 
                 return r;
         r = selftest_add_mocks(st, c, SELFTEST_MOCKS);
         if (r < 0)
-                backend_log(opts, "cannot make the selftest's mock devices: %s",
+                backend_log(opts, BACKEND_LOG_ERR "cannot make the selftest's mock devices: %s",
                             r == -ENOSYS ? kernel_backend_why(st->kernel) : strerror(-r));
         return r;
 }

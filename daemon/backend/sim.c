@@ -326,7 +326,7 @@ static int sim_class_load(void *data, Core *c, const BackendOptions *opts) {
 
         r = sim_load_topology(data, c, opts->topology, &error);
         if (r < 0)
-                backend_log(opts, "cannot load the topology %s:\n%s", opts->topology ? opts->topology : "",
+                backend_log(opts, BACKEND_LOG_ERR "cannot load the topology %s:\n%s", opts->topology ? opts->topology : "",
                             error ? error : strerror(-r));
         return r;
 }
