@@ -259,6 +259,7 @@ Daemon *daemon_free(Daemon *d) {
                 bus_client_audit_release(bc, "shutdown");
                 bus_client_free(bc);
         }
+        hashmap_clear(&d->clients_by_name);
         if (d->core)
                 core_dispatch(d->core);
         /* The released groups' drivers go back before we exit (their
