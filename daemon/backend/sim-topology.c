@@ -23,6 +23,7 @@ typedef struct Parser {
          * comparing each device with all before it. */
         HashMap names;          /* NameNode.node */
         struct NameNode *name_nodes; /* owned, one per device; only while parsing */
+        size_t strings_room;    /* allocated entries of t->strings */
 } Parser;
 
 typedef struct NameNode {
@@ -50,12 +51,20 @@ static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
         p->n_errors++;
 }
 
+/* The array doubles: growing it by one for each of a large file's ~50,000
+ * strings copied it each time, quadratic in the devices. */
 static const char *keep_string(Parser *p, const char *s) {
-        char **a = realloc(p->t->strings, (p->t->n_strings + 1) * sizeof(*a));
+        char **a = p->t->strings;
 
-        if (!a)
-                return NULL;
-        p->t->strings = a;
+        if (p->t->n_strings == p->strings_room) {
+                size_t room = p->strings_room ? 2 * p->strings_room : 64;
+
+                a = realloc(p->t->strings, room * sizeof(*a));
+                if (!a)
+                        return NULL;
+                p->t->strings = a;
+                p->strings_room = room;
+        }
         a[p->t->n_strings] = strdup(s);
         return a[p->t->n_strings] ? a[p->t->n_strings++] : NULL;
 }
