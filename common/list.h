@@ -79,7 +79,7 @@ static inline unsigned list_count(const ListNode *head) {
  * The first entry of head (a list of type, linked by member) for which cond
  * holds, or NULL. pos names the entry inside cond and is declared here:
  *         return list_find_entry(Group, g, &c->groups, core_link, g->id == id);
- * A linear walk; for the few lookups of the model that is enough for now.
+ * A linear walk: lookups by key go through an index (common/hashmap.h).
  */
 #define list_find_entry(type, pos, head, member, cond) __extension__({  \
                 type *pos, *_found_ = NULL;                             \

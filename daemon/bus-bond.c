@@ -7,7 +7,7 @@
 #include "daemon.h"
 
 /* The vtable's userdata is the Bond (owned by its client, core/bond.h). */
-static const ClientObjects bonds = CLIENT_OBJECTS(IOMMUD_BOND_PREFIX, Bond, bonds);
+static const ClientObjects bonds = CLIENT_OBJECTS(IOMMUD_BOND_PREFIX, Bond, bonds, bonds_by_id);
 
 static int bond_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                      void **found, sd_bus_error *error) {

@@ -30,12 +30,8 @@
  */
 
 BusClient *bus_client_find(Daemon *d, const char *name) {
-        BusClient *bc;
-
-        list_for_each_entry(bc, &d->clients, link)
-                if (strcmp(bc->name, name) == 0)
-                        return bc;
-        return NULL;
+        return hashmap_find_entry(BusClient, bc, &d->clients_by_name, name_node, hash_string(name),
+                                  strcmp(bc->name, name) == 0);
 }
 
 const char *client_bus_name(const Client *cl) {
@@ -52,6 +48,7 @@ BusClient *bus_client_free(BusClient *bc) {
         while (!list_empty(&bc->shared))
                 shared_memory_free(list_entry(bc->shared.next, SharedMemory, link));
         list_del_init(&bc->link);
+        hashmap_remove(&bc->daemon->clients_by_name, &bc->name_node);
         sd_event_source_disable_unref(bc->pidfd_source);
         sd_event_source_disable_unref(bc->release_source);
         if (bc->pidfd >= 0)
@@ -200,6 +197,7 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
         *id = (BusIdentity) { .gid = (gid_t)-1 };
         bus_client_watch_pid(bc);
         list_add_tail(&d->clients, &bc->link);
+        hashmap_put(&d->clients_by_name, &bc->name_node, hash_string(bc->name));
         *ret = TAKE_PTR(bc);
         return 0;
 }

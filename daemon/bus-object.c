@@ -87,16 +87,18 @@ static uint64_t client_object_id(const ClientObjects *k, const ListNode *link) {
         return *(const uint64_t *)((const char *)link - k->link + k->id);
 }
 
-/* The object with this id, whichever client owns it, or NULL. */
+/* The object with this id, whichever client owns it, or NULL: one look in
+ * the core's index of that kind, not a walk over every client's objects. */
 static void *client_object(Daemon *d, const ClientObjects *k, uint64_t id) {
-        Client *cl;
+        HashMap *m = (HashMap *)((char *)d->core + k->index);
+        uint64_t hash = hash_u64(id);
 
-        list_for_each_entry(cl, &d->core->clients, core_link) {
-                ListNode *head = client_list(k, cl);
+        for (HashNode *n = *hashmap_bucket(m, hash); n; n = n->next) {
+                char *o = (char *)n - k->node;
 
-                for (ListNode *i = head->next; i != head; i = i->next)
-                        if (client_object_id(k, i) == id)
-                                return (char *)i - k->link;
+                m->probes++;
+                if (n->hash == hash && *(const uint64_t *)(o + k->id) == id)
+                        return o;
         }
         return NULL;
 }

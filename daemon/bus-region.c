@@ -166,7 +166,7 @@ int method_share_memory(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 }
 
 /* The vtable's userdata is the Region (owned by its client, core/region.h). */
-static const ClientObjects regions = CLIENT_OBJECTS(IOMMUD_REGION_PREFIX, Region, regions);
+static const ClientObjects regions = CLIENT_OBJECTS(IOMMUD_REGION_PREFIX, Region, regions, regions_by_id);
 
 static int region_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {

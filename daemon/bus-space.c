@@ -34,7 +34,7 @@ int method_create_space(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 }
 
 /* The vtable's userdata is the Space (owned by its client, core/space.h). */
-static const ClientObjects spaces = CLIENT_OBJECTS(IOMMUD_SPACE_PREFIX, Space, spaces);
+static const ClientObjects spaces = CLIENT_OBJECTS(IOMMUD_SPACE_PREFIX, Space, spaces, spaces_by_id);
 
 static int space_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                       void **found, sd_bus_error *error) {

@@ -124,8 +124,13 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
         r = core_new(&d->core, d->backend->core_ops, d->backend->core_data);
         if (r < 0)
                 return r;
-        core_set_listener(d->core, daemon_on_core_event, d);
         r = d->backend->class->load(d->backend->data, d->core, &opts);
+        /* The objects the daemon starts with are not announced one by one:
+         * nobody can watch for them before the name is ours (taken after
+         * this), and GetManagedObjects lists them. On a host of 16,384
+         * functions that is 17,000 signals the first calls would wait for. */
+        core_dispatch(d->core);
+        core_set_listener(d->core, daemon_on_core_event, d);
         if (d->backend->class->describe) {
                 d->backend->class->describe(d->backend->data, features, sizeof(features));
                 log_info("%s", features);
@@ -259,6 +264,7 @@ Daemon *daemon_free(Daemon *d) {
                 bus_client_audit_release(bc, "shutdown");
                 bus_client_free(bc);
         }
+        hashmap_clear(&d->clients_by_name);
         if (d->core)
                 core_dispatch(d->core);
         /* The released groups' drivers go back before we exit (their

@@ -48,6 +48,7 @@ typedef struct Daemon {
         char *policy_path;              /* owned; NULL: the default directory */
 
         ListNode clients;               /* BusClient.link, owned */
+        HashMap clients_by_name;        /* BusClient.name_node: every call's lookup of its caller */
         ListNode claim_calls;           /* ClaimCall.link, owned: ClaimGroup calls not answered yet */
         sd_event_source *worker_source; /* the backend's work off the loop (worker_fd) */
 } Daemon;
@@ -101,6 +102,7 @@ struct BusClient {
         const char *gone_why;           /* static string, for the log */
         AuditRate fault_audit;          /* its refused page requests in the journal (audit.h) */
         ListNode link;                  /* in daemon->clients */
+        HashNode name_node;             /* in daemon->clients_by_name, by name */
 };
 
 /*
@@ -239,10 +241,13 @@ typedef struct ClientObjects {
         size_t list;                    /* offsetof(Client, the list head) */
         size_t link;                    /* offsetof(the object, client_link) */
         size_t id;                      /* offsetof(the object, id) */
+        size_t index;                   /* offsetof(Core, the index of every client's objects) */
+        size_t node;                    /* offsetof(the object, its HashNode in that index) */
 } ClientObjects;
 
-#define CLIENT_OBJECTS(prefix, type, list_head) \
-        { prefix, offsetof(Client, list_head), offsetof(type, client_link), offsetof(type, id) }
+#define CLIENT_OBJECTS(prefix, type, list_head, core_index) \
+        { prefix, offsetof(Client, list_head), offsetof(type, client_link), offsetof(type, id), \
+          offsetof(Core, core_index), offsetof(type, id_node) }
 
 /* For a fallback vtable's find and node enumerator callbacks: the object of
  * a path, whichever client owns it, and the paths of all. */

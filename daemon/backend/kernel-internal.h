@@ -54,6 +54,7 @@ typedef struct KernelHooks {
 
 struct KernelBackend {
         Core *core;             /* borrowed, set by kernel_load_topology() */
+        HashMap devices_by_id;  /* KernelDevice.id_node: the devices bound to iommufd */
         char *sysfs;            /* owned: "/sys" outside tests */
         char *devdir;           /* owned: "/dev" outside tests */
         int iommufd;            /* owned */
@@ -108,7 +109,14 @@ typedef struct KernelDeviceOps {
 struct KernelDevice {
         const KernelDeviceOps *ops;     /* static */
         uint32_t dev_id;        /* iommufd's device id (fault records carry it) */
+        Device *device;         /* borrowed: whose backend_data this is, while filed */
+        HashNode id_node;       /* in KernelBackend.devices_by_id while filed */
 };
+
+/* Makes kd d's backend_data and files it under its dev_id, for the fault
+ * path's lookup; unfiling clears backend_data (a no-op without one). */
+void kernel_device_file(KernelBackend *k, Device *d, KernelDevice *kd);
+void kernel_device_unfile(KernelBackend *k, Device *d);
 
 /* A PCI function on vfio-pci, through its cdev; owned by
  * Device.backend_data from its claim until its release, or until the

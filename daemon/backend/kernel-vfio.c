@@ -300,7 +300,7 @@ int kernel_vfio_bind(KernelBackend *k, Device *d, const char *cdev, bool moved) 
         r = vfio_open(k, d, vd, cdev);
         if (r < 0)
                 return r;
-        d->backend_data = &TAKE_PTR(vd)->kd;
+        kernel_device_file(k, d, &TAKE_PTR(vd)->kd);
         return 0;
 }
 
@@ -314,8 +314,8 @@ bool kernel_vfio_release(KernelBackend *k, Device *d) {
         /* The cdev first: with no fd left, unbinding vfio-pci does not wait
          * (vfio_unregister_group_dev()). */
         vfio_close(k, vd);
+        kernel_device_unfile(k, d);
         free(vd);
-        d->backend_data = NULL;
         return moved;
 }
 
@@ -329,8 +329,8 @@ void kernel_vfio_forget(KernelBackend *k, Device *d) {
                 return;
         moved = vd->moved;
         vfio_close(k, vd);      /* the kernel's wait ends here */
+        kernel_device_unfile(k, d);
         free(vd);
-        d->backend_data = NULL;
         /* The kernel unbinds vfio-pci itself; an override of ours would keep
          * a function that stays (an unbind, not a removal) off its drivers. */
         if (moved)

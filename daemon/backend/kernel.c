@@ -95,6 +95,7 @@ KernelBackend *kernel_backend_free(KernelBackend *k) {
         if (k->iommufd >= 0)
                 close(k->iommufd);
         kernel_state_done(&k->state);
+        hashmap_clear(&k->devices_by_id);
         free(k->sysfs);
         free(k->devdir);
         free(k);
@@ -106,17 +107,26 @@ FaultQueue *kernel_fault_queue(KernelBackend *k) {
 }
 
 Device *kernel_device_by_id(KernelBackend *k, uint32_t dev_id) {
-        Device *d;
+        KernelDevice *kd = hashmap_find_entry(KernelDevice, x, &k->devices_by_id, id_node, hash_u64(dev_id),
+                                              x->dev_id == dev_id);
 
-        if (!k->core)
-                return NULL;
-        list_for_each_entry(d, &k->core->devices, core_link) {
-                KernelDevice *kd = d->backend_data;
+        return kd ? kd->device : NULL;
+}
 
-                if (kd && kd->dev_id == dev_id)
-                        return d;
-        }
-        return NULL;
+void kernel_device_file(KernelBackend *k, Device *d, KernelDevice *kd) {
+        kd->device = d;
+        d->backend_data = kd;
+        hashmap_put(&k->devices_by_id, &kd->id_node, hash_u64(kd->dev_id));
+}
+
+void kernel_device_unfile(KernelBackend *k, Device *d) {
+        KernelDevice *kd = d->backend_data;
+
+        if (!kd)
+                return;
+        hashmap_remove(&k->devices_by_id, &kd->id_node);
+        kd->device = NULL;
+        d->backend_data = NULL;
 }
 
 void kernel_destroy_object(KernelBackend *k, uint32_t id) {
@@ -207,6 +217,7 @@ int kernel_device_event(KernelBackend *k, const char *action, const char *name) 
 /* The kernel took d back, or d goes with the model. */
 static void kernel_device_release(void *ud, Device *d) {
         kernel_vfio_forget(ud, d);
+        kernel_device_unfile(ud, d);    /* an add-on's device (a mock) */
 }
 
 const BackendOps kernel_ops = {

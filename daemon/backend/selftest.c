@@ -166,7 +166,7 @@ static int selftest_add_mocks(SelftestBackend *st, Core *c, unsigned n) {
                          "IOMMU_HWPT_ALLOC_PASID made %s's park HWPT", name);
                 r = device_add(c, &info, &d);
                 if (r >= 0)
-                        d->backend_data = &mock->kd;
+                        kernel_device_file(k, d, &mock->kd);
         }
         return r;
 }

@@ -22,6 +22,7 @@ struct SimBackend {
 
         uint64_t next_tag;              /* names the page request groups the DMAs raise */
         uint32_t next_dev_id;
+        Device **devices_by_id;         /* owned array of borrowed devices, [dev_id - 1]; NULL: gone */
         ListNode pending;               /* SimDma.link: DMAs waiting for an answer */
 };
 

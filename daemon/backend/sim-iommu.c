@@ -77,16 +77,16 @@ static int range_cmp(const void *a, const void *b) {
 static int collect_reserved(SimBackend *s, const IoDomain *dom, IovaRange **ret, size_t *ret_n) {
         IovaRange *v = NULL;
         size_t n = 0;
-        Device *d;
+        const Slot *slot;
 
-        list_for_each_entry(d, &s->core->devices, core_link) {
-                const Slot *slot = device_find_slot(d, 0);
+        /* The domain's own slots, not every device of the topology. */
+        list_for_each_entry(slot, &dom->slots, domain_link) {
                 const SimIommu *i;
                 IovaRange *nv;
 
-                if (!slot || slot->domain != dom || !slot->attached)
+                if (slot->pasid != 0 || !slot->attached)
                         continue;
-                i = sim_iommu(s, d->iommu);
+                i = sim_iommu(s, slot->device->iommu);
                 nv = realloc(v, (n + i->n_reserved + 1) * sizeof(*v));
                 if (!nv) {
                         free(v);

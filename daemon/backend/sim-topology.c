@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hashmap.h"
 #include "driver-dma.h"
 #include "sim-topology.h"
 
@@ -18,7 +19,17 @@ typedef struct Parser {
         char *errors;           /* owned, one line per problem */
         size_t errors_len;
         unsigned n_errors;
+        /* The names seen so far, so a name listed twice is found without
+         * comparing each device with all before it. */
+        HashMap names;          /* NameNode.node */
+        struct NameNode *name_nodes; /* owned, one per device; only while parsing */
+        size_t strings_room;    /* allocated entries of t->strings */
 } Parser;
+
+typedef struct NameNode {
+        HashNode node;
+        size_t index;           /* in SimTopology.devices */
+} NameNode;
 
 _attribute_printf_(3, 4)
 static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
@@ -40,12 +51,20 @@ static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
         p->n_errors++;
 }
 
+/* The array doubles: growing it by one for each of a large file's ~50,000
+ * strings copied it each time, quadratic in the devices. */
 static const char *keep_string(Parser *p, const char *s) {
-        char **a = realloc(p->t->strings, (p->t->n_strings + 1) * sizeof(*a));
+        char **a = p->t->strings;
 
-        if (!a)
-                return NULL;
-        p->t->strings = a;
+        if (p->t->n_strings == p->strings_room) {
+                size_t room = p->strings_room ? 2 * p->strings_room : 64;
+
+                a = realloc(p->t->strings, room * sizeof(*a));
+                if (!a)
+                        return NULL;
+                p->t->strings = a;
+                p->strings_room = room;
+        }
         a[p->t->n_strings] = strdup(s);
         return a[p->t->n_strings] ? a[p->t->n_strings++] : NULL;
 }
@@ -145,6 +164,21 @@ static bool parse_driver_time(Parser *p, const char *key, json_object *v, const 
         return true;
 }
 
+/* Files devices[i] by its name, or says which earlier device has it. */
+static void check_name_unique(Parser *p, size_t i, const char *where) {
+        const char *name = p->t->devices[i].name;
+        uint64_t hash = hash_string(name);
+        NameNode *seen = hashmap_find_entry(NameNode, x, &p->names, node, hash,
+                                            strcmp(p->t->devices[x->index].name, name) == 0);
+
+        if (seen) {
+                parser_error(p, where, "device \"%s\" is listed twice (also devices[%zu])", name, seen->index);
+                return;
+        }
+        p->name_nodes[i].index = i;
+        hashmap_put(&p->names, &p->name_nodes[i].node, hash);
+}
+
 static void parse_device(Parser *p, json_object *o, size_t i) {
         DeviceInfo *d = &p->t->devices[i];
         char where[64], fwhere[128];
@@ -173,9 +207,8 @@ static void parse_device(Parser *p, json_object *o, size_t i) {
                 parser_error(p, where, "a PASID-capable device needs \"max_pasids\" of at least 2");
         if (!d->pasid && d->max_pasids)
                 parser_error(p, where, "\"max_pasids\" given but \"pasid\" is not true");
-        for (size_t j = 0; j < i && d->name; j++)
-                if (p->t->devices[j].name && strcmp(p->t->devices[j].name, d->name) == 0)
-                        parser_error(p, where, "device \"%s\" is listed twice (also devices[%zu])", d->name, j);
+        if (d->name)
+                check_name_unique(p, i, where);
 }
 
 const SimIommu sim_iommu_default = {
@@ -297,13 +330,19 @@ static void parse_root(Parser *p, json_object *root) {
         p->t->refuse_unbind = calloc(n, sizeof(bool));
         p->t->unbind_ms = calloc(n, sizeof(unsigned));
         p->t->probe_ms = calloc(n, sizeof(unsigned));
-        if (!p->t->devices || !p->t->refuse_unbind || !p->t->unbind_ms || !p->t->probe_ms) {
+        p->name_nodes = calloc(n, sizeof(NameNode));
+        if (!p->t->devices || !p->t->refuse_unbind || !p->t->unbind_ms || !p->t->probe_ms || !p->name_nodes) {
                 parser_error(p, "devices", "out of memory");
+                free(p->name_nodes);
+                p->name_nodes = NULL;
                 return;
         }
         p->t->n_devices = n;
         for (size_t i = 0; i < n; i++)
                 parse_device(p, json_object_array_get_idx(devs, i), i);
+        hashmap_clear(&p->names);
+        free(p->name_nodes);
+        p->name_nodes = NULL;
 }
 
 SimTopology *sim_topology_free(SimTopology *t) {

@@ -56,6 +56,7 @@ SimBackend *sim_backend_free(SimBackend *s) {
         free(s->refuse_unbind);
         sim_fault_queue_free(s->faults);
         sim_topology_free(s->topology);
+        free(s->devices_by_id);
         free(s);
         return NULL;
 }
@@ -92,22 +93,39 @@ static int sim_add_refuse_unbind(SimBackend *s, const char *device) {
         return 0;
 }
 
-/* Gives every device an id, as iommufd does at VFIO_DEVICE_BIND_IOMMUFD. */
-static void sim_number_devices(SimBackend *s) {
-        Device *d;
+/* Gives every device an id, as iommufd does at VFIO_DEVICE_BIND_IOMMUFD,
+ * and indexes them by it: the ids are 1..n, so an array is the index. */
+static int sim_number_devices(SimBackend *s) {
+        Device **v, *d;
+        size_t n = s->next_dev_id;
 
         list_for_each_entry(d, &s->core->devices, core_link)
                 if (!d->backend_data)
+                        n++;
+        v = realloc(s->devices_by_id, (n ? n : 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        s->devices_by_id = v;
+        list_for_each_entry(d, &s->core->devices, core_link)
+                if (!d->backend_data) {
+                        v[s->next_dev_id] = d;
                         d->backend_data = (void *)(uintptr_t)++s->next_dev_id;
+                }
+        return 0;
 }
 
 Device *sim_device_by_id(SimBackend *s, uint32_t dev_id) {
-        Device *d;
+        return dev_id >= 1 && dev_id <= s->next_dev_id ? s->devices_by_id[dev_id - 1] : NULL;
+}
 
-        list_for_each_entry(d, &s->core->devices, core_link)
-                if ((uintptr_t)d->backend_data == dev_id)
-                        return d;
-        return NULL;
+/* The device goes from the model: its id names nothing any more. */
+static void sim_device_release(void *ud, Device *d) {
+        SimBackend *s = ud;
+        uintptr_t id = (uintptr_t)d->backend_data;
+
+        if (id >= 1 && id <= s->next_dev_id)
+                s->devices_by_id[id - 1] = NULL;
+        d->backend_data = NULL;
 }
 
 int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error) {
@@ -126,7 +144,7 @@ int sim_load_topology(SimBackend *s, Core *c, const char *path, char **ret_error
                         r = topology_load(c, t->devices, t->n_devices);
         }
         if (r >= 0)
-                sim_number_devices(s);
+                r = sim_number_devices(s);
         /* Its IOMMUs answer for the devices from now on (sim-iommu.c). */
         sim_topology_free(s->topology);
         s->topology = t;
@@ -300,6 +318,7 @@ const BackendOps sim_ops = {
         .fault_respond = sim_fault_respond,
         .device_iommu_info = sim_device_iommu_info,
         .domain_iova_ranges = sim_domain_iova_ranges,
+        .device_release = sim_device_release,
 };
 
 static int sim_class_new(Backend **ret, const BackendOptions *opts) {

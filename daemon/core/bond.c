@@ -15,7 +15,8 @@ const char *bond_state_to_string(const Bond *b) {
 }
 
 Bond *client_find_bond(Client *client, uint64_t bond_id) {
-        return list_find_entry(Bond, b, &client->bonds, client_link, b->id == bond_id);
+        return hashmap_find_entry(Bond, b, &client->core->bonds_by_id, id_node, hash_u64(bond_id),
+                                  b->id == bond_id && b->client == client);
 }
 
 static Bond *client_find_active_bond(Client *client, Device *d) {
@@ -114,6 +115,7 @@ int bond_bind(Client *client, Device *d, Bond **ret) {
         b->device = d;
         b->id = core_next_id(client->core);
         list_add_tail(&client->bonds, &b->client_link);
+        hashmap_put(&client->core->bonds_by_id, &b->id_node, hash_u64(b->id));
         bond_emit(b, CORE_EVENT_BOND_ADDED);
         bond_emit(b, CORE_EVENT_BOND_CHANGED);
         *ret = b;
@@ -148,6 +150,7 @@ Bond *bond_free(Bond *b) {
         list_del_init(&b->unbind.link);
         if (announced) {
                 list_del_init(&b->client_link);
+                hashmap_remove(&b->client->core->bonds_by_id, &b->id_node);
                 bond_emit(b, CORE_EVENT_BOND_REMOVED);
         }
         client_uncharge(b->client, RES_BONDS, 1);

@@ -25,6 +25,7 @@ struct Bond {
         SvaDomain *domain;      /* one user of it; NULL when stale */
         Slot slot;
         ListNode client_link;   /* in client->bonds */
+        HashNode id_node;       /* in core->bonds_by_id while on client->bonds */
         unsigned deferred_unbinds;
         DeferNode unbind;
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */

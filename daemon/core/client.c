@@ -67,6 +67,7 @@ int client_new(Core *c, const ClientIdentity *id, const Quota *quota, Client **r
         list_init(&cl->release.link);
         cl->release.kind = DEFER_CLIENT_RELEASE;
         list_add_tail(&c->clients, &cl->core_link);
+        hashmap_put(&c->clients_by_id, &cl->id_node, hash_u64(cl->id));
         *ret = cl;
         return 0;
 }
@@ -238,6 +239,7 @@ static void client_teardown(Client *cl) {
         client_maybe_put_pasid(cl);
 
         list_del_init(&cl->core_link);
+        hashmap_remove(&cl->core->clients_by_id, &cl->id_node);
         client_free(cl);
 }
 

@@ -30,6 +30,7 @@ struct Client {
         pid_t pid;
         char *name;             /* owned */
         ListNode core_link;     /* in core->clients */
+        HashNode id_node;       /* in core->clients_by_id */
 
         Quota quota;            /* limits of the uid's totals, as policy gives them to this client */
         uint64_t used[_RES_MAX];/* what this client holds; user->used sums all of the uid's */

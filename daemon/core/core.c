@@ -75,6 +75,16 @@ int core_new(Core **ret, const BackendOps *ops, void *backend_data) {
  * clients first (which stops their DMA and releases their groups), then the
  * topology. Accepts a half-built core from core_new().
  */
+/* Every object has left its index by now; only the bucket arrays are left. */
+static void core_clear_indexes(Core *c) {
+        HashMap *maps[] = { &c->iommus_by_name, &c->groups_by_id, &c->devices_by_name, &c->clients_by_id,
+                            &c->users_by_uid, &c->bonds_by_id, &c->regions_by_id, &c->spaces_by_id,
+                            &c->slots_by_key };
+
+        for (size_t i = 0; i < ELEMENTSOF(maps); i++)
+                hashmap_clear(maps[i]);
+}
+
 Core *core_free(Core *c) {
         Client *cl, *cl_tmp;
         Device *d, *d_tmp;
@@ -97,6 +107,7 @@ Core *core_free(Core *c) {
                 iommu_free(i);
         list_for_each_entry_safe(ev, ev_tmp, &c->events, link)
                 free(ev);
+        core_clear_indexes(c);
 
         fault_table_free(c->faults);
         pasid_pool_free(c->pasids);
@@ -232,17 +243,19 @@ unsigned core_dispatch(Core *c) {
 }
 
 Iommu *core_find_iommu(Core *c, const char *name) {
-        return list_find_entry(Iommu, i, &c->iommus, core_link, strcmp(i->name, name) == 0);
+        return hashmap_find_entry(Iommu, i, &c->iommus_by_name, name_node, hash_string(name),
+                                  strcmp(i->name, name) == 0);
 }
 
 Group *core_find_group(Core *c, uint32_t id) {
-        return list_find_entry(Group, g, &c->groups, core_link, g->id == id);
+        return hashmap_find_entry(Group, g, &c->groups_by_id, id_node, hash_u64(id), g->id == id);
 }
 
 Device *core_find_device(Core *c, const char *name) {
-        return list_find_entry(Device, d, &c->devices, core_link, strcmp(d->name, name) == 0);
+        return hashmap_find_entry(Device, d, &c->devices_by_name, name_node, hash_string(name),
+                                  strcmp(d->name, name) == 0);
 }
 
 Client *core_find_client(Core *c, uint64_t id) {
-        return list_find_entry(Client, cl, &c->clients, core_link, cl->id == id);
+        return hashmap_find_entry(Client, cl, &c->clients_by_id, id_node, hash_u64(id), cl->id == id);
 }

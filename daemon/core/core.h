@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "common/hashmap.h"
 #include "common/list.h"
 #include "backend.h"
 #include "types.h"
@@ -84,6 +85,20 @@ struct Core {
         ListNode devices;               /* Device.core_link, owned */
         ListNode clients;               /* Client.core_link, owned */
         ListNode users;                 /* User.core_link, owned (refcounted by clients) */
+        /*
+         * The indexes of every lookup by key (common/hashmap.h): each files
+         * the objects of the list above it, or of every client's list, for
+         * as long as they are on it, and owns only its buckets.
+         */
+        HashMap iommus_by_name;         /* Iommu.name_node */
+        HashMap groups_by_id;           /* Group.id_node */
+        HashMap devices_by_name;        /* Device.name_node */
+        HashMap clients_by_id;          /* Client.id_node */
+        HashMap users_by_uid;           /* User.uid_node */
+        HashMap bonds_by_id;            /* Bond.id_node, of every client */
+        HashMap regions_by_id;          /* Region.id_node, of every client */
+        HashMap spaces_by_id;           /* Space.id_node, of every client */
+        HashMap slots_by_key;           /* Slot.key_node, by (device, PASID): the fault path's lookup */
         struct PasidPool *pasids;       /* owned */
         FaultTable *faults;             /* owned */
 

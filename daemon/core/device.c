@@ -25,6 +25,7 @@ int iommu_get(Core *c, const char *name, Iommu **ret) {
                 }
                 i->core = c;
                 list_add_tail(&c->iommus, &i->core_link);
+                hashmap_put(&c->iommus_by_name, &i->name_node, hash_string(i->name));
         }
         *ret = i;
         return 0;
@@ -34,6 +35,7 @@ Iommu *iommu_free(Iommu *i) {
         if (!i)
                 return NULL;
         list_del_init(&i->core_link);
+        hashmap_remove(&i->core->iommus_by_name, &i->name_node);
         free(i->name);
         free(i);
         return NULL;
@@ -63,6 +65,7 @@ static void device_link(Device *d, Group *g, Iommu *i) {
         d->group = g;
         d->iommu = i;
         list_add_tail(&d->core->devices, &d->core_link);
+        hashmap_put(&d->core->devices_by_name, &d->name_node, hash_string(d->name));
         list_add_tail(&g->devices, &d->group_link);
         g->n_devices++;
         i->n_devices++;
@@ -189,7 +192,8 @@ void device_set_iommu_info(Device *d, const DeviceIommuInfo *info) {
 }
 
 Slot *device_find_slot(Device *d, uint32_t pasid) {
-        return list_find_entry(Slot, s, &d->slots, device_link, s->pasid == pasid);
+        return hashmap_find_entry(Slot, s, &d->core->slots_by_key, key_node, slot_key_hash(d, pasid),
+                                  s->device == d && s->pasid == pasid);
 }
 
 void device_release_slots(Device *d) {
@@ -229,6 +233,7 @@ void device_free(Device *d) {
                 d->core->ops->device_release(d->core->backend_data, d);
         list_del_init(&d->unplug.link);
         list_del_init(&d->core_link);
+        hashmap_remove(&d->core->devices_by_name, &d->name_node);
         if (g) {
                 before = group_ownership(g);
                 list_del_init(&d->group_link);

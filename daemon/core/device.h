@@ -19,6 +19,7 @@ struct Iommu {
         Core *core;             /* borrowed */
         char *name;             /* owned */
         ListNode core_link;
+        HashNode name_node;     /* in core->iommus_by_name */
         unsigned n_devices;
         void *backend_data;     /* owned by the backend */
 };
@@ -47,6 +48,7 @@ struct Device {
         Group *group;           /* borrowed, never NULL */
         Iommu *iommu;           /* borrowed, never NULL */
         ListNode core_link;     /* in core->devices */
+        HashNode name_node;     /* in core->devices_by_name */
         ListNode group_link;    /* in group->devices */
 
         uint16_t vendor_id, device_id;

@@ -57,6 +57,7 @@ void iodomain_init(IoDomain *dom, DomainKind kind, Client *cl, Iommu *iommu) {
         list_init(&dom->mappings);
         dom->pages = (PageMap) PAGEMAP_INIT;
         dom->n_attached = 0;
+        list_init(&dom->slots);
         dom->allocated = false;
         dom->backend_data = NULL;
         dom->ranges = NULL;

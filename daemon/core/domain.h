@@ -19,6 +19,7 @@ struct IoDomain {
         ListNode mappings;      /* Mapping.domain_link, owned */
         PageMap pages;          /* IOVA page number -> Mapping, borrowed */
         unsigned n_attached;    /* slots using this domain */
+        ListNode slots;         /* Slot.domain_link, borrowed: those n_attached slots */
         bool allocated;         /* backend domain_alloc() succeeded */
         /* The IOVAs the backend allows to map, sorted (domain_iova_ranges());
          * owned; n_ranges == 0 with ranges == NULL: not known, all allowed. */

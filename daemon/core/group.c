@@ -27,6 +27,7 @@ int group_get(Core *c, uint32_t id, Group **ret) {
                 list_init(&g->release.link);
                 g->release.kind = DEFER_GROUP_RELEASE;
                 list_add_tail(&c->groups, &g->core_link);
+                hashmap_put(&c->groups_by_id, &g->id_node, hash_u64(id));
                 core_emit(c, CORE_EVENT_GROUP_ADDED, id, 0, 0, NULL);
         }
         *ret = g;
@@ -40,6 +41,7 @@ Group *group_free(Group *g) {
         list_del_init(&g->release.link);
         list_del_init(&g->owner_link);
         list_del_init(&g->core_link);
+        hashmap_remove(&g->core->groups_by_id, &g->id_node);
         free(g);
         return NULL;
 }

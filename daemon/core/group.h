@@ -37,6 +37,7 @@ struct Group {
         Core *core;             /* borrowed */
         uint32_t id;
         ListNode core_link;     /* in core->groups */
+        HashNode id_node;       /* in core->groups_by_id */
         ListNode devices;       /* Device.group_link, borrowed */
         unsigned n_devices;
         unsigned dma_api_count; /* devices bound to DMA-API drivers */

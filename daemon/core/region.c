@@ -12,7 +12,8 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 }
 
 Region *client_find_region(Client *cl, uint64_t id) {
-        return list_find_entry(Region, r, &cl->regions, client_link, r->id == id);
+        return hashmap_find_entry(Region, r, &cl->core->regions_by_id, id_node, hash_u64(id),
+                                  r->id == id && r->client == cl);
 }
 
 Region *client_region_at(Client *cl, uint64_t address, uint64_t length) {
@@ -89,6 +90,7 @@ int region_new(Client *cl, uint64_t address, uint64_t offset, uint64_t length,
                 return k;
         }
         r->id = core_next_id(cl->core);
+        hashmap_put(&cl->core->regions_by_id, &r->id_node, hash_u64(r->id));
         core_emit(cl->core, CORE_EVENT_REGION_ADDED, 0, r->id, cl->id, NULL);
         *ret = r;
         return 0;
@@ -112,8 +114,10 @@ Region *region_free(Region *r) {
         while (!list_empty(&r->mappings))
                 mapping_unmap(list_entry(r->mappings.next, Mapping, region_link));
         list_del_init(&r->client_link);
-        if (r->id)      /* 0: half-built by region_new(), never announced */
+        if (r->id) {    /* 0: half-built by region_new(), never filed or announced */
+                hashmap_remove(&r->client->core->regions_by_id, &r->id_node);
                 core_emit(r->client->core, CORE_EVENT_REGION_REMOVED, 0, r->id, r->client->id, NULL);
+        }
         client_uncharge_object(r->client, RES_REGIONS, r->length);
         free(r);
         return NULL;

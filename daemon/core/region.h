@@ -25,6 +25,7 @@ struct Region {
                                  * that map files (kernel); -1 in tests.
                                  * Closed by the daemon after region_free(). */
         ListNode client_link;   /* in client->regions */
+        HashNode id_node;       /* in core->regions_by_id while on client->regions */
         ListNode mappings;      /* Mapping.region_link, borrowed */
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
 };

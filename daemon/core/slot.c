@@ -13,7 +13,12 @@ void slot_init(Slot *slot) {
         slot->domain = NULL;
         slot->attached = false;
         list_init(&slot->device_link);
+        list_init(&slot->domain_link);
         list_init(&slot->faults);
+}
+
+uint64_t slot_key_hash(const Device *d, uint32_t pasid) {
+        return hash_u64((uint64_t)(uintptr_t)d ^ ((uint64_t)pasid << 44));
 }
 
 Client *slot_client(const Slot *slot) {
@@ -32,11 +37,15 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
         slot->pasid = pasid;
         slot->domain = dom;
         list_add_tail(&d->slots, &slot->device_link);
+        hashmap_put(&c->slots_by_key, &slot->key_node, slot_key_hash(d, pasid));
+        list_add_tail(&dom->slots, &slot->domain_link);
         dom->n_attached++;
 
         r = c->ops->slot_attach(c->backend_data, slot);
         if (r < 0) {
                 list_del_init(&slot->device_link);
+                hashmap_remove(&c->slots_by_key, &slot->key_node);
+                list_del_init(&slot->domain_link);
                 dom->n_attached--;
                 slot->device = NULL;
                 slot->domain = NULL;
@@ -64,6 +73,8 @@ void slot_release(Slot *slot) {
         /* The detach answered the slot's page requests (L8): none is written. */
         fault_abort_slot(slot, detached);
         list_del_init(&slot->device_link);
+        hashmap_remove(&c->slots_by_key, &slot->key_node);
+        list_del_init(&slot->domain_link);
         slot->domain->n_attached--;
         iodomain_refresh_ranges(slot->domain);
         slot->domain = NULL;

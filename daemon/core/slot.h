@@ -16,6 +16,8 @@ struct Slot {
         uint32_t pasid;         /* PASID_NONE (0) is the RID */
         IoDomain *domain;       /* borrowed from the holder */
         ListNode device_link;   /* in device->slots while taken */
+        ListNode domain_link;   /* in domain->slots while taken */
+        HashNode key_node;      /* in core->slots_by_key (device, PASID) while taken */
         ListNode faults;        /* FaultGroup.slot_link, pending groups */
         bool attached;          /* backend slot_attach() succeeded */
 };
@@ -25,6 +27,9 @@ struct Slot {
  * one step without a window: -EBUSY if the slot is held by anything.
  * On failure the slot is left untaken.
  */
+/* The hash a slot at (d, pasid) is filed under in Core.slots_by_key. */
+uint64_t slot_key_hash(const Device *d, uint32_t pasid);
+
 int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *dom);
 
 /*

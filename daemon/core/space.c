@@ -11,7 +11,8 @@
 #include "space.h"
 
 Space *client_find_space(Client *cl, uint64_t id) {
-        return list_find_entry(Space, s, &cl->spaces, client_link, s->id == id);
+        return hashmap_find_entry(Space, s, &cl->core->spaces_by_id, id_node, hash_u64(id),
+                                  s->id == id && s->io.client == cl);
 }
 
 int space_new(Client *cl, Space **ret) {
@@ -40,6 +41,7 @@ int space_new(Client *cl, Space **ret) {
         }
         s->id = core_next_id(cl->core);
         list_add_tail(&cl->spaces, &s->client_link);
+        hashmap_put(&cl->core->spaces_by_id, &s->id_node, hash_u64(s->id));
         core_emit(cl->core, CORE_EVENT_SPACE_ADDED, 0, s->id, cl->id, NULL);
         *ret = s;
         return 0;
@@ -67,6 +69,7 @@ int space_free(Space *s) {
         iodomain_destroy(&s->io);
         list_del_init(&s->free_node.link);
         list_del_init(&s->client_link);
+        hashmap_remove(&cl->core->spaces_by_id, &s->id_node);
         core_emit(cl->core, CORE_EVENT_SPACE_REMOVED, 0, s->id, cl->id, NULL);
         client_uncharge(cl, RES_SPACES, 1);
         free(s);

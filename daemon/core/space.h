@@ -13,6 +13,7 @@ struct Space {
         IoDomain io;
         uint64_t id;
         ListNode client_link;   /* in client->spaces */
+        HashNode id_node;       /* in core->spaces_by_id while on client->spaces */
         ListNode attachments;   /* SpaceAttachment.space_link, owned */
         DeferNode free_node;
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */

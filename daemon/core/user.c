@@ -7,7 +7,7 @@
 #include "user.h"
 
 User *core_find_user(Core *c, uid_t uid) {
-        return list_find_entry(User, u, &c->users, core_link, u->uid == uid);
+        return hashmap_find_entry(User, u, &c->users_by_uid, uid_node, hash_u64(uid), u->uid == uid);
 }
 
 int user_ref(Core *c, uid_t uid, User **ret) {
@@ -20,6 +20,7 @@ int user_ref(Core *c, uid_t uid, User **ret) {
                 u->core = c;
                 u->uid = uid;
                 list_add_tail(&c->users, &u->core_link);
+                hashmap_put(&c->users_by_uid, &u->uid_node, hash_u64(uid));
         }
         u->n_refs++;
         *ret = u;
@@ -33,6 +34,7 @@ User *user_unref(User *u) {
         if (--u->n_refs > 0)
                 return NULL;
         list_del_init(&u->core_link);
+        hashmap_remove(&u->core->users_by_uid, &u->uid_node);
         free(u);
         return NULL;
 }

@@ -21,6 +21,7 @@ struct User {
         unsigned n_refs;
         uint64_t used[_RES_MAX];
         ListNode core_link;     /* in core->users */
+        HashNode uid_node;      /* in core->users_by_uid */
 };
 
 /* The User of uid with one more reference, made on first use. */

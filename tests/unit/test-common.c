@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-common.c - the small helpers of common/: string vectors, digit checks, list lookups, fds */
+/* test-common.c - the small helpers of common/: string vectors, digit checks, list and hash lookups, fds */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/fd.h"
+#include "common/hashmap.h"
 #include "common/list.h"
 #include "common/string-util.h"
 #include "common/strv.h"
@@ -18,6 +19,7 @@
 TestSuite(strv, .fini = check_leaks);
 TestSuite(string_util, .fini = check_leaks);
 TestSuite(list, .fini = check_leaks);
+TestSuite(hashmap, .fini = check_leaks);
 TestSuite(fd, .fini = check_leaks);
 TestSuite(utf8, .fini = check_leaks);
 
@@ -83,6 +85,96 @@ Test(list, find_entry) {
         cr_assert_eq(list_find_entry(Item, i, &head, link, i->id == 9), &items[3],
                      "the last entry");
         cr_assert_null(list_find_entry(Item, i, &head, link, i->id == 4));
+}
+
+typedef struct Named {
+        char name[16];
+        unsigned n;
+        HashNode node;
+} Named;
+
+static Named *named_find(HashMap *m, const char *name) {
+        return hashmap_find_entry(Named, x, m, node, hash_string(name), strcmp(x->name, name) == 0);
+}
+
+Test(hashmap, put_find_remove_and_the_first_of_equal_keys) {
+        Named a = { .name = "a", .n = 1 }, b = { .name = "b", .n = 2 }, a2 = { .name = "a", .n = 3 };
+        HashMap m = { .buckets = NULL };
+
+        cr_assert_null(named_find(&m, "a"), "empty map");
+        hashmap_put(&m, &a.node, hash_string(a.name));
+        hashmap_put(&m, &b.node, hash_string(b.name));
+        cr_assert_eq(named_find(&m, "a"), &a);
+        cr_assert_eq(named_find(&m, "b"), &b);
+        cr_assert_null(named_find(&m, "c"));
+        hashmap_put(&m, &a2.node, hash_string(a2.name));
+        cr_assert_eq(m.count, 3);
+        hashmap_remove(&m, &a.node);
+        cr_assert_eq(named_find(&m, "a"), &a2, "the other entry of that key is still found");
+        hashmap_remove(&m, &a.node);
+        cr_assert_eq(m.count, 2, "removing what is not filed changes nothing");
+        hashmap_remove(&m, &a2.node);
+        hashmap_remove(&m, &b.node);
+        cr_assert_eq(m.count, 0);
+        cr_assert_null(named_find(&m, "b"));
+        hashmap_clear(&m);
+}
+
+/* 16,384 entries with keys like the PCI addresses of a large host: every
+ * one is found after the array grew, and the average lookup looks at about
+ * one node (a walk would look at 8,192). */
+Test(hashmap, grows_and_a_lookup_looks_at_about_one_node) {
+        enum { N = 16384 };
+        Named *v = calloc(N, sizeof(*v));
+        HashMap m = { .buckets = NULL };
+        uint64_t worst = 0;
+
+        cr_assert_not_null(v);
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(v[i].name, sizeof(v[i].name), "0000:%02x:%02x.%u", i >> 8, (i >> 3) & 0x1f, i & 7);
+                hashmap_put(&m, &v[i].node, hash_string(v[i].name));
+        }
+        cr_assert_geq(m.n_buckets, N, "the bucket array grew with the entries");
+        m.probes = 0;
+        for (unsigned i = 0; i < N; i++) {
+                uint64_t before = m.probes;
+
+                cr_assert_eq(named_find(&m, v[i].name), &v[i], "%s", v[i].name);
+                if (m.probes - before > worst)
+                        worst = m.probes - before;
+        }
+        cr_assert_geq(m.probes, N, "every lookup went through the index");
+        cr_assert_leq(m.probes, 2 * N, "%llu probes for %d lookups", (unsigned long long)m.probes, N);
+        cr_assert_leq(worst, 16, "the longest chain looked at: %llu", (unsigned long long)worst);
+        for (unsigned i = 0; i < N; i += 2)
+                hashmap_remove(&m, &v[i].node);
+        cr_assert_eq(m.count, N / 2);
+        cr_assert_null(named_find(&m, v[0].name));
+        cr_assert_eq(named_find(&m, v[1].name), &v[1]);
+        hashmap_clear(&m);
+        free(v);
+}
+
+/* A failed growth keeps the map as it was: every entry is still found. */
+Test(hashmap, growth_that_cannot_allocate_keeps_every_entry) {
+        Named v[HASHMAP_INLINE_BUCKETS + 1];
+        HashMap m = { .buckets = NULL };
+        unsigned long injected = alloc_failures_injected();
+
+        /* The last put is the one that grows, and its allocation fails. */
+        for (unsigned i = 0; i < ELEMENTSOF(v); i++) {
+                snprintf(v[i].name, sizeof(v[i].name), "n%u", i);
+                if (i == HASHMAP_INLINE_BUCKETS)
+                        alloc_fail_after(0);
+                hashmap_put(&m, &v[i].node, hash_string(v[i].name));
+        }
+        alloc_fail_after(-1);
+        cr_assert_eq(alloc_failures_injected(), injected + 1, "the growth was tried");
+        cr_assert_eq(m.n_buckets, 0, "still the buckets inside the map");
+        cr_assert_eq(m.count, ELEMENTSOF(v));
+        for (unsigned i = 0; i < ELEMENTSOF(v); i++)
+                cr_assert_eq(named_find(&m, v[i].name), &v[i]);
+        hashmap_clear(&m);
 }
 
 Test(fd, closep_and_take_fd) {
