@@ -31,11 +31,23 @@ static const Verb verbs[] = {
         { "claim", "Take a group for user-managed DMA while this connection lasts",
           1, GROUP_ARG,
           { FLAG("--detach-drivers", OPT_DETACH_DRIVERS,
-                 "unbind the group's DMA-API kernel drivers first; they are rebound on release") },
+                 "unbind the group's DMA-API kernel drivers first; they are rebound on release"),
+            VALUE("--for-pid", OPT_FOR_PID, "hold the claim for process PID until it exits, even after "
+                  "this connection closes (ClaimGroupForProcess)", "PID", ARG_PID) },
           .needs_bus = true, .connection_scoped = true,
           .run = verb_claim },
         { "release", "Give a claimed group back; its kernel drivers are rebound",
           1, GROUP_ARG, .needs_bus = true, .run = verb_release },
+        { "revoke", "End whoever's claim of GROUP (root, or policy \"revoke\"); handed-out devices are taken back",
+          1, GROUP_ARG, .needs_bus = true, .run = verb_revoke },
+        { "open", "Open DEVICE of a claimed group for your own driver (unbound VFIO cdev); for exec's @fd:DEVICE",
+          1, DEVICE_ARG, .needs_bus = true, .connection_scoped = true, .run = verb_open },
+        { "iommufd", "Open an iommufd context of your own, for exec's @iommufd",
+          .needs_bus = true, .run = verb_iommufd },
+        { "exec", "Run '-- CMD ARGS...' with the opened fds, @iommufd and @fd:DEVICE replaced, until it exits",
+          .options = { FLAG("--ignore-memlock", OPT_IGNORE_MEMLOCK, "start CMD even if RLIMIT_MEMLOCK is too "
+                            "low for the guest RAM of qemu-system-*'s -m") },
+          .needs_bus = true, .runs_until_signal = true, .run = verb_exec },
         { "pasid", "Allocate this connection's PASID (the same one every time); sets @pasid",
           .needs_bus = true, .connection_scoped = true,
           .run = verb_pasid, .sets_refs = REF_PASID },
@@ -380,6 +392,7 @@ static int run_commands(Ctx *ctx, const Command *cmds, size_t n) {
 static void ctx_done(Ctx *ctx) {
         ctx->bus = sd_bus_flush_close_unref(ctx->bus);
         shares_free(ctx);       /* after the connection: iommud has let go of them */
+        handouts_free(ctx);
         ctx->region = mfree(ctx->region);
         ctx->space = mfree(ctx->space);
 }
@@ -390,6 +403,7 @@ int main(int argc, char **argv) {
         size_t n = 0;
         int r;
 
+        exec_prepare(&ctx, &argc, argv);
         cmds = calloc(argc > 0 ? (size_t)argc : 1, sizeof(Command));
         if (!cmds) {
                 fprintf(stderr, "iommuctl: out of memory\n");

@@ -29,6 +29,8 @@ enum {
         OPT_FILL = 1 << 3,
         OPT_WRITE = 1 << 4,
         OPT_AT = 1 << 5,
+        OPT_IGNORE_MEMLOCK = 1 << 6,
+        OPT_FOR_PID = 1 << 7,
 };
 
 /* Results of earlier verbs that later arguments may name ("@pasid"); bits. */
@@ -54,6 +56,7 @@ typedef enum ArgKind {
         ARG_SPACE,              /* /org/iommud1/space/N, N or @space */
         ARG_BYTE,               /* 0 to 255 */
         ARG_HEX,                /* hex bytes: "abcd", "ab:cd" or "0xabcd" */
+        ARG_PID,                /* a process id: decimal, above 0 */
 } ArgKind;
 
 #define VERB_MAX_ARGS 5
@@ -100,6 +103,12 @@ typedef struct Share {
         char *region;           /* its region's object path */
 } Share;
 
+/* A device this iommuctl opened for a command it runs (verbs-exec.c). */
+typedef struct OpenedDevice {
+        char *device;           /* owned */
+        int fd;                 /* owned, the unbound VFIO cdev (or the sim's stand-in) */
+} OpenedDevice;
+
 struct Ctx {
         sd_bus *bus;            /* one connection for every verb of the command line */
         const char *verb;       /* the verb running, for messages */
@@ -114,6 +123,14 @@ struct Ctx {
 
         Share *shares;
         size_t n_shares;
+
+        /* verbs-exec.c: what "open", "iommufd" and "exec -- CMD" use. */
+        OpenedDevice *opened;   /* owned */
+        size_t n_opened;
+        int iommufd;            /* owned, -1: none */
+        char **exec_argv;       /* borrowed from main's argv: CMD and its arguments, or NULL */
+        int exec_argc;
+        int exec_stdout;        /* owned: iommuctl's stdout, kept for CMD (ours goes to stderr); -1: none */
 };
 
 /* iommuctl.c */
@@ -221,6 +238,16 @@ int verb_reload(Ctx *ctx, const Command *cmd);
 int verb_probe(Ctx *ctx, const Command *cmd);
 int verb_remove_driver(Ctx *ctx, const Command *cmd);
 int verb_unplug(Ctx *ctx, const Command *cmd);
+
+/* verbs-exec.c: iommuctl as a launcher. exec_prepare() takes "exec -- CMD
+ * ARGS..." off the command line before it is parsed (and sets what
+ * handouts_free() needs); handouts_free() closes what the verbs opened. */
+void exec_prepare(Ctx *ctx, int *argc, char **argv);
+void handouts_free(Ctx *ctx);
+int verb_open(Ctx *ctx, const Command *cmd);
+int verb_iommufd(Ctx *ctx, const Command *cmd);
+int verb_exec(Ctx *ctx, const Command *cmd);
+int verb_revoke(Ctx *ctx, const Command *cmd);
 
 /* monitor.c */
 int verb_monitor(Ctx *ctx, const Command *cmd);
