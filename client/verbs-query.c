@@ -13,6 +13,7 @@
 
 typedef struct DeviceRow {
         const char *name, *driver, *path, *iommu;
+        const char *handed_to;  /* the bus name it is handed to (OpenDevice), "" or NULL: none */
         uint32_t group, max_pasids;
         int pasid, pri;
 } DeviceRow;
@@ -51,6 +52,7 @@ static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
                 json_key(j, "iommu");
                 d->iommu ? json_string(j, d->iommu) : json_null(j);
                 json_pair_uint(j, "max_pasids", d->max_pasids);
+                json_pair_string(j, "handed_to", d->handed_to ? d->handed_to : "");
                 json_pair_string(j, "path", d->path);
                 json_end_object(j);
                 return 0;
@@ -61,7 +63,8 @@ static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
             table_add(t, d->pasid ? "yes" : "no") < 0 ||
             table_add(t, d->pri ? "yes" : "no") < 0 ||
             table_add(t, d->iommu) < 0 ||
-            (d->max_pasids ? table_addf(t, "%u", d->max_pasids) : table_add(t, NULL)) < 0)
+            (d->max_pasids ? table_addf(t, "%u", d->max_pasids) : table_add(t, NULL)) < 0 ||
+            table_add(t, d->handed_to && *d->handed_to ? d->handed_to : NULL) < 0)
                 return ctl_bad_reply(ctx, -ENOMEM);
         return 0;
 }
@@ -79,6 +82,7 @@ static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j) {
         const Property extras[] = {
                 { "Iommu", "s", &d.iommu },
                 { "MaxPasids", "u", &d.max_pasids },
+                { "HandedTo", "s", &d.handed_to },
         };
         r = get_extras(ctx, d.path, IOMMUD_DEVICE_INTERFACE, extras, ELEMENTSOF(extras), &props);
         if (r != 0)
@@ -123,7 +127,7 @@ static int list_verb(Ctx *ctx, const char *method, const char *signature,
 
 int verb_list(Ctx *ctx, const Command *cmd) {
         static const char *const headers[] = {
-                "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS",
+                "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS", "HANDED-TO",
         };
 
         return list_verb(ctx, "ListDevices", "(susbbo)", headers, ELEMENTSOF(headers),

@@ -120,6 +120,8 @@ def test_revoke_waits_for_the_holder_to_close_and_the_daemon_answers_meanwhile(w
             pass
         check(w.prop("HandedTo", path="/org/iommud1/device/_30000_3a00_3a03_2e1", iface="org.iommud1.Device")
               .startswith(":1."), "HandedTo names the bus name")
+        check(re.search(rf"^{re.escape(DEV_NIC1)}\s.*\s:1\.\d+\s*$", w.ctl("list").out, re.M),
+              "iommuctl list shows it: " + w.ctl("list").out)
         w.ctl("revoke", "2")
         check(group_prop(w, 2, "Transit") == "releasing", "releasing while the holder keeps its fd")
         check(group_prop(w, 2, "Ownership") != "user", "the claim is over")
