@@ -8,7 +8,6 @@
 #include "common/path.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
-#include "daemon/core/handout.h"
 #include "kernel-internal.h"
 #include "kernel-sysfs.h"
 #include "worker.h"
@@ -420,7 +419,7 @@ void kernel_group_release(void *ud, Group *g) {
  * worker's -ETIMEDOUT is never heard before the holder lets go). */
 #define TAKE_BACK_TIMEOUT_USEC (UINT64_C(1) << 62)
 
-int kernel_device_take_back(void *ud, Device *d) {
+int kernel_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
         KernelBackend *k = ud;
         VfioDevice *vd = kernel_vfio_of(d);
         SysfsJob *j;
@@ -439,7 +438,7 @@ int kernel_device_take_back(void *ud, Device *d) {
         j->job.timeout_usec = TAKE_BACK_TIMEOUT_USEC;
         j->job.late = NULL;
         pid = kernel_vfio_holder(k, d, comm, sizeof(comm));
-        device_set_holder(d, (uint32_t)(pid > 0 ? pid : 0));
+        *ret_holder = (uint32_t)(pid > 0 ? pid : 0);
         if (pid > 0)
                 kernel_log(k, "%s: its claim ended while pid %d (%s) has it open; vfio-pci's unbind asks it to let "
                            "go and waits, group %u reads \"releasing\" until then", d->name, (int)pid, comm,

@@ -126,10 +126,11 @@ static int rec_device_open(void *ud, Device *d, int *ret_fd) {
         return 0;
 }
 
-static int rec_device_take_back(void *ud, Device *d) {
+static int rec_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
         Recorder *rec = ud;
         int r = record(rec, REC_TAKE_BACK, "take_back %s", d->name);
 
+        *ret_holder = rec->holder_pid;
         return in_flight(rec, REC_TAKE_BACK, d->group, r);
 }
 

@@ -66,6 +66,7 @@ struct Recorder {
          * driver_attach, group_claim and take_back only). recorder_answer() gives the
          * answer for the one in flight. */
         unsigned async_ops;
+        uint32_t holder_pid;            /* whom take_back says holds the device */
         bool in_flight;
         uint32_t in_flight_group, in_flight_seq;
         RecorderOp in_flight_op;

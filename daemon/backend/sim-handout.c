@@ -18,7 +18,6 @@
 #include "common/path.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
-#include "daemon/core/handout.h"
 #include "sim-internal.h"
 #include "worker.h"
 
@@ -201,7 +200,7 @@ static int take_back_later(SimBackend *s, const Device *d, const SimHandout *h) 
         return -EINPROGRESS;
 }
 
-int sim_device_take_back(void *ud, Device *d) {
+int sim_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
         SimBackend *s = ud;
         SimHandout *h = sim_handout_find(s, d);
         pid_t holder;
@@ -216,7 +215,7 @@ int sim_device_take_back(void *ud, Device *d) {
          * means it has been asked already. */
         (void)!send(h->daemon_end, SIM_REQUEST_RECORD, strlen(SIM_REQUEST_RECORD), MSG_DONTWAIT | MSG_NOSIGNAL);
         holder = socket_holder(h->client_inode);
-        device_set_holder(d, (uint32_t)holder);
+        *ret_holder = (uint32_t)holder;
         r = take_back_later(s, d, h);
         if (r == -EINPROGRESS && holder > 0)
                 sim_log(s, "%s: its claim ended; waiting for pid %d to close it (asked with a request record), "

@@ -36,7 +36,7 @@ struct SimBackend {
  * daemon's ends of every device still handed out. */
 typedef struct SimHandout SimHandout;
 int sim_device_open(void *ud, Device *d, int *ret_fd);
-int sim_device_take_back(void *ud, Device *d);
+int sim_device_take_back(void *ud, Device *d, uint32_t *ret_holder);
 void sim_device_release(void *ud, Device *d);
 int sim_open_iommufd(void *data, int *ret_fd);
 void sim_handouts_free(SimBackend *s);

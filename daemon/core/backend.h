@@ -84,7 +84,9 @@ struct BackendOps {
          * whoever holds the fd (on the kernel, vfio-pci's unbind, which asks
          * the holder and waits until every fd of d is closed). 0: back now;
          * -EINPROGRESS: group_backend_done() says when. Never gives up: a
-         * holder that keeps its fd keeps the group RELEASING.
+         * holder that keeps its fd keeps the group RELEASING. *ret_holder:
+         * the pid of a process seen holding d (0: none seen), which the
+         * core records for Group.Holders.
          */
-        int (*device_take_back)(void *ud, Device *d);
+        int (*device_take_back)(void *ud, Device *d, uint32_t *ret_holder);
 };

@@ -92,7 +92,9 @@ void device_handout_forget(Device *d) {
         device_handout_clear(d);
 }
 
-void device_set_holder(Device *d, uint32_t pid) {
+/* Who holds d while it is taken back (0: nobody seen), as the backend's
+ * device_take_back() said: recorded for Group.Holders. */
+static void device_set_holder(Device *d, uint32_t pid) {
         if (d->holder_pid == pid)
                 return;
         d->holder_pid = pid;
@@ -112,8 +114,11 @@ bool group_take_back_step(Group *g) {
         list_for_each_entry(d, &g->devices, group_link) {
                 if (d->handout != HANDOUT_RETURNING)
                         continue;
-                r = c->ops->device_take_back ? c->ops->device_take_back(c->backend_data, d) : 0;
+                uint32_t holder = 0;
+
+                r = c->ops->device_take_back ? c->ops->device_take_back(c->backend_data, d, &holder) : 0;
                 if (r == -EINPROGRESS) {
+                        device_set_holder(d, holder);
                         g->wait = GROUP_WAIT_TAKE_BACK;
                         g->wait_device = d;
                         if (!g->suspended)

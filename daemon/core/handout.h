@@ -52,9 +52,5 @@ bool group_take_back_step(Group *g);
  * the backend has let go of the holder's fd either way). */
 void device_taken_back(Device *d, int r);
 
-/* The backend saw pid hold d while taking it back (0: nobody seen):
- * recorded on the device for Group.Holders, announced when it changed. */
-void device_set_holder(Device *d, uint32_t pid);
-
 /* d goes (unplug) while handed out: its hand-out ends with it. */
 void device_handout_forget(Device *d);

@@ -121,6 +121,7 @@ Test(handout, release_waits_for_the_holder_then_gives_the_drivers_back) {
         Client *a = new_client(1000), *b = new_client(1001);
 
         fx.rec.async_ops = 1u << REC_TAKE_BACK;
+        fx.rec.holder_pid = 4242;
         claim_ok(a, DEV_NIC);
         cr_assert_eq(hand_out(DEV_NIC, a), 0);
         cr_assert_eq(group_release(grp(2), a), 0);
@@ -131,8 +132,7 @@ Test(handout, release_waits_for_the_holder_then_gives_the_drivers_back) {
         cr_assert_eq(recorder_count(&fx.rec, "take_back 0000:00:03.0"), 1);
         cr_assert_eq(recorder_count(&fx.rec, "driver_attach"), 0, "e1000e waits for the holder");
         cr_assert_eq(group_claim(grp(2), b, CLAIM_DETACH_KERNEL_DRIVERS), -EBUSY, "no claim meanwhile (L4)");
-        device_set_holder(dev(DEV_NIC), 4242);
-        cr_assert_eq(dev(DEV_NIC)->holder_pid, 4242);
+        cr_assert_eq(dev(DEV_NIC)->holder_pid, 4242, "the holder the backend saw is recorded");
 
         answer(0);                              /* the holder closed its fd */
         cr_assert_eq(dev(DEV_NIC)->handout, HANDOUT_NONE);
@@ -199,4 +199,21 @@ Test(handout, L1_the_device_going_while_it_is_taken_back_ends_the_wait) {
         cr_assert_eq(grp(2)->n_handed_out, 0);
         cr_assert_str_eq(dev(DEV_NIC)->driver, "e1000e");
         cr_assert_str_eq(group_transit_to_string(grp(2)), "");
+}
+
+/* A claim held for a process (ClaimGroupForProcess) is a client of its
+ * own: the launcher's end leaves it, and its devices, alone. */
+Test(handout, a_claim_held_for_a_process_outlives_its_launcher) {
+        Client *launcher = new_client(1000), *process = new_client(1000);
+
+        claim_ok(process, DEV_PRI);
+        cr_assert_eq(device_hand_out(dev(DEV_PRI), process, ":1.launcher", &(int){ -1 }), 0);
+        cr_assert_eq(client_release(fx.core, launcher->id), 0);
+        cr_assert_eq(grp(1)->owner, process);
+        cr_assert_eq(dev(DEV_PRI)->handout, HANDOUT_OPEN);
+        cr_assert_str_eq(dev(DEV_PRI)->handed_to_name, ":1.launcher");
+        cr_assert_eq(recorder_count(&fx.rec, "take_back"), 0);
+        cr_assert_eq(client_release(fx.core, process->id), 0, "the process exits");
+        cr_assert_eq(recorder_count(&fx.rec, "take_back 0000:00:02.0"), 1);
+        cr_assert_null(grp(1)->owner);
 }
