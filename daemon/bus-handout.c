@@ -38,7 +38,7 @@ static int authorize_open_somewhere(Daemon *d, const BusIdentity *who, sd_bus_er
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "uid %u may not open-device on any device, and an iommufd context is only "
                                  "for binding one. An administrator can grant \"open-device\" with a rule in "
-                                 "%s (see docs/policy.md) and 'iommuctl reload'.", (unsigned)who->uid,
+                                 "%s (see 'man iommud.policy') and 'iommuctl reload'.", (unsigned)who->uid,
                                  d->policy_path ? d->policy_path : IOMMUD_DEFAULT_POLICY "/policy.d/");
 }
 
