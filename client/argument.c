@@ -200,6 +200,8 @@ static const char *kind_why(ArgKind kind) {
         switch (kind) {
         case ARG_GROUP:
                 return "expected a group id, a decimal number such as 2 (see 'iommuctl groups')";
+        case ARG_PID:
+                return "expected a process id, a decimal number above 0";
         case ARG_DEVICE:
                 return "expected a device name such as 0000:00:02.0 or 00:02.0 (see 'iommuctl list')";
         case ARG_OBJECT:
@@ -284,6 +286,11 @@ static bool literal_fits(ArgKind kind, const char *s) {
         switch (kind) {
         case ARG_GROUP:
                 return parse_group(s, &(uint32_t){ 0 }) >= 0;
+        case ARG_PID: {
+                uint32_t pid = 0;
+
+                return parse_group(s, &pid) >= 0 && pid > 0 && pid <= INT32_MAX;
+        }
         case ARG_DEVICE:
         case ARG_OBJECT:
                 return *s && strlen(s) < DEVICE_NAME_MAX && !strchr(s, '/');

@@ -26,7 +26,7 @@
  */
 static const Verb verbs[] = {
         { "list", "List devices: group, driver, PCI ids and names, and who holds them",
-          .needs_bus = true, .run = verb_list, LIST_OF(list_columns, 12, "No devices.") },
+          .needs_bus = true, .run = verb_list, LIST_OF(list_columns, 13, "No devices.") },
         { "show", "Show the properties of a group (by id) or a device (by name)",
           1, { ARG_OBJECT }, { "GROUP|DEVICE" }, .options = show_options,
           .needs_bus = true, .pages = true, .run = verb_show },
@@ -41,6 +41,15 @@ static const Verb verbs[] = {
           .run = verb_claim },
         { "release", "Give a claimed group back; its kernel drivers are rebound",
           1, GROUP_ARG, .needs_bus = true, .run = verb_release },
+        { "revoke", "End whoever's claim of GROUP (root, or policy \"revoke\"); handed-out devices are taken back",
+          1, GROUP_ARG, .needs_bus = true, .run = verb_revoke },
+        { "open", "Open DEVICE of a claimed group for your own driver (unbound VFIO cdev); for exec's @fd:DEVICE",
+          1, DEVICE_ARG, .needs_bus = true, .connection_scoped = true, .run = verb_open },
+        { "iommufd", "Open an iommufd context of your own, for exec's @iommufd",
+          .needs_bus = true, .run = verb_iommufd },
+        { "exec", "Run '-- CMD ARGS...' with the opened fds, @iommufd and @fd:DEVICE replaced, until it exits",
+          .options = exec_options,
+          .needs_bus = true, .runs_until_signal = true, .run = verb_exec },
         { "pasid", "Allocate this connection's PASID (the same one every time); sets @pasid",
           .needs_bus = true, .connection_scoped = true,
           .run = verb_pasid, .sets_refs = REF_PASID },
@@ -542,6 +551,7 @@ static int run_commands(Ctx *ctx, const Command *cmds, size_t n) {
 static void ctx_done(Ctx *ctx) {
         ctx->bus = sd_bus_flush_close_unref(ctx->bus);
         shares_free(ctx);       /* after the connection: iommud has let go of them */
+        handouts_free(ctx);
         ctx->region = mfree(ctx->region);
         ctx->space = mfree(ctx->space);
         holders_free(ctx);
@@ -555,6 +565,7 @@ int main(int argc, char **argv) {
         size_t n = 0;
         int r;
 
+        exec_prepare(&ctx, &argc, argv);
         cmds = calloc(argc > 0 ? (size_t)argc : 1, sizeof(Command));
         if (!cmds) {
                 fprintf(stderr, "iommuctl: out of memory\n");

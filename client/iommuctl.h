@@ -33,6 +33,8 @@ enum {
         OPT_PROPERTY = 1 << 7,  /* show -p NAME */
         OPT_VALUE = 1 << 8,     /* show --value */
         OPT_ALL = 1 << 9,       /* show -a */
+        OPT_IGNORE_MEMLOCK = 1 << 10,   /* exec --ignore-memlock */
+        OPT_FOR_PID = 1 << 11,  /* claim --for-pid PID */
 };
 
 /* Results of earlier verbs that later arguments may name ("@pasid"); bits. */
@@ -61,6 +63,7 @@ typedef enum ArgKind {
         ARG_COLUMNS,            /* column names, comma-separated: checked against the verb's */
         ARG_PROPERTY,           /* property names, comma-separated */
         ARG_OBJECT,             /* a group id or a device name, for show */
+        ARG_PID,                /* a process id: decimal, above 0 */
 } ArgKind;
 
 #define VERB_MAX_ARGS 5
@@ -136,6 +139,12 @@ typedef struct Share {
         char *region;           /* its region's object path */
 } Share;
 
+/* A device this iommuctl opened for a command it runs (verbs-exec.c). */
+typedef struct OpenedDevice {
+        char *device;           /* owned */
+        int fd;                 /* owned, the unbound VFIO cdev (or the sim's stand-in) */
+} OpenedDevice;
+
 struct Ctx {
         sd_bus *bus;            /* one connection for every verb of the command line */
         const char *verb;       /* the verb running, for messages */
@@ -153,6 +162,14 @@ struct Ctx {
 
         Share *shares;
         size_t n_shares;
+
+        /* verbs-exec.c: what "open", "iommufd" and "exec -- CMD" use. */
+        OpenedDevice *opened;   /* owned */
+        size_t n_opened;
+        int iommufd;            /* owned, -1: none */
+        char **exec_argv;       /* borrowed from main's argv: CMD and its arguments, or NULL */
+        int exec_argc;
+        int exec_stdout;        /* owned: iommuctl's stdout, kept for CMD (ours goes to stderr); -1: none */
 };
 
 /* iommuctl.c */
@@ -307,6 +324,17 @@ int verb_reload(Ctx *ctx, const Command *cmd);
 int verb_probe(Ctx *ctx, const Command *cmd);
 int verb_remove_driver(Ctx *ctx, const Command *cmd);
 int verb_unplug(Ctx *ctx, const Command *cmd);
+
+/* verbs-exec.c: iommuctl as a launcher. exec_prepare() takes "exec -- CMD
+ * ARGS..." off the command line before it is parsed (and sets what
+ * handouts_free() needs); handouts_free() closes what the verbs opened. */
+void exec_prepare(Ctx *ctx, int *argc, char **argv);
+void handouts_free(Ctx *ctx);
+extern const VerbOption exec_options[];
+int verb_open(Ctx *ctx, const Command *cmd);
+int verb_iommufd(Ctx *ctx, const Command *cmd);
+int verb_exec(Ctx *ctx, const Command *cmd);
+int verb_revoke(Ctx *ctx, const Command *cmd);
 
 /* monitor.c */
 int verb_monitor(Ctx *ctx, const Command *cmd);

@@ -3,12 +3,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "iommuctl.h"
 
 const VerbOption claim_options[] = {
         VERB_FLAG("--detach-drivers", OPT_DETACH_DRIVERS,
                   "unbind the group's DMA-API kernel drivers first; they are rebound on release"),
+        VERB_VALUE("--for-pid", OPT_FOR_PID, "hold the claim for process PID until it exits, even after "
+                   "this connection closes (ClaimGroupForProcess)", "PID", ARG_PID),
         { NULL },
 };
 
@@ -18,6 +22,26 @@ const VerbOption probe_options[] = {
                   "as a DMA-API user"),
         { NULL },
 };
+
+/* ClaimGroupForProcess with a pidfd of pid: the claim is the process's,
+ * and ends when it exits, not with this connection. */
+static int claim_for_pid(Ctx *ctx, const char *pid_s, uint32_t group, uint64_t flags, sd_bus_message **ret) {
+        uint32_t pid = 0;
+        int pidfd, r;
+
+        if (parse_group(pid_s, &pid) < 0)
+                return EXIT_USAGE;      /* checked while parsing the command line */
+        pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (pidfd < 0) {
+                fprintf(stderr, "iommuctl: claim: cannot open process %u (%s); is it running?\n", pid,
+                        strerror(errno));
+                return EXIT_USAGE;
+        }
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroupForProcess", ret, "uth", group,
+                     flags, pidfd);
+        close(pidfd);
+        return r;
+}
 
 int verb_claim(Ctx *ctx, const Command *cmd) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -32,8 +56,11 @@ int verb_claim(Ctx *ctx, const Command *cmd) {
         if (cmd->flags & OPT_DETACH_DRIVERS)
                 flags |= IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS;
 
-        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", &reply, "ut",
-                     group, flags);
+        if (cmd->flags & OPT_FOR_PID)
+                r = claim_for_pid(ctx, command_value(cmd, OPT_FOR_PID), group, flags, &reply);
+        else
+                r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", &reply, "ut",
+                             group, flags);
         if (r != 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);

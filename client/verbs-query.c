@@ -20,7 +20,7 @@ const VerbOption columns_options[] = {
 
 const char *const list_columns[] = {
         "DEVICE", "GROUP", "DRIVER", "PASID", "PRI", "IOMMU", "MAX-PASIDS",
-        "VENDOR", "DEVICE-ID", "CLASS", "OWNER", "NAME",
+        "VENDOR", "DEVICE-ID", "CLASS", "OWNER", "NAME", "HANDED-TO",
         "VENDOR-NAME", "DEVICE-NAME", HOLDER_COLUMNS, NULL,
 };
 
@@ -54,6 +54,7 @@ int device_full_name(const char *s, char *buf, size_t size) {
 
 typedef struct DeviceRow {
         const char *name, *driver, *path, *iommu;
+        const char *handed_to;  /* the bus name it is handed to (OpenDevice), "" or NULL: none */
         uint32_t group, max_pasids, class_code;
         uint16_t vendor_id, device_id;
         int pasid, pri;
@@ -180,6 +181,7 @@ static void device_json(Ctx *ctx, Json *j, const DeviceRow *d) {
                                  ids ? pci_device_name(d->vendor_id, d->device_id, device,
                                                        sizeof(device)) : NULL);
         holder_json(ctx, j, "owner", d->owner);
+        json_pair_string_or_null(j, "handed_to", d->handed_to && *d->handed_to ? d->handed_to : NULL);
         json_pair_string(j, "path", d->path);
         json_end_object(j);
 }
@@ -205,6 +207,7 @@ static int device_add_row(Ctx *ctx, Table *t, Json *j, const DeviceRow *d) {
             table_addf(t, "0x%06x", d->class_code) < 0 ||
             holder_add_owner(ctx, t, d->owner) < 0 ||
             (ids ? table_addf(t, "%s %s", vendor, device) : table_add(t, NULL)) < 0 ||
+            table_add(t, d->handed_to && *d->handed_to ? d->handed_to : NULL) < 0 ||
             table_add(t, ids ? vendor : NULL) < 0 ||
             table_add(t, ids ? device : NULL) < 0 ||
             holder_add_columns(ctx, t, d->owner) < 0)
@@ -228,6 +231,7 @@ static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, v
                 { "VendorId", "q", &d.vendor_id },
                 { "DeviceId", "q", &d.device_id },
                 { "ClassCode", "u", &d.class_code },
+                { "HandedTo", "s", &d.handed_to },
         };
         r = get_extras(ctx, d.path, IOMMUD_DEVICE_INTERFACE, extras, ELEMENTSOF(extras), &props);
         if (r != 0)

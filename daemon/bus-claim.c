@@ -158,17 +158,34 @@ static int claim_error(Daemon *d, const BusIdentity *who, Group *g, const Client
         }
 }
 
-int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+/* The claim for bc, once authorized: answered now, or when the backend
+ * is done (claim_call_wait()). */
+static int claim_for(Daemon *d, sd_bus_message *m, Group *g, BusClient *bc, uint64_t flags, sd_bus_error *error) {
+        bool had = g->owner == bc->client;
+        int r = group_claim(g, bc->client, flags);
+
+        if (r == -EINPROGRESS)
+                return claim_call_wait(d, m, g->id, bc->client->id, flags);
+        if (r < 0)
+                return claim_error(d, &bc->id, g, bc->client, flags, r, NULL, error);
+        if (!had)       /* claims don't nest (L4): only the first one is a decision */
+                audit_claim(&bc->id, g);
+        return claim_reply(m, g->id);
+}
+
+/* ClaimGroup(group, flags), and with a pidfd ClaimGroupForProcess(group,
+ * flags, pidfd), whose claim is held by the process's client. */
+static int claim_group(sd_bus_message *m, bool for_process, sd_bus_error *error) {
         _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         Daemon *d = bus_daemon(m);
         BusClient *bc;
         uint64_t flags;
         uint32_t id;
+        int pidfd = -1;
         Group *g;
-        bool had;
         int r;
 
-        r = sd_bus_message_read(m, "ut", &id, &flags);
+        r = for_process ? sd_bus_message_read(m, "uth", &id, &flags, &pidfd) : sd_bus_message_read(m, "ut", &id, &flags);
         if (r < 0)
                 return r;
         if (flags & ~IOMMUD_CLAIM_FLAGS_ALL)
@@ -182,18 +199,22 @@ int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (r >= 0)
                 r = authorize_claim(d, bus_caller_identity(&caller), g, flags, error);
         if (r >= 0)
-                r = bus_caller_client(d, &caller, &bc, error);
+                r = for_process ? bus_process_client(d, &caller, pidfd, &bc, error)
+                                : bus_caller_client(d, &caller, &bc, error);
         if (r < 0)
                 return r;
-        had = g->owner == bc->client;
-        r = group_claim(g, bc->client, flags);
-        if (r == -EINPROGRESS)
-                return claim_call_wait(d, m, id, bc->client->id, flags);
-        if (r < 0)
-                return claim_error(d, &bc->id, g, bc->client, flags, r, NULL, error);
-        if (!had)       /* claims don't nest (L4): only the first one is a decision */
-                audit_claim(&bc->id, g);
-        return claim_reply(m, id);
+        r = claim_for(d, m, g, bc, flags, error);
+        if (for_process && r < 0)
+                bus_process_client_done(bc);
+        return r;
+}
+
+int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return claim_group(m, false, error);
+}
+
+int bus_method_claim_group_for_process(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return claim_group(m, true, error);
 }
 
 /* A claim that group_claim() left in progress ended: its call is answered. */
@@ -241,7 +262,9 @@ int bus_method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (!g->owner)
                 return bus_error_set(error, -EPERM, "Group %u is not claimed%s; there is nothing to release.", id,
                                      g->transit == GROUP_CLAIMING ? " yet (a claim is in progress)" : "");
-        r = bus_check_owner(m, g->owner, "Group", id, "release", &bc, error);
+        /* A process's claim is its launcher's to release too. */
+        bc = bus_claim_holder_of(d, sd_bus_message_get_sender(m), g);
+        r = bc ? 0 : bus_check_owner(m, g->owner, "Group", id, "release", &bc, error);
         if (r < 0)
                 return r;
         /* The group is the caller's no more when this returns; its drivers

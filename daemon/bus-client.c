@@ -54,6 +54,7 @@ BusClient *bus_client_free(BusClient *bc) {
         if (bc->pidfd >= 0)
                 close(bc->pidfd);
         bus_identity_done(&bc->id);
+        free(bc->creator);
         free(bc->name);
         free(bc);
         return NULL;

@@ -25,6 +25,13 @@ int bus_error_not_claimed(sd_bus_error *error, const Device *dev) {
                              "ClaimGroup(%u, 0) first.", dev->name, dev->group->id, dev->group->id);
 }
 
+int bus_error_handed_out(sd_bus_error *error, const Device *dev) {
+        return bus_error_set(error, -EBUSY, "Group %u of device %s has a device handed out to a driver of your "
+                             "own (OpenDevice), whose iommufd owns the group's DMA now: iommud attaches "
+                             "nothing in it. Use your own iommufd, or release the group and claim it again.",
+                             dev->group->id, dev->name);
+}
+
 /* The vtable's userdata is the Device (owned by the core, core/device.h). */
 static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
@@ -100,6 +107,8 @@ const sd_bus_vtable device_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IommuCapabilities", "t", NULL, offsetof(Device, iommu_info.capabilities),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* The bus name the device is handed to (OpenDevice), "" when none. */
+        SD_BUS_PROPERTY("HandedTo", "s", NULL, offsetof(Device, handed_to_name), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* Counted per page request group; read them, they are not signalled. */
         SD_BUS_PROPERTY("FaultsReceived", "t", NULL, offsetof(Device, faults.received), 0),
         SD_BUS_PROPERTY("FaultsResolved", "t", NULL, offsetof(Device, faults.resolved), 0),

@@ -187,6 +187,8 @@ static int bind_error(Daemon *d, BusClient *bc, Device *dev, int r, sd_bus_error
                                      "below %u. A client keeps its PASID for life; use a device with more "
                                      "PASIDs, or a new client.", bc->client->pasid, dev->name, dev->max_pasids);
         case -EBUSY:
+                if (dev->group->n_handed_out > 0)
+                        return bus_error_handed_out(error, dev);
                 return bus_error_set(error, r, "PASID %u of device %s is held by a space attachment; detach "
                                      "it before binding.", bc->client->pasid, dev->name);
         case -EDQUOT:
@@ -301,6 +303,10 @@ const sd_bus_vtable manager_vtable[] = {
                                  method_list_bonds, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ut", SD_BUS_PARAM(group) SD_BUS_PARAM(flags),
                                  "o", SD_BUS_PARAM(path), bus_method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClaimGroupForProcess", "uth",
+                                 SD_BUS_PARAM(group) SD_BUS_PARAM(flags) SD_BUS_PARAM(pidfd),
+                                 "o", SD_BUS_PARAM(path), bus_method_claim_group_for_process,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ReleaseGroup", "u", SD_BUS_PARAM(group), "", ,
                                  bus_method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("AllocPasid", "", , "u", SD_BUS_PARAM(pasid),
@@ -314,6 +320,10 @@ const sd_bus_vtable manager_vtable[] = {
                                  "o", SD_BUS_PARAM(region), method_share_memory, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CreateSpace", "", , "o", SD_BUS_PARAM(space),
                                  method_create_space, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("OpenIommufd", "", , "h", SD_BUS_PARAM(iommufd),
+                                 bus_method_open_iommufd, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("OpenDevice", "s", SD_BUS_PARAM(device), "h", SD_BUS_PARAM(fd),
+                                 bus_method_open_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("GroupChanged", "uss",
                                  SD_BUS_PARAM(group) SD_BUS_PARAM(ownership) SD_BUS_PARAM(owner), 0),

@@ -120,6 +120,8 @@ static int attach_error(Daemon *d, Space *s, Device *dev, uint32_t pasid, int r,
         case -EPERM:
                 return bus_error_not_claimed(error, dev);
         case -EBUSY:
+                if (dev->group->n_handed_out > 0)
+                        return bus_error_handed_out(error, dev);
                 return bus_error_set(error, r, "PASID %u of device %s is taken (by an SVA bond or a space); "
                                      "detach or unbind it first.", pasid, dev->name);
         case -EINVAL:

@@ -101,6 +101,8 @@ struct BusClient {
         ListNode shared;                /* SharedMemory.link, owned */
         const char *gone_why;           /* static string, for the log */
         AuditRate fault_audit;          /* its refused page requests in the journal (audit.h) */
+        char *creator;                  /* owned: for a process's client ("pid:N"), the bus name that
+                                         * made it (bus-process.c); NULL for a bus peer */
         ListNode link;                  /* in daemon->clients */
         HashNode name_node;             /* in daemon->clients_by_name, by name */
 };
@@ -263,9 +265,28 @@ int bus_add_objects(Daemon *d, const char *prefix, const char *interface, const 
  * tests/fuzz/fuzz-bus, which calls every method they list. */
 extern const sd_bus_vtable manager_vtable[], simulator_vtable[], group_vtable[], device_vtable[],
         bond_vtable[], region_vtable[], space_vtable[];
+/* bus-handout.c: fds for the client's own driver, and the revoke that takes them back. */
+int bus_method_open_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_open_device(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_group_revoke(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_property_group_holders(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/* bus-process.c: claims held for a process (ClaimGroupForProcess). The
+ * client "pid:N" for the process of pidfd, made for caller if it has none
+ * (it ends when the process exits); bus_process_client_done() frees one
+ * that holds nothing. bus_claim_holder_of(): the owner of g's claim if
+ * sender may use it (it is sender's, or a process's that sender made it
+ * for), else NULL; bus_claim_holder(): that, or bc itself. */
+int bus_process_client(Daemon *d, BusCaller *caller, int pidfd, BusClient **ret, sd_bus_error *error);
+void bus_process_client_done(BusClient *bc);
+BusClient *bus_claim_holder_of(Daemon *d, const char *sender, const Group *g);
+BusClient *bus_claim_holder(Daemon *d, BusClient *bc, const Group *g);
+
 /* bus-claim.c */
 int bus_method_claim_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_claim_group_for_process(sd_bus_message *m, void *userdata, sd_bus_error *error);
 void bus_claim_answered(Daemon *d, const CoreEvent *ev);
 void bus_claim_calls_free(Daemon *d);
 
@@ -292,5 +313,7 @@ void daemon_on_core_event(void *userdata, const CoreEvent *ev);
 /* Helpers shared by the interfaces (bus-device.c, bus-client.c). */
 int bus_find_device(Daemon *d, const char *name, Device **ret, sd_bus_error *error);
 int bus_error_not_claimed(sd_bus_error *error, const Device *dev);
+/* Busy: dev's group has a device handed out, so iommud attaches nothing there. */
+int bus_error_handed_out(sd_bus_error *error, const Device *dev);
 const char *client_bus_name(const Client *cl);
 

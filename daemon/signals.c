@@ -95,7 +95,7 @@ static void on_group_changed(Daemon *d, const CoreEvent *ev) {
                            g ? client_bus_name(g->owner) : "");
         if (g && object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_GROUP_INTERFACE, "Ownership", "Owner",
-                                               "OwnerUid", "Devices", "Transit", NULL);
+                                               "OwnerUid", "Devices", "Transit", "Holders", NULL);
 }
 
 static void on_device_added(Daemon *d, const CoreEvent *ev) {
@@ -118,7 +118,8 @@ static void on_device_changed(Daemon *d, const CoreEvent *ev) {
 
         if (core_find_device(d->core, ev->name) && device_object_path(ev->name, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_DEVICE_INTERFACE, "Driver", "MaxPasids",
-                                               "IommuInfoKnown", "IommuPasidWidth", "IommuCapabilities", NULL);
+                                               "IommuInfoKnown", "IommuPasidWidth", "IommuCapabilities", "HandedTo",
+                                               NULL);
 }
 
 static void on_bond_changed(Daemon *d, const CoreEvent *ev) {

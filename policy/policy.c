@@ -14,6 +14,8 @@ static const char *const op_names[_POLICY_OP_MAX] = {
         [POLICY_SHARE_MEMORY] = "share-memory",
         [POLICY_SPACES] = "spaces",
         [POLICY_FAULT_SERVICE] = "fault-service",
+        [POLICY_OPEN_DEVICE] = "open-device",
+        [POLICY_REVOKE] = "revoke",
 };
 
 const char *policy_op_to_string(PolicyOp op) {
@@ -166,6 +168,7 @@ static Quota default_quota(uid_t uid) {
         q.limit[RES_BYTES] = POLICY_DEFAULT_BYTES;
         q.limit[RES_MAPPINGS] = POLICY_DEFAULT_MAPPINGS;
         q.limit[RES_CONNECTIONS] = POLICY_DEFAULT_CONNECTIONS;
+        q.limit[RES_OPEN_DEVICES] = POLICY_DEFAULT_OPEN_DEVICES;
         return q;
 }
 

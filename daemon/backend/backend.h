@@ -99,6 +99,9 @@ struct BackendClass {
         int (*worker_fd)(void *data);
         int (*worker_read)(void *data);
         void (*drain)(void *data, uint64_t timeout_usec);
+        /* A new context for a client's own driver, never the daemon's own
+         * (Manager.OpenIommufd): *ret_fd is the caller's. NULL: none. */
+        int (*open_iommufd)(void *data, int *ret_fd);
 
         /*
          * The Simulator interface, registered when the backend has any of

@@ -128,6 +128,10 @@ typedef struct VfioDevice {
         bool moved;             /* the claim moved it to vfio-pci (release unbinds it);
                                  * false: it was on a VFIO driver already, and stays */
         bool no_pasid_attach;   /* its driver has no PASID attach (the probe answered EOPNOTSUPP) */
+        /* Handed to a client's own driver (OpenDevice): our cdev is closed,
+         * the client has a new open of it, and taking it back unbinds
+         * vfio-pci (kernel-jobs.c). */
+        bool handed_out;
 } VfioDevice;
 
 extern const KernelDeviceOps kernel_vfio_device_ops;
@@ -162,6 +166,18 @@ void kernel_vfio_forget_move(KernelBackend *k, const char *name);
 int kernel_vfio_bind(KernelBackend *k, Device *d, const char *cdev, bool moved);
 /* Closes d's cdev; true if the claim had moved it to vfio-pci (to unmove). */
 bool kernel_vfio_release(KernelBackend *k, Device *d);
+/*
+ * BackendOps.device_open: closes our binding of every device of d's group
+ * (the kernel lets one file bind a cdev, vfio_df_open(), and one iommufd
+ * own a group, iommu_device_claim_dma_owner()), then opens d's cdev afresh
+ * for the client, unbound. On failure our bindings are made again.
+ */
+int kernel_device_open(void *ud, Device *d, int *ret_fd);
+/* The pid of a process that holds d's cdev (or its group's), 0: none
+ * seen; its name in comm. */
+pid_t kernel_vfio_holder(KernelBackend *k, const Device *d, char *comm, size_t comm_size);
+/* BackendClass.open_iommufd: a new open of /dev/iommu, never ours. */
+int kernel_open_iommufd(void *data, int *ret_fd);
 
 /* kernel-jobs.c: the BackendOps whose sysfs writes run on k->worker (they
  * answer -EINPROGRESS), and the loop's end of it. */
@@ -169,6 +185,10 @@ int kernel_driver_detach(void *ud, Device *d);
 int kernel_driver_attach(void *ud, Device *d, const char *driver);
 int kernel_group_claim(void *ud, Group *g);
 void kernel_group_release(void *ud, Group *g);
+/* BackendOps.device_take_back: unbinds vfio-pci from d off the loop,
+ * which asks its holder and waits until every fd of d is closed; then the
+ * function goes back to how the claim found it. */
+int kernel_device_take_back(void *ud, Device *d, uint32_t *ret_holder);
 /* Reports to the core what ended; how many, or -errno. */
 int kernel_jobs_read(KernelBackend *k);
 /* Waits until every job ended (or timeout_usec passed), reporting each. */

@@ -36,6 +36,7 @@ typedef enum SysfsJobKind {
         JOB_BIND,       /* names[0] to driver */
         JOB_MOVE,       /* names[] to vfio-pci, waiting for each one's cdev */
         JOB_UNMOVE,     /* names[] off vfio-pci, nobody waits for it */
+        JOB_TAKE_BACK,  /* names[0] off vfio-pci from its holder, waiting for it; back on it unless moved */
 } SysfsJobKind;
 
 typedef struct SysfsJob {
@@ -49,6 +50,7 @@ typedef struct SysfsJob {
         char (*names)[32];      /* owned */
         char (*cdevs)[64];      /* owned, JOB_MOVE: each one's cdev */
         char why[320];          /* the thread's words for a failure */
+        bool moved;             /* JOB_TAKE_BACK: the claim had moved it to vfio-pci */
 } SysfsJob;
 
 static void job_free(WorkerJob *job) {
@@ -58,6 +60,32 @@ static void job_free(WorkerJob *job) {
         free(j->names);
         free(j->cdevs);
         free(j);
+}
+
+/*
+ * vfio-pci's unbind runs vfio_unregister_group_dev() (drivers/vfio/
+ * vfio_main.c), which asks the holder through its request eventfd every
+ * 10 s and returns only once every fd of the device is closed: the one
+ * write the take-back waits in. A function an administrator had on
+ * vfio-pci goes back on it; one the claim moved loses the override.
+ */
+static int take_back_run(SysfsJob *j) {
+        char cdev[64];
+        int r;
+
+        if (j->moved) {
+                kernel_vfio_unmove(j->sysfs, j->names[0]);
+                return 0;
+        }
+        r = sysfs_write(j->sysfs, j->names[0], "bus/pci/drivers/vfio-pci/unbind");
+        if (r >= 0)
+                r = sysfs_write(j->sysfs, j->names[0], "bus/pci/drivers/vfio-pci/bind");
+        if (r >= 0)
+                r = kernel_find_cdev(j->sysfs, j->names[0], cdev, sizeof(cdev));
+        if (r < 0)
+                snprintf(j->why, sizeof(j->why), "%s did not go back on vfio-pci after it was taken back (%s)",
+                         j->names[0], strerror(-r));
+        return r;
 }
 
 static int job_run(WorkerJob *job) {
@@ -90,6 +118,8 @@ static int job_run(WorkerJob *job) {
                 for (size_t i = 0; i < j->n; i++)
                         kernel_vfio_unmove(j->sysfs, j->names[i]);
                 return 0;
+        case JOB_TAKE_BACK:
+                return take_back_run(j);
         }
         return -EINVAL;
 }
@@ -227,6 +257,21 @@ static void move_done(SysfsJob *j, int r) {
         (void)group_backend_done(k->core, j->group, j->seq, r, j->why);
 }
 
+/* The holder let go: what we kept of the device goes, as after a release. */
+static void take_back_done(SysfsJob *j, int r) {
+        KernelBackend *k = j->k;
+        Device *d = core_find_device(k->core, j->names[0]);
+
+        if (r < 0)
+                kernel_log(k, "%s: %s", j->names[0], j->why);
+        if (d && kernel_vfio_of(d)) {
+                free(kernel_vfio_of(d));
+                d->backend_data = NULL;
+        }
+        if (j->moved)
+                kernel_vfio_forget_move(k, j->names[0]);
+}
+
 static void job_done(WorkerJob *job, int r) {
         SysfsJob *j = (SysfsJob *)job;
         KernelBackend *k = j->k;
@@ -256,6 +301,9 @@ static void job_done(WorkerJob *job, int r) {
                 for (size_t i = 0; i < j->n; i++)
                         kernel_vfio_forget_move(k, j->names[i]);
                 return;
+        case JOB_TAKE_BACK:
+                take_back_done(j, r);
+                break;
         }
         (void)group_backend_done(k->core, j->group, j->seq, r, j->why[0] ? j->why : NULL);
 }
@@ -346,8 +394,11 @@ void kernel_group_release(void *ud, Group *g) {
         Device *d;
 
         list_for_each_entry(d, &g->devices, group_link) {
+                VfioDevice *vd = kernel_vfio_of(d);
                 char name[32];
 
+                if (vd && vd->handed_out)
+                        continue;       /* kernel_device_take_back() gives it back */
                 if (path_printf(name, sizeof(name), "%s", d->name) < 0 || !kernel_vfio_release(k, d))
                         continue;
                 if (j) {
@@ -361,6 +412,39 @@ void kernel_group_release(void *ud, Group *g) {
                 job_free(&j->job);
         else if (j)
                 job_submit(k, j);
+}
+
+/* No deadline that would end the wait: a take-back given up would leave
+ * the device with its holder and the group unsafe to give back (the
+ * worker's -ETIMEDOUT is never heard before the holder lets go). */
+#define TAKE_BACK_TIMEOUT_USEC (UINT64_C(1) << 62)
+
+int kernel_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
+        KernelBackend *k = ud;
+        VfioDevice *vd = kernel_vfio_of(d);
+        SysfsJob *j;
+        char comm[32];
+        pid_t pid;
+
+        if (!vd || !vd->handed_out)
+                return 0;
+        j = job_new(k, JOB_TAKE_BACK, d->group, 1);
+        if (!j || job_add_name(j, d->name) < 0) {
+                if (j)
+                        job_free(&j->job);
+                return -ENOMEM;
+        }
+        j->moved = vd->moved;
+        j->job.timeout_usec = TAKE_BACK_TIMEOUT_USEC;
+        j->job.late = NULL;
+        pid = kernel_vfio_holder(k, d, comm, sizeof(comm));
+        *ret_holder = (uint32_t)(pid > 0 ? pid : 0);
+        if (pid > 0)
+                kernel_log(k, "%s: its claim ended while pid %d (%s) has it open; vfio-pci's unbind asks it to let "
+                           "go and waits, group %u reads \"releasing\" until then", d->name, (int)pid, comm,
+                           d->group->id);
+        job_submit(k, j);
+        return -EINPROGRESS;
 }
 
 int kernel_jobs_read(KernelBackend *k) {

@@ -337,6 +337,73 @@ void kernel_vfio_forget(KernelBackend *k, Device *d) {
                 (void)sysfs_write(k->sysfs, "\n", "bus/pci/devices/%s/driver_override", d->name);
 }
 
+pid_t kernel_vfio_holder(KernelBackend *k, const Device *d, char *comm, size_t comm_size) {
+        dev_t rdev[16];
+
+        return find_holder(rdev, group_nodes(k, d, rdev, ELEMENTSOF(rdev)), comm, comm_size);
+}
+
+/* Binds again the devices of g whose binding kernel_device_open() closed. */
+static void rebind_group(KernelBackend *k, Group *g) {
+        Device *o;
+
+        list_for_each_entry(o, &g->devices, group_link) {
+                VfioDevice *vo = kernel_vfio_of(o);
+                char cdev[64];
+
+                if (vo && !vo->handed_out && vo->cdev < 0 && find_cdev(k, o, cdev, sizeof(cdev)) == 0)
+                        (void)vfio_open(k, o, vo, cdev);
+        }
+}
+
+int kernel_device_open(void *ud, Device *d, int *ret_fd) {
+        KernelBackend *k = ud;
+        VfioDevice *vd = kernel_vfio_of(d);
+        char cdev[64], path[PATH_MAX];
+        Device *o;
+        int fd;
+
+        k->why[0] = 0;
+        if (!vd || find_cdev(k, d, cdev, sizeof(cdev)) < 0) {
+                snprintf(k->why, sizeof(k->why), "%s has no VFIO cdev of the claim (a bridge, or a driver that "
+                         "manages DMA without VFIO)", d->name);
+                return -ENODEV;
+        }
+        if (path_printf(path, sizeof(path), "%s/vfio/devices/%s", k->devdir, cdev) < 0)
+                return -ENAMETOOLONG;
+        list_for_each_entry(o, &d->group->devices, group_link) {
+                VfioDevice *vo = kernel_vfio_of(o);
+
+                if (vo && vo->cdev >= 0)
+                        vfio_close(k, vo);      /* unbinds it from our iommufd */
+        }
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+
+                snprintf(k->why, sizeof(k->why), "cannot open %.200s for the client (%s)", path, strerror(-r));
+                rebind_group(k, d->group);
+                return r;
+        }
+        vd->handed_out = true;
+        *ret_fd = fd;
+        return 0;
+}
+
+int kernel_open_iommufd(void *data, int *ret_fd) {
+        KernelBackend *k = data;
+        char path[PATH_MAX];
+        int fd;
+
+        if (path_printf(path, sizeof(path), "%s/iommu", k->devdir) < 0)
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
 int kernel_vfio_requests(KernelBackend *k) {
         struct epoll_event ev[8];
         int n, done = 0;

@@ -235,6 +235,8 @@ const BackendOps kernel_ops = {
         .fault_respond = kernel_fault_respond,
         .device_iommu_info = kernel_device_iommu_info,
         .domain_iova_ranges = kernel_domain_iova_ranges,
+        .device_open = kernel_device_open,
+        .device_take_back = kernel_device_take_back,
 };
 
 /* Before anything is served: what a previous daemon, killed, left on
@@ -349,4 +351,5 @@ const BackendClass kernel_backend_class = {
         .worker_fd = kernel_class_worker_fd,
         .worker_read = kernel_class_worker_read,
         .drain = kernel_class_drain,
+        .open_iommufd = kernel_open_iommufd,
 };

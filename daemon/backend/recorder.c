@@ -116,6 +116,24 @@ static int rec_group_claim(void *ud, Group *g) {
         return r;
 }
 
+static int rec_device_open(void *ud, Device *d, int *ret_fd) {
+        Recorder *rec = ud;
+        int r = record(rec, REC_DEVICE_OPEN, "device_open %s", d->name);
+
+        if (r != 0)
+                return -r;
+        *ret_fd = 1000 + (int)rec->calls[REC_DEVICE_OPEN];
+        return 0;
+}
+
+static int rec_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
+        Recorder *rec = ud;
+        int r = record(rec, REC_TAKE_BACK, "take_back %s", d->name);
+
+        *ret_holder = rec->holder_pid;
+        return in_flight(rec, REC_TAKE_BACK, d->group, r);
+}
+
 static void rec_group_release(void *ud, Group *g) {
         Recorder *rec = ud;
 
@@ -243,6 +261,8 @@ const BackendOps recorder_ops = {
         .fault_respond = rec_fault_respond,
         .device_iommu_info = rec_device_iommu_info,
         .domain_iova_ranges = rec_domain_iova_ranges,
+        .device_open = rec_device_open,
+        .device_take_back = rec_device_take_back,
 };
 
 long recorder_find(const Recorder *rec, const char *prefix, size_t from) {

@@ -31,6 +31,8 @@ typedef enum RecorderOp {
         REC_AUTO_RESPOND,               /* the answers a detach gives (the kernel's, not the core's) */
         REC_IOMMU_INFO,
         REC_IOVA_RANGES,
+        REC_DEVICE_OPEN,                /* a device handed out: answers fd 1000 + the count so far */
+        REC_TAKE_BACK,                  /* a handed-out device taken back */
         _REC_OP_MAX,
 } RecorderOp;
 
@@ -61,9 +63,10 @@ struct Recorder {
 
         /* Ops (1u << RecorderOp) that answer later, as a backend doing them
          * off the event loop does: logged, then -EINPROGRESS (driver_detach,
-         * driver_attach and group_claim only). recorder_answer() gives the
+         * driver_attach, group_claim and take_back only). recorder_answer() gives the
          * answer for the one in flight. */
         unsigned async_ops;
+        uint32_t holder_pid;            /* whom take_back says holds the device */
         bool in_flight;
         uint32_t in_flight_group, in_flight_seq;
         RecorderOp in_flight_op;

@@ -507,6 +507,10 @@ static int selftest_class_worker_read(void *data) {
         return kernel_backend_class.worker_read(((SelftestBackend *)data)->kernel);
 }
 
+static int selftest_class_open_iommufd(void *data, int *ret_fd) {
+        return kernel_open_iommufd(((SelftestBackend *)data)->kernel, ret_fd);
+}
+
 static void selftest_class_drain(void *data, uint64_t timeout_usec) {
         kernel_backend_class.drain(((SelftestBackend *)data)->kernel, timeout_usec);
 }
@@ -527,6 +531,7 @@ const BackendClass selftest_backend_class = {
         .worker_fd = selftest_class_worker_fd,
         .worker_read = selftest_class_worker_read,
         .drain = selftest_class_drain,
+        .open_iommufd = selftest_class_open_iommufd,
         .dma = selftest_dma,
         .check_map = selftest_check_map,
         .check_attachment = selftest_check_attachment,

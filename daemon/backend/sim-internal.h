@@ -2,6 +2,8 @@
 /* sim-internal.h - the sim backend's state, shared by sim.c and sim-dma.c */
 #pragma once
 
+#include <stdarg.h>
+
 #include "fault-queue.h"
 #include "sim-fault.h"
 #include "common/list.h"
@@ -24,7 +26,21 @@ struct SimBackend {
         uint32_t next_dev_id;
         Device **devices_by_id;         /* owned array of borrowed devices, [dev_id - 1]; NULL: gone */
         ListNode pending;               /* SimDma.link: DMAs waiting for an answer */
+        ListNode handouts;              /* SimHandout.link, owned: devices handed out (sim-handout.c) */
+        /* BackendOptions' log, borrowed: what happens outside a call. */
+        void (*log)(void *userdata, const char *fmt, va_list ap);
+        void *log_userdata;
 };
+
+/* sim-handout.c: BackendOps.device_open, device_take_back, device_release,
+ * and BackendClass.open_iommufd on the sim; sim_handouts_free() closes the
+ * daemon's ends of every device still handed out. */
+typedef struct SimHandout SimHandout;
+int sim_device_open(void *ud, Device *d, int *ret_fd);
+int sim_device_take_back(void *ud, Device *d, uint32_t *ret_holder);
+void sim_handout_release(void *ud, Device *d);      /* its handed-out fd, if any, goes */
+int sim_open_iommufd(void *data, int *ret_fd);
+void sim_handouts_free(SimBackend *s);
 
 /* A domain's I/O page table; owned by its IoDomain (backend_data). */
 typedef struct SimDomain {

@@ -34,6 +34,7 @@ int sim_backend_new(SimBackend **ret) {
         if (!s)
                 return -ENOMEM;
         list_init(&s->pending);
+        list_init(&s->handouts);
         r = worker_new(&s->worker);
         if (r < 0)
                 return r;
@@ -51,6 +52,7 @@ SimBackend *sim_backend_free(SimBackend *s) {
                 return NULL;
         s->worker = worker_free(s->worker);    /* first: no job reports after this */
         sim_dma_fail_all(s, NULL, 0, "the simulator is shutting down");
+        sim_handouts_free(s);
         for (size_t i = 0; i < s->n_refuse_unbind; i++)
                 free(s->refuse_unbind[i]);
         free(s->refuse_unbind);
@@ -118,10 +120,13 @@ Device *sim_device_by_id(SimBackend *s, uint32_t dev_id) {
         return dev_id >= 1 && dev_id <= s->next_dev_id ? s->devices_by_id[dev_id - 1] : NULL;
 }
 
-/* The device goes from the model: its id names nothing any more. */
+/* The device goes from the model: its id names nothing any more, and a
+ * handed-out fd of it is let go. */
 static void sim_device_release(void *ud, Device *d) {
         SimBackend *s = ud;
         uintptr_t id = (uintptr_t)d->backend_data;
+
+        sim_handout_release(ud, d);
 
         if (id >= 1 && id <= s->next_dev_id)
                 s->devices_by_id[id - 1] = NULL;
@@ -319,6 +324,8 @@ const BackendOps sim_ops = {
         .device_iommu_info = sim_device_iommu_info,
         .domain_iova_ranges = sim_domain_iova_ranges,
         .device_release = sim_device_release,
+        .device_open = sim_device_open,
+        .device_take_back = sim_device_take_back,
 };
 
 static int sim_class_new(Backend **ret, const BackendOptions *opts) {
@@ -328,6 +335,8 @@ static int sim_class_new(Backend **ret, const BackendOptions *opts) {
         r = sim_backend_new(&s);
         if (r < 0)
                 return r;
+        s->log = opts->log;
+        s->log_userdata = opts->log_userdata;
         r = backend_new(ret, &sim_backend_class, s, &sim_ops, s);
         if (r < 0)
                 return r;
@@ -423,4 +432,5 @@ const BackendClass sim_backend_class = {
         .worker_fd = sim_class_worker_fd,
         .worker_read = sim_class_worker_read,
         .drain = sim_class_drain,
+        .open_iommufd = sim_open_iommufd,
 };

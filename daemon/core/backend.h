@@ -70,4 +70,23 @@ struct BackendOps {
          * them (a device's reserved regions, its IOMMU's aperture).
          */
         int (*domain_iova_ranges)(void *ud, const IoDomain *dom, IovaRange *buf, size_t n);
+
+        /*
+         * Optional (NULL: no hand-outs, -EOPNOTSUPP). Opens d afresh for a
+         * client's own driver (handout.h): *ret_fd is a new fd the caller
+         * takes (on the kernel, d's VFIO cdev, opened and not bound, after
+         * the backend let go of its own binding of every device of d's
+         * group). Nothing of the daemon uses the group's devices then.
+         */
+        int (*device_open)(void *ud, Device *d, int *ret_fd);
+        /*
+         * d's claim ended while it was handed out: takes it back from
+         * whoever holds the fd (on the kernel, vfio-pci's unbind, which asks
+         * the holder and waits until every fd of d is closed). 0: back now;
+         * -EINPROGRESS: group_backend_done() says when. Never gives up: a
+         * holder that keeps its fd keeps the group RELEASING. *ret_holder:
+         * the pid of a process seen holding d (0: none seen), which the
+         * core records for Group.Holders.
+         */
+        int (*device_take_back)(void *ud, Device *d, uint32_t *ret_holder);
 };

@@ -36,6 +36,7 @@ const char *resource_to_string(Resource r) {
                 [RES_BYTES] = "bytes",
                 [RES_MAPPINGS] = "mappings",
                 [RES_CONNECTIONS] = "connections",
+                [RES_OPEN_DEVICES] = "open-devices",
         };
         return (unsigned)r < ELEMENTSOF(names) ? names[r] : "unknown";
 }

@@ -8,6 +8,7 @@
 #include "device.h"
 #include "fault.h"
 #include "group.h"
+#include "handout.h"
 #include "pasid.h"
 #include "space.h"
 
@@ -228,6 +229,7 @@ void device_free(Device *d) {
         Ownership before;
 
         device_release_slots(d);
+        device_handout_forget(d);
         fault_abort_device(d->core, d);
         if (d->core->ops->device_release)
                 d->core->ops->device_release(d->core->backend_data, d);

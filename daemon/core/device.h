@@ -37,6 +37,13 @@ typedef struct DeviceInfo {
         bool driver_managed_dma;
 } DeviceInfo;
 
+/* Where a device is as far as hand-outs go (handout.h). */
+typedef enum HandoutState {
+        HANDOUT_NONE,           /* the daemon's, like every claimed device */
+        HANDOUT_OPEN,           /* handed to handed_to's driver */
+        HANDOUT_RETURNING,      /* its claim ended: the backend takes it back */
+} HandoutState;
+
 /*
  * Owned by Core.devices from device_add() until device_unplug() or
  * core_free(). Slots on it are owned by the bonds and space attachments that
@@ -75,6 +82,11 @@ struct Device {
          * until their timeout or their slot goes. */
         bool hold_faults;
         DeferNode unplug;
+
+        HandoutState handout;
+        Client *handed_to;      /* borrowed, the group's owner, while HANDOUT_OPEN */
+        char *handed_to_name;   /* owned: the bus name it was handed to, until it is back; NULL: none */
+        uint32_t holder_pid;    /* who the backend saw holding it while RETURNING; 0: nobody seen */
         void *backend_data;     /* owned by the backend */
 };
 

@@ -6,6 +6,7 @@
 #include "client.h"
 #include "device.h"
 #include "group.h"
+#include "handout.h"
 
 Ownership group_ownership(const Group *g) {
         if (g->owner)
@@ -259,7 +260,9 @@ static void group_step(Group *g) {
                 group_free_if_unused(g);
                 return;
         case GROUP_RELEASING:
-                if (group_restore_step(g))
+                /* Devices handed out come back first: their drivers' turn
+                 * is after (handout.h). */
+                if (group_take_back_step(g) || group_restore_step(g))
                         return;
                 g->transit = GROUP_STEADY;
                 if (g->suspended)
@@ -327,6 +330,11 @@ int group_backend_done(Core *c, uint32_t id, uint32_t seq, int r, const char *wh
                 g->wait = GROUP_WAIT_NONE;
                 group_backend_claimed(g, r, why);
                 break;
+        case GROUP_WAIT_TAKE_BACK:
+                g->wait = GROUP_WAIT_NONE;
+                if (d)
+                        device_taken_back(d, r);
+                break;
         case GROUP_WAIT_NONE:
                 break;
         }
@@ -360,12 +368,15 @@ const char *group_transit_to_string(const Group *g) {
         return "";
 }
 
-/* Stops all DMA of the owner through g's devices: bonds go stale (L3). */
+/* Stops all DMA of the owner through g's devices: bonds go stale (L3).
+ * Devices handed out are the backend's to take back from now on. */
 static void group_release_slots(Group *g) {
         Device *d;
 
-        list_for_each_entry(d, &g->devices, group_link)
+        list_for_each_entry(d, &g->devices, group_link) {
                 device_release_slots(d);
+                device_handout_end(d);
+        }
 }
 
 /* The release itself, at a safe point: L2 order, then drivers come back,

@@ -27,6 +27,7 @@ typedef enum GroupWait {
         GROUP_WAIT_DETACH,      /* driver_detach(wait_device) */
         GROUP_WAIT_ATTACH,      /* driver_attach(wait_device) */
         GROUP_WAIT_CLAIM,       /* group_claim(g) */
+        GROUP_WAIT_TAKE_BACK,   /* device_take_back(wait_device): its holder lets go */
 } GroupWait;
 
 /*
@@ -55,6 +56,7 @@ struct Group {
         uint32_t wait_seq;      /* the answer to the operation in flight carries it */
         bool suspended;         /* this transit waited for the backend (and said so) */
 
+        unsigned n_handed_out;  /* devices HANDOUT_OPEN or HANDOUT_RETURNING (handout.h) */
         DeferNode release;      /* a release asked for during a callback */
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
         void *backend_data;     /* owned by the backend */

@@ -6,6 +6,8 @@
 #include "device.h"
 #include "domain.h"
 #include "fault.h"
+#include "group.h"
+#include "handout.h"
 #include "slot.h"
 
 void slot_init(Slot *slot) {
@@ -29,8 +31,9 @@ int slot_take(Slot *slot, SlotType type, Device *d, uint32_t pasid, IoDomain *do
         Core *c = d->core;
         int r;
 
-        /* The check and the take are one step: nothing runs in between. */
-        if (device_find_slot(d, pasid))
+        /* The check and the take are one step: nothing runs in between.
+         * A group with a device handed out is the holder's (handout.h). */
+        if (device_find_slot(d, pasid) || group_handout_blocks_slots(d->group))
                 return -EBUSY;
         slot->type = type;
         slot->device = d;

@@ -65,6 +65,7 @@ typedef enum Resource {
         RES_BYTES,              /* bytes shared (regions) plus bytes mapped in spaces */
         RES_MAPPINGS,           /* mappings made by Space.Map */
         RES_CONNECTIONS,        /* clients (bus connections holding state) */
+        RES_OPEN_DEVICES,       /* devices handed out to the client's own driver (OpenDevice) */
         _RES_MAX,
 } Resource;
 

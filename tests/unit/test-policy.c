@@ -306,6 +306,29 @@ Test(policy, device_vendor_device_class) {
         cr_assert_not(claim_ok(c, other));
 }
 
+/* open-device is decided per device like claim, and its quota is the
+ * uid's "open-devices": a rule for one device filter grants no other. */
+Test(policy, open_device_follows_device_filters_and_has_a_quota) {
+        _cleanup_(policy_freep) Policy *p = load_text(
+                "{ 'rules': ["
+                "  { 'principals': { 'users': [65534] }, 'devices': { 'address': '0000:00:02.*' },"
+                "    'allow': ['claim', 'open-device'] },"
+                "  { 'principals': { 'users': [65534] }, 'quota': { 'open-devices': 2 } }"
+                "] }");
+        PolicyDevice d = test_device(), other = test_device();
+        Quota q;
+
+        other.address = "0000:00:03.0";
+        cr_assert(policy_allows(p, &NOBODY, &d, POLICY_OPEN_DEVICE));
+        cr_assert_not(policy_allows(p, &NOBODY, &other, POLICY_OPEN_DEVICE), "the filter does not match");
+        cr_assert(policy_allows(p, &ROOT, &other, POLICY_OPEN_DEVICE), "root by default");
+        cr_assert_not(policy_allows(p, &NOBODY, &d, POLICY_REVOKE), "revoke is not granted");
+        cr_assert_eq(policy_op_from_string("open-device"), POLICY_OPEN_DEVICE);
+        cr_assert_eq(policy_op_from_string("revoke"), POLICY_REVOKE);
+        policy_limits(p, &NOBODY, &q, NULL);
+        cr_assert_eq(q.limit[RES_OPEN_DEVICES], 2);
+}
+
 Test(policy, device_group_and_driver) {
         _cleanup_(policy_freep) Policy *g = claim_on("{ 'group': 1 }");
         _cleanup_(policy_freep) Policy *drv = claim_on("{ 'driver': 'e1000e' }");
@@ -418,6 +441,7 @@ Test(policy, quota_and_timeout_defaults) {
         cr_assert_eq(q.limit[RES_BYTES], 256ull << 20);
         cr_assert_eq(q.limit[RES_MAPPINGS], 1024);
         cr_assert_eq(q.limit[RES_CONNECTIONS], 16);
+        cr_assert_eq(q.limit[RES_OPEN_DEVICES], 4);
         cr_assert_eq(timeout, 2000000);
         policy_limits(p, &ROOT, &q, &timeout);
         for (unsigned r = 0; r < _RES_MAX; r++)
@@ -540,7 +564,7 @@ Test(policy, error_unknown_keys) {
                           "device, class, group, driver");
         expect_rule_error("'principals': '*', 'quota': { 'pasid': 1 }",
                           "rules[0].quota.pasid: unknown key, expected one of: pasids, bonds, "
-                          "regions, spaces, pending-faults, groups, bytes, mappings, connections");
+                          "regions, spaces, pending-faults, groups, bytes, mappings, connections, open-devices");
         expect_rule_error("'principals': { 'user': [0] }, 'allow': []",
                           "rules[0].principals.user: unknown key, expected one of: users, groups");
         expect_rule_error("'principals': '*', 'allow': [], 'a b\\n': 1",
@@ -616,7 +640,7 @@ Test(policy, error_unknown_users_and_groups) {
 Test(policy, error_unknown_operation) {
         expect_rule_error("'principals': '*', 'allow': ['claim', 'clam']",
                           "rules[0].allow[1]: expected one of claim, detach-kernel-drivers, sva, "
-                          "share-memory, spaces, fault-service, got \"clam\"");
+                          "share-memory, spaces, fault-service, open-device, revoke, got \"clam\"");
         expect_rule_error("'principals': '*', 'deny': [1]",
                           "rules[0].deny[0]: expected one of claim");
         expect_rule_error("'principals': '*'",
