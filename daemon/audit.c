@@ -41,20 +41,35 @@ static void record_add(AuditRecord *rec, const char *fmt, ...) {
                 (void)strv_consume(&rec->fields, field);
 }
 
-/* The process's command name, for the reader: /proc/PID/comm now. */
-static void record_comm(AuditRecord *rec, pid_t pid) {
-        char path[64], comm[64];
+/* The process's command name from /proc/PID/comm, or "" when it is gone. */
+void audit_read_comm(pid_t pid, char *buf, size_t size) {
+        char path[64];
         FILE *f;
 
+        buf[0] = 0;
+        if (pid <= 0)
+                return;
         snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
         f = fopen(path, "re");
         if (!f)
                 return;
-        if (fgets(comm, sizeof(comm), f)) {
-                comm[strcspn(comm, "\n")] = 0;
-                record_add(rec, "IOMMUD_COMM=%s", comm);
-        }
+        if (!fgets(buf, (int)size, f))
+                buf[0] = 0;
+        buf[strcspn(buf, "\n")] = 0;
         fclose(f);
+}
+
+/* The command name kept when the client was made (a client's exit is
+ * recorded after its process may be gone), else /proc's now. */
+static void record_comm(AuditRecord *rec, const BusIdentity *who) {
+        char comm[sizeof(who->comm)];
+
+        if (who->comm[0])
+                snprintf(comm, sizeof(comm), "%s", who->comm);
+        else
+                audit_read_comm(who->pid, comm, sizeof(comm));
+        if (comm[0])
+                record_add(rec, "IOMMUD_COMM=%s", comm);
 }
 
 /* IOMMUD_CLIENT, _UID, _PID, _COMM and _UNIT (the systemd unit of the
@@ -69,7 +84,7 @@ static void record_caller(AuditRecord *rec, const BusIdentity *who) {
         if (who->pid <= 0)
                 return;
         record_add(rec, "IOMMUD_PID=%d", (int)who->pid);
-        record_comm(rec, who->pid);
+        record_comm(rec, who);
         if (sd_pid_get_unit(who->pid, &unit) >= 0)
                 record_add(rec, "IOMMUD_UNIT=%s", unit);
 }

@@ -12,6 +12,7 @@
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
 #include "daemon/core/user.h"
+#include "audit.h"
 #include "daemon.h"
 
 /*
@@ -195,6 +196,7 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
         /* Nothing fails from here: the identity is the client's now. */
         bc->id = *id;
         bc->id.name = bc->name;
+        audit_read_comm(bc->id.pid, bc->id.comm, sizeof(bc->id.comm));
         *id = (BusIdentity) { .gid = (gid_t)-1 };
         bus_client_watch_pid(bc);
         list_add_tail(&d->clients, &bc->link);

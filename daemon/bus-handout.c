@@ -10,7 +10,9 @@
 #include "daemon/core/group.h"
 #include "daemon/core/handout.h"
 #include "daemon/core/slot.h"
+#include "audit.h"
 #include "daemon.h"
+#include "log.h"
 
 /*
  * The fds made here are the caller's: the daemon sends them in the reply
@@ -128,8 +130,7 @@ int bus_method_open_device(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = device_hand_out(dev, owner->client, bc->name, &fd);
         if (r < 0)
                 return open_device_error(d, owner, dev, r, error);
-        fprintf(stderr, "iommud: %s handed to %s (uid %u) for its own driver\n", dev->name, bc->name,
-                (unsigned)bc->id.uid);
+        audit_device_open(&bc->id, dev, "VFIO cdev, not bound, for the caller's own driver");
         return reply_fd(m, fd);
 }
 
@@ -161,7 +162,7 @@ int bus_method_group_revoke(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (!g->owner)
                 return bus_error_set(error, -EPERM, "Group %u is not claimed%s; there is nothing to revoke.", g->id,
                                      g->transit != GROUP_STEADY ? " (it is in transit)" : "");
-        fprintf(stderr, "iommud: group %u revoked from %s (uid %u) by %s\n", g->id, g->owner->name,
+        log_notice("group %u revoked from %s (uid %u) by %s", g->id, g->owner->name,
                 (unsigned)g->owner->uid, sd_bus_message_get_sender(m));
         r = group_revoke(g);
         if (r < 0)

@@ -8,6 +8,7 @@
 #include "daemon/core/client.h"
 #include "daemon/core/group.h"
 #include "daemon.h"
+#include "log.h"
 
 /*
  * ClaimGroupForProcess(group, flags, pidfd): a launcher (iommuctl, a
@@ -94,7 +95,7 @@ int bus_process_client(Daemon *d, BusCaller *caller, int pidfd, BusClient **ret,
                 return bus_error_set(error, -EINVAL, "Process %d cannot be watched (it exited, or this kernel "
                                      "has no pidfd_open); its claim would outlive it.", (int)pid);
         }
-        fprintf(stderr, "iommud: %s (uid %u) holds claims for process %d from now on\n", caller->name,
+        log_info("%s (uid %u) holds claims for process %d from now on", caller->name,
                 (unsigned)who->uid, (int)pid);
         *ret = bc;
         return 0;

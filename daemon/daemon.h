@@ -87,6 +87,8 @@ typedef struct BusIdentity {
                                          * Only for watching its exit and the log, never for decisions. */
         const char *name;               /* borrowed: the unique bus name, from the call's message or the
                                          * BusClient.name of the client that owns this identity */
+        char comm[17];                  /* the process's command name when its BusClient was made, for
+                                         * the records of its exit; "" until then or if unknown */
 } BusIdentity;
 
 /* bus-client.c: a bus peer that holds something, and the core Client it is. */
