@@ -52,3 +52,17 @@ finish() {
         [ $failed -eq 0 ]
         exit
 }
+
+# Stops the daemon (it must exit 0) and starts it again on the same bus
+# with the same options ($backend and the options start_iommud had are
+# passed again by the caller): for tests of what survives a restart.
+restart_iommud() {
+        kill -TERM "$daemon" && wait "$daemon"
+        rc=$?
+        check "iommud exits cleanly for the restart" '[ $rc -eq 0 ]'
+        backend=$1; shift
+        ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$backend" "$@" 2>>"$T/iommud.log" &
+        daemon=$!
+        check "iommud starts again on the $backend backend" \
+                'wait_until "busctl --system call org.iommud1 /org/iommud1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1"'
+}
