@@ -61,16 +61,25 @@ static int override_call_wait(Daemon *d, sd_bus_message *m, const Group *g, bool
         return 1;               /* answered later */
 }
 
-/* Every device of the group, for the one operation both methods need. */
-static int authorize_group(Daemon *d, const BusIdentity *who, const Group *g, sd_bus_error *error) {
+/* Group id, its caller allowed admin-claim on every device of it, the one
+ * operation both methods need. */
+static int authorized_group(Daemon *d, sd_bus_message *m, uint32_t id, BusCaller *caller, Group **ret,
+                            sd_bus_error *error) {
         const Device *dev;
+        Group *g;
         int r;
 
+        r = bus_find_group(d, id, &g, error);
+        if (r >= 0)
+                r = bus_caller_get(d, m, caller, error);
+        if (r < 0)
+                return r;
         list_for_each_entry(dev, &g->devices, group_link) {
-                r = bus_authorize(d, who, POLICY_ADMIN_CLAIM, dev, error);
+                r = bus_authorize(d, bus_caller_identity(caller), POLICY_ADMIN_CLAIM, dev, error);
                 if (r < 0)
                         return r;
         }
+        *ret = g;
         return 0;
 }
 
@@ -193,12 +202,7 @@ int bus_method_detach_group(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return bus_error_set(error, -EINVAL, "Unknown flags 0x%llx; the only flag is NOSAVE (1).",
                                      (unsigned long long)(flags & ~IOMMUD_OVERRIDE_FLAGS_ALL));
         saved = !(flags & IOMMUD_OVERRIDE_NOSAVE);
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        r = bus_caller_get(d, m, &caller, error);
-        if (r >= 0)
-                r = authorize_group(d, bus_caller_identity(&caller), g, error);
+        r = authorized_group(d, m, id, &caller, &g, error);
         if (r < 0)
                 return r;
         if (g->overridden && g->transit == GROUP_STEADY) {
@@ -241,12 +245,7 @@ int bus_method_reattach_group(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(m, "u", &id);
         if (r < 0)
                 return r;
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
-        r = bus_caller_get(d, m, &caller, error);
-        if (r >= 0)
-                r = authorize_group(d, bus_caller_identity(&caller), g, error);
+        r = authorized_group(d, m, id, &caller, &g, error);
         if (r < 0)
                 return r;
         if (!g->overridden && g->transit == GROUP_STEADY)

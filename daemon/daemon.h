@@ -230,6 +230,8 @@ Daemon *bus_daemon(sd_bus_message *m);
  * else AccessDenied naming the object ("<kind> <id>"), its owner, and what
  * to do. verb is what the caller tried ("unbind").
  */
+/* Group id, or NoSuchGroup naming the verb that lists them. */
+int bus_find_group(Daemon *d, uint32_t id, Group **ret, sd_bus_error *error);
 int bus_check_owner(sd_bus_message *m, const Client *owner, const char *kind, uint64_t id, const char *verb,
                     BusClient **ret, sd_bus_error *error);
 
