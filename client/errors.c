@@ -141,10 +141,10 @@ typedef struct VerbAdvice {
         const char *text;
 } VerbAdvice;
 
+/* iommud's own message names the rule missing and where to add it. */
 #define ADMIN_CLAIM_ADVICE(what) \
         "only root, or a user whom iommud's policy grants \"admin-claim\" on every device " \
-        "of the group, may " what " a group for the machine; an administrator can grant it " \
-        "in /etc/iommud/policy.json or /etc/iommud/policy.d/ (see 'man iommud.policy')."
+        "of the group, may " what " a group for the machine."
 
 static const VerbAdvice verb_advice[] = {
         { "detach-group", SD_BUS_ERROR_ACCESS_DENIED, ADMIN_CLAIM_ADVICE("detach") },

@@ -5,15 +5,6 @@
 
 #include "iommuctl.h"
 
-/*
- * DetachGroup's flag bit 0: the override lasts until reboot only. Spelt
- * here too so that the client builds against an api/iommud.h that does not
- * name it yet; the two definitions are the same tokens, so C allows both.
- */
-#ifndef IOMMUD_OVERRIDE_NOSAVE
-#define IOMMUD_OVERRIDE_NOSAVE (1ull << 0)
-#endif
-
 const VerbOption detach_group_options[] = {
         VERB_FLAG("--nosave", OPT_NOSAVE,
                   "hold the group until reboot only, as driverctl's --nosave (OVERRIDE_NOSAVE)"),

@@ -293,29 +293,6 @@ def with_world(**kwargs):
     return deco
 
 
-def restart_with_own_overrides(w, lib=None, run=None):
-    """Stops iommud (it must exit 0) and starts it again with its override
-    stores in the world's directory (--lib-dir, --state-dir), so that what a
-    test detaches for the machine is never written to this machine's
-    /var/lib/iommud or /run/iommud, and another test never finds it. lib and
-    run: the ones of an earlier restart, to see what a restart keeps.
-    Returns (lib, run)."""
-    lib = lib or os.path.join(w.dir, "lib")
-    run = run or os.path.join(w.dir, "run")
-    for d in (lib, run):
-        os.makedirs(d, mode=0o755, exist_ok=True)
-    if w.daemon.poll() is None:
-        w.daemon.send_signal(signal.SIGTERM)
-        check(w.daemon.wait(timeout=15) == 0, f"iommud did not exit 0 on SIGTERM:\n{w.log()}")
-    check(not re.search(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:", w.log()),
-          f"sanitizer report in the daemon's log before the restart:\n{w.log()}")
-    args = [f"--lib-dir={lib}", f"--state-dir={run}"]
-    if w.policy:
-        args.append(f"--policy={w.policy}")
-    w.start_daemon(args)
-    return lib, run
-
-
 def main(tests, suite="integration"):
     build = sys.argv[sys.argv.index("--build") + 1]
     source = sys.argv[sys.argv.index("--source") + 1]
