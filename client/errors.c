@@ -133,7 +133,7 @@ static const Advice advice[] = {
  * Advice for one verb, before the general one: an override is the
  * machine's, not a connection's, so the general words about claims and
  * connections would mislead. text NULL: iommud's message says all there
- * is to do (who holds the group, which verb lists the overrides).
+ * is to do (who holds the group, which verb lists the overrides or groups).
  */
 typedef struct VerbAdvice {
         const char *verb;
@@ -152,6 +152,8 @@ static const VerbAdvice verb_advice[] = {
         { "detach-group", IOMMUD_ERROR_BUSY, NULL },
         { "reattach-group", IOMMUD_ERROR_BUSY, NULL },
         { "reattach-group", IOMMUD_ERROR_NOT_CLAIMED, NULL },
+        { "detach-group", IOMMUD_ERROR_NO_SUCH_GROUP, NULL },
+        { "reattach-group", IOMMUD_ERROR_NO_SUCH_GROUP, NULL },
 };
 
 /* The advice of verb_advice[] for this verb and error, if it has one: printed, true. */
