@@ -34,6 +34,10 @@
 #define IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS      (1ull << 0)
 #define IOMMUD_CLAIM_FLAGS_ALL                  IOMMUD_CLAIM_DETACH_KERNEL_DRIVERS
 
+/* DetachGroup's flags: NOSAVE keeps the override until the next reboot only. */
+#define IOMMUD_OVERRIDE_NOSAVE                  (1ull << 0)
+#define IOMMUD_OVERRIDE_FLAGS_ALL               IOMMUD_OVERRIDE_NOSAVE
+
 /* ShareMemory(..., u access) and Space.Map(..., u access) */
 #define IOMMUD_ACCESS_READ              (1u << 0)
 #define IOMMUD_ACCESS_WRITE             (1u << 1)

@@ -23,6 +23,11 @@ typedef struct Rewrite {
 static const Rewrite rewrites[] = {
         { "flag DETACH_KERNEL_DRIVERS (1)", "option --detach-drivers", false, false },
         { "DETACH_KERNEL_DRIVERS (1)", "--detach-drivers", false, false },
+        { "flag OVERRIDE_NOSAVE (1)", "option --nosave", false, false },
+        { "OVERRIDE_NOSAVE (1)", "--nosave", false, false },
+        { "DetachGroup", "detach-group", true, true },
+        { "ReattachGroup", "reattach-group", true, true },
+        { "ListOverrides", "list-overrides", true, false },
         { "ClaimGroup", "claim", true, true },
         { "ReleaseGroup", "release", true, true },
         { "AllocPasid", "pasid", true, false },
@@ -124,6 +129,45 @@ static const Advice advice[] = {
           "/etc/iommud/policy.d/; see 'man iommud.policy')." },
 };
 
+/*
+ * Advice for one verb, before the general one: an override is the
+ * machine's, not a connection's, so the general words about claims and
+ * connections would mislead. text NULL: iommud's message says all there
+ * is to do (who holds the group, which verb lists the overrides or groups).
+ */
+typedef struct VerbAdvice {
+        const char *verb;
+        const char *error;
+        const char *text;
+} VerbAdvice;
+
+/* iommud's own message names the rule missing and where to add it. */
+#define ADMIN_CLAIM_ADVICE(what) \
+        "only root, or a user whom iommud's policy grants \"admin-claim\" on every device " \
+        "of the group, may " what " a group for the machine."
+
+static const VerbAdvice verb_advice[] = {
+        { "detach-group", SD_BUS_ERROR_ACCESS_DENIED, ADMIN_CLAIM_ADVICE("detach") },
+        { "reattach-group", SD_BUS_ERROR_ACCESS_DENIED, ADMIN_CLAIM_ADVICE("reattach") },
+        { "detach-group", IOMMUD_ERROR_BUSY, NULL },
+        { "reattach-group", IOMMUD_ERROR_BUSY, NULL },
+        { "reattach-group", IOMMUD_ERROR_NOT_CLAIMED, NULL },
+        { "detach-group", IOMMUD_ERROR_NO_SUCH_GROUP, NULL },
+        { "reattach-group", IOMMUD_ERROR_NO_SUCH_GROUP, NULL },
+};
+
+/* The advice of verb_advice[] for this verb and error, if it has one: printed, true. */
+static bool explain_for_verb(Ctx *ctx, const sd_bus_error *error) {
+        for (size_t i = 0; i < ELEMENTSOF(verb_advice); i++)
+                if (ctx->verb && strcmp(ctx->verb, verb_advice[i].verb) == 0 &&
+                    sd_bus_error_has_name(error, verb_advice[i].error)) {
+                        if (verb_advice[i].text)
+                                fprintf(stderr, "iommuctl: %s\n", verb_advice[i].text);
+                        return true;
+                }
+        return false;
+}
+
 /* The bus itself refused the call (its policy file), before iommud saw it. */
 static bool denied_by_bus(const sd_bus_error *error) {
         return sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) && error->message &&
@@ -181,6 +225,8 @@ void error_explain(Ctx *ctx, const sd_bus_error *error) {
                         "sudo.\n", ctx->verb);
                 return;
         }
+        if (explain_for_verb(ctx, error))
+                return;
         if (sd_bus_error_has_name(error, IOMMUD_ERROR_NOT_CLAIMED) && explain_not_claimed(ctx))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(advice); i++)

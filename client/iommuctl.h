@@ -35,6 +35,7 @@ enum {
         OPT_ALL = 1 << 9,       /* show -a */
         OPT_IGNORE_MEMLOCK = 1 << 10,   /* exec --ignore-memlock */
         OPT_FOR_PID = 1 << 11,  /* claim --for-pid PID */
+        OPT_NOSAVE = 1 << 12,   /* detach-group --nosave */
 };
 
 /* Results of earlier verbs that later arguments may name ("@pasid"); bits. */
@@ -280,10 +281,17 @@ extern const VerbOption show_options[];
 int verb_show(Ctx *ctx, const Command *cmd);
 
 /* verbs-query.c */
+#define ROW_END (-1)    /* a ReadRow's answer: the array has no more entries */
+
+/* Reads one entry of a List* reply into t or j: 0, ROW_END, or an exit code it reported. */
+typedef int (*ReadRow)(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata);
+
 extern const VerbOption columns_options[];
 extern const char *const list_columns[], *const groups_columns[], *const bonds_columns[],
         *const faults_columns[];
 int device_full_name(const char *s, char *buf, size_t size);
+int list_verb(Ctx *ctx, const char *method, const char *signature, ReadRow read_row,
+              void *userdata);
 int verb_list(Ctx *ctx, const Command *cmd);
 int verb_groups(Ctx *ctx, const Command *cmd);
 int verb_status(Ctx *ctx, const Command *cmd);
@@ -324,6 +332,13 @@ int verb_reload(Ctx *ctx, const Command *cmd);
 int verb_probe(Ctx *ctx, const Command *cmd);
 int verb_remove_driver(Ctx *ctx, const Command *cmd);
 int verb_unplug(Ctx *ctx, const Command *cmd);
+
+/* verbs-override.c: groups held for the machine (DetachGroup, ReattachGroup, ListOverrides) */
+extern const VerbOption detach_group_options[];
+extern const char *const overrides_columns[];
+int verb_detach_group(Ctx *ctx, const Command *cmd);
+int verb_reattach_group(Ctx *ctx, const Command *cmd);
+int verb_list_overrides(Ctx *ctx, const Command *cmd);
 
 /* verbs-exec.c: iommuctl as a launcher. exec_prepare() takes "exec -- CMD
  * ARGS..." off the command line before it is parsed (and sets what

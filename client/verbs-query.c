@@ -10,7 +10,6 @@
 #include "iommuctl.h"
 
 #define NO_UID UINT32_MAX
-#define ROW_END (-1)    /* read_row: the array has no more entries */
 
 const VerbOption columns_options[] = {
         { "--output", OPT_COLUMNS, "show these columns, comma-separated (see below)", "COLUMNS",
@@ -240,13 +239,11 @@ static int device_read_row(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, v
         return device_add_row(ctx, t, j, &d);
 }
 
-typedef int (*ReadRow)(Ctx *ctx, sd_bus_message *reply, Table *t, Json *j, void *userdata);
-
 /*
  * Shared by the List* verbs: a table or a JSON array, filled by read_row.
  * Both are built in memory, so that a failure half-way prints no half list.
  */
-static int list_verb(Ctx *ctx, const char *method, const char *signature, ReadRow read_row,
+int list_verb(Ctx *ctx, const char *method, const char *signature, ReadRow read_row,
                      void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         ListOutput o;
@@ -414,17 +411,19 @@ int verb_faults(Ctx *ctx, const Command *cmd) {
         return list_verb(ctx, "ListDevices", "(susbbo)", faults_read_row, NULL);
 }
 
+#define N_COUNTED 4      /* values counted by name; the rest are "other" */
+
 typedef struct Counts {
-        unsigned total, n[4];   /* per name in the table below, then "other" */
+        unsigned total, n[N_COUNTED + 1];       /* per name in the table below, then "other" */
 } Counts;
 
-static void count(Counts *c, const char *const names[3], const char *value) {
+static void count(Counts *c, const char *const names[N_COUNTED], const char *value) {
         unsigned i;
 
-        for (i = 0; i < 3 && names[i]; i++)
+        for (i = 0; i < N_COUNTED && names[i]; i++)
                 if (strcmp(names[i], value) == 0)
                         break;
-        c->n[i < 3 && names[i] ? i : 3]++;
+        c->n[i < N_COUNTED && names[i] ? i : N_COUNTED]++;
         c->total++;
 }
 
@@ -437,7 +436,7 @@ static int skip(sd_bus_message *m, const char *types) {
  * at position field of each (field < 0: only the total).
  */
 static int count_list(Ctx *ctx, const char *method, const char *signature, int field,
-                      const char *const names[3], Counts *ret) {
+                      const char *const names[N_COUNTED], Counts *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         char inner[16], before[16];
         const char *value;
@@ -468,12 +467,12 @@ static int count_list(Ctx *ctx, const char *method, const char *signature, int f
 }
 
 static void print_counts(Json *j, const char *key, const char *label, const Counts *c,
-                         const char *const names[3]) {
+                         const char *const names[N_COUNTED]) {
         if (j) {
                 json_key(j, key);
                 json_begin_object(j);
                 json_pair_uint(j, "total", c->total);
-                for (unsigned i = 0; i < 3 && names[i]; i++) {
+                for (unsigned i = 0; i < N_COUNTED && names[i]; i++) {
                         char snake[16];
 
                         /* "dma-api" -> "dma_api": JSON keys are snake_case */
@@ -483,16 +482,16 @@ static void print_counts(Json *j, const char *key, const char *label, const Coun
                                         *p = '_';
                         json_pair_uint(j, snake, c->n[i]);
                 }
-                if (c->n[3])
-                        json_pair_uint(j, "other", c->n[3]);
+                if (c->n[N_COUNTED])
+                        json_pair_uint(j, "other", c->n[N_COUNTED]);
                 json_end_object(j);
                 return;
         }
         printf("%-9s %u", label, c->total);
-        for (unsigned i = 0; i < 3 && names[i]; i++)
+        for (unsigned i = 0; i < N_COUNTED && names[i]; i++)
                 printf("%s%u %s", i ? ", " : " (", c->n[i], names[i]);
-        if (c->n[3])
-                printf(", %u other", c->n[3]);
+        if (c->n[N_COUNTED])
+                printf(", %u other", c->n[N_COUNTED]);
         printf(")\n");
 }
 
@@ -508,8 +507,8 @@ static void print_optional(Json *j, const char *key, const char *label, uint32_t
 }
 
 int verb_status(Ctx *ctx, const Command *cmd) {
-        static const char *const ownerships[3] = { "user", "dma-api", "none" };
-        static const char *const states[3] = { "active", "stale", NULL };
+        static const char *const ownerships[N_COUNTED] = { "user", "machine", "dma-api", "none" };
+        static const char *const states[N_COUNTED] = { "active", "stale", NULL };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *version = NULL, *backend = NULL;

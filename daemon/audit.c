@@ -92,7 +92,7 @@ static void record_caller(AuditRecord *rec, const BusIdentity *who) {
 /* IOMMUD_GROUP, one IOMMUD_DEVICE per device (the journal keeps every
  * value of a repeated field), and IOMMUD_DRIVERS: "DEVICE=DRIVER ..." of
  * the drivers a claim detached, "" for none. */
-static void record_group(AuditRecord *rec, const Group *g) {
+static void record_group_drivers(AuditRecord *rec, const Group *g, bool override) {
         _cleanup_(strv_freep) char **drivers = NULL;
         _cleanup_(freep) char *joined = NULL;
         char *one;
@@ -100,12 +100,18 @@ static void record_group(AuditRecord *rec, const Group *g) {
 
         record_add(rec, "IOMMUD_GROUP=%u", g->id);
         list_for_each_entry(dev, &g->devices, group_link) {
+                const char *driver = override ? dev->override_driver : dev->restore_driver;
+
                 record_add(rec, "IOMMUD_DEVICE=%s", dev->name);
-                if (dev->restore_driver && asprintf(&one, "%s=%s", dev->name, dev->restore_driver) >= 0)
+                if (driver && asprintf(&one, "%s=%s", dev->name, driver) >= 0)
                         (void)strv_consume(&drivers, one);
         }
         joined = strv_join(drivers, " ");
         record_add(rec, "IOMMUD_DRIVERS=%s", joined ? joined : "");
+}
+
+static void record_group(AuditRecord *rec, const Group *g) {
+        record_group_drivers(rec, g, false);
 }
 
 static const char *drivers_of(const AuditRecord *rec) {
@@ -134,6 +140,35 @@ void audit_claim(const BusIdentity *who, const Group *g) {
         record_add(&rec, "IOMMUD_OPERATION=claim");
         record_emit(&rec, LOG_INFO, AUDIT_MESSAGE_CLAIM, "group %u claimed by %s (uid %u, pid %d); drivers "
                     "detached: %s", g->id, who->name, (unsigned)who->uid, (int)who->pid, drivers_of(&rec));
+}
+
+void audit_override_set(const BusIdentity *who, const Group *g, bool saved) {
+        _cleanup_(record_done) AuditRecord rec = { NULL };
+        const char *lasts = saved ? "until reattached, across reboots" : "until reattached or the next reboot";
+
+        if (who)
+                record_caller(&rec, who);
+        record_group_drivers(&rec, g, true);
+        record_add(&rec, "IOMMUD_OPERATION=%s", who ? "detach-group" : "override-restore");
+        record_add(&rec, "IOMMUD_SAVED=%d", saved);
+        if (who)
+                record_emit(&rec, LOG_NOTICE, AUDIT_MESSAGE_OVERRIDE_SET, "group %u detached for the machine by "
+                            "%s (uid %u, pid %d), %s; drivers detached: %s", g->id, who->name, (unsigned)who->uid,
+                            (int)who->pid, lasts, drivers_of(&rec));
+        else
+                record_emit(&rec, LOG_NOTICE, AUDIT_MESSAGE_OVERRIDE_SET, "group %u detached for the machine again "
+                            "(a stored override), %s; drivers to give back: %s", g->id, lasts, drivers_of(&rec));
+}
+
+void audit_override_removed(const BusIdentity *who, const Group *g) {
+        _cleanup_(record_done) AuditRecord rec = { NULL };
+
+        record_caller(&rec, who);
+        record_group_drivers(&rec, g, true);
+        record_add(&rec, "IOMMUD_OPERATION=reattach-group");
+        record_emit(&rec, LOG_NOTICE, AUDIT_MESSAGE_OVERRIDE_REMOVED, "group %u reattached by %s (uid %u, pid %d); "
+                    "drivers being restored: %s", g->id, who->name, (unsigned)who->uid, (int)who->pid,
+                    drivers_of(&rec));
 }
 
 void audit_claim_failed(const BusIdentity *who, uint32_t group, int r, const char *what, const char *why) {

@@ -25,6 +25,8 @@ struct BusIdentity;
 #define AUDIT_MESSAGE_DENIED            "b53a186faf7345da8dc35e764ae24c14"
 #define AUDIT_MESSAGE_FAULT_REFUSED     "191c4f90069c4d75abc2743dc281f4a9"
 #define AUDIT_MESSAGE_FAULT_SUPPRESSED  "5f58c940e5774db98d0335dc1f4dc6c4"
+#define AUDIT_MESSAGE_OVERRIDE_SET      "c5b10797f05a4826a70bc307a659587a"
+#define AUDIT_MESSAGE_OVERRIDE_REMOVED  "388c376ee8ca4ae8aa6c6e0120bf1aaa"
 
 /* Refused faults: at most AUDIT_FAULTS_PER_WINDOW records per client in
  * each AUDIT_FAULT_WINDOW_USEC; the rest are counted, and one
@@ -55,6 +57,13 @@ void audit_claim_failed(const struct BusIdentity *who, uint32_t group, int r, co
 /* who's claim of g ends now (operation: "release", "client-exit"); the
  * drivers named are being bound again. Before the core's release. */
 void audit_release(const struct BusIdentity *who, const Group *g, const char *operation);
+/* An override holds g for the machine now (override.h), set by who (NULL:
+ * re-applied at start from what was stored); saved: it survives a reboot.
+ * The drivers it took away are on its devices (override_driver). */
+void audit_override_set(const struct BusIdentity *who, const Group *g, bool saved);
+/* who ends g's override; the drivers named are being bound again. Before
+ * the core's unoverride. */
+void audit_override_removed(const struct BusIdentity *who, const Group *g);
 /* who ended (why: "left the bus", "exited") holding something, which is released now. */
 void audit_client_end(const struct BusIdentity *who, const char *why);
 void audit_bind(const struct BusIdentity *who, const Device *dev, uint64_t bond, uint32_t pasid, unsigned users);

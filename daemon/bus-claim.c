@@ -192,9 +192,9 @@ static int claim_group(sd_bus_message *m, bool for_process, sd_bus_error *error)
                 return bus_error_set(error, -EINVAL, "Unknown claim flags 0x%llx; the only flag is "
                                      "DETACH_KERNEL_DRIVERS (1).",
                                      (unsigned long long)(flags & ~IOMMUD_CLAIM_FLAGS_ALL));
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
+        r = bus_find_group(d, id, &g, error);
+        if (r < 0)
+                return r;
         r = bus_caller_get(d, m, &caller, error);
         if (r >= 0)
                 r = authorize_claim(d, bus_caller_identity(&caller), g, flags, error);
@@ -256,9 +256,9 @@ int bus_method_release_group(sd_bus_message *m, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(m, "u", &id);
         if (r < 0)
                 return r;
-        g = core_find_group(d->core, id);
-        if (!g)
-                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
+        r = bus_find_group(d, id, &g, error);
+        if (r < 0)
+                return r;
         if (!g->owner)
                 return bus_error_set(error, -EPERM, "Group %u is not claimed%s; there is nothing to release.", id,
                                      g->transit == GROUP_CLAIMING ? " yet (a claim is in progress)" : "");

@@ -64,6 +64,13 @@ static int property_transit(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "s", group_transit_to_string(g));
 }
 
+static int property_override(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Daemon *d = sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
+
+        return sd_bus_message_append(reply, "s", bus_override_of_group(d, userdata));
+}
+
 static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
@@ -87,6 +94,7 @@ const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("Devices", "as", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Transit", "s", property_transit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Holders", "a(su)", bus_property_group_holders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Override", "s", property_override, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Revoke", "", "", bus_method_group_revoke, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -16,6 +16,15 @@ Daemon *bus_daemon(sd_bus_message *m) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m)));
 }
 
+int bus_find_group(Daemon *d, uint32_t id, Group **ret, sd_bus_error *error) {
+        Group *g = core_find_group(d->core, id);
+
+        if (!g)
+                return bus_error_set(error, -ENXIO, "There is no group %u; 'iommuctl groups' lists them.", id);
+        *ret = g;
+        return 0;
+}
+
 int bus_check_owner(sd_bus_message *m, const Client *owner, const char *kind, uint64_t id, const char *verb,
                     BusClient **ret, sd_bus_error *error) {
         BusClient *bc = bus_client_find(bus_daemon(m), sd_bus_message_get_sender(m));

@@ -130,7 +130,6 @@ static int daemon_setup_backend(Daemon *d, const DaemonConfig *cfg) {
          * this), and GetManagedObjects lists them. On a host of 16,384
          * functions that is 17,000 signals the first calls would wait for. */
         core_dispatch(d->core);
-        core_set_listener(d->core, daemon_on_core_event, d);
         if (d->backend->class->describe) {
                 d->backend->class->describe(d->backend->data, features, sizeof(features));
                 log_info("%s", features);
@@ -188,6 +187,21 @@ static int daemon_setup_bus(Daemon *d) {
         return r;
 }
 
+/* The stored overrides, held again before anybody can call (the start's
+ * events are not announced, as the objects' are not: see above); then
+ * the model's events become signals. */
+static int daemon_setup_overrides(Daemon *d, const DaemonConfig *cfg) {
+        int r = override_store_init(&d->overrides, cfg->state_dir ? cfg->state_dir : IOMMUD_DEFAULT_STATE_DIR,
+                                    cfg->lib_dir ? cfg->lib_dir : IOMMUD_DEFAULT_LIB_DIR);
+
+        if (r >= 0)
+                r = override_store_load(&d->overrides);
+        if (r >= 0)
+                r = bus_overrides_reapply(d);
+        core_set_listener(d->core, daemon_on_core_event, d);
+        return r;
+}
+
 static int daemon_setup_signals(Daemon *d) {
         sigset_t mask;
         int r;
@@ -224,6 +238,8 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 return -ENOMEM;
         list_init(&d->clients);
         list_init(&d->claim_calls);
+        list_init(&d->override_calls);
+        list_init(&d->overrides.records);
         if (cfg->policy) {
                 d->policy_path = strdup(cfg->policy);
                 if (!d->policy_path)
@@ -243,6 +259,8 @@ int daemon_new(Daemon **ret, const DaemonConfig *cfg) {
                 r = fault_service_setup(d);
         if (r >= 0)
                 r = hotplug_setup(d);
+        if (r >= 0)
+                r = daemon_setup_overrides(d, cfg);
         if (r >= 0)
                 r = daemon_setup_bus(d);
         if (r < 0)
@@ -274,7 +292,9 @@ Daemon *daemon_free(Daemon *d) {
                 core_dispatch(d->core);
         }
         bus_claim_calls_free(d);
+        bus_override_calls_free(d);
         d->core = core_free(d->core);
+        override_store_done(&d->overrides);
         /* Before the backend closes the fds they watch. */
         d->fault_source = sd_event_source_disable_unref(d->fault_source);
         d->device_source = sd_event_source_disable_unref(d->device_source);

@@ -8,6 +8,7 @@
 #include "api/iommud.h"
 #include "daemon/audit.h"
 #include "daemon/log.h"
+#include "daemon/overrides.h"
 #include "daemon/backend/backend.h"
 #include "daemon/core/core.h"
 #include "policy/policy.h"
@@ -50,6 +51,8 @@ typedef struct Daemon {
         ListNode clients;               /* BusClient.link, owned */
         HashMap clients_by_name;        /* BusClient.name_node: every call's lookup of its caller */
         ListNode claim_calls;           /* ClaimCall.link, owned: ClaimGroup calls not answered yet */
+        OverrideStore overrides;        /* the overrides kept across restarts (overrides.h) */
+        ListNode override_calls;        /* OverrideCall.link, owned: Detach/ReattachGroup not answered yet */
         sd_event_source *worker_source; /* the backend's work off the loop (worker_fd) */
 } Daemon;
 
@@ -58,6 +61,7 @@ typedef struct DaemonConfig {
         const char *topology;           /* a JSON file for a backend that takes_topology; NULL: built in */
         const char *policy;             /* file or directory, NULL: default */
         const char *state_dir;          /* the kernel backend's state (kernel-state.h), NULL: default */
+        const char *lib_dir;            /* the overrides kept across reboots (overrides.h), NULL: default */
 } DaemonConfig;
 
 int daemon_new(Daemon **ret, const DaemonConfig *cfg);
@@ -194,6 +198,19 @@ int bus_authorize_sva_somewhere(Daemon *d, const BusIdentity *who, uint32_t *ret
 /* Root only (Reload, Simulator). */
 int bus_authorize_root(sd_bus_message *m, const char *what, sd_bus_error *error);
 
+/* bus-override.c: overrides for the machine (daemon/core/override.h). */
+int bus_method_detach_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_reattach_group(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_list_overrides(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void bus_override_answered(Daemon *d, const CoreEvent *ev);
+void bus_override_calls_free(Daemon *d);
+/* The stored records made to say what the model says of g; saved: where. */
+void bus_override_store_group(Daemon *d, const Group *g, bool saved);
+/* Group.Override: "", "until-reboot" or "persistent". */
+const char *bus_override_of_group(Daemon *d, const Group *g);
+/* The stored overrides held again, at start, before the name is taken. */
+int bus_overrides_reapply(Daemon *d);
+
 /* bus-error.c: the one table from core errno to D-Bus error names. */
 _attribute_printf_(3, 4)
 int bus_error_set(sd_bus_error *error, int r, const char *fmt, ...);
@@ -213,6 +230,8 @@ Daemon *bus_daemon(sd_bus_message *m);
  * else AccessDenied naming the object ("<kind> <id>"), its owner, and what
  * to do. verb is what the caller tried ("unbind").
  */
+/* Group id, or NoSuchGroup naming the verb that lists them. */
+int bus_find_group(Daemon *d, uint32_t id, Group **ret, sd_bus_error *error);
 int bus_check_owner(sd_bus_message *m, const Client *owner, const char *kind, uint64_t id, const char *verb,
                     BusClient **ret, sd_bus_error *error);
 

@@ -18,7 +18,10 @@ static void help(void) {
                "  --topology=FILE                the sim backend's topology (default: built in)\n"
                "  --policy=PATH                  policy file or directory (default: %s)\n"
                "  --state-dir=DIR                where the kernel backend records the drivers it must\n"
-               "                                 give back, even after a crash (default: %s)\n"
+               "                                 give back, even after a crash, and the overrides kept\n"
+               "                                 until the next reboot (default: %s)\n"
+               "  --lib-dir=DIR                  where the overrides kept across reboots are stored\n"
+               "                                 (default: %s)\n"
                "  --check-policy=PATH            validate a policy file or directory and exit 0 or 1\n"
                "  --log-target=auto|console|journal  where the log goes (default: auto, the journal when\n"
                "                                 stderr is connected to it, as under systemd)\n"
@@ -27,7 +30,7 @@ static void help(void) {
                "  -h --help                      show this help\n"
                "  --version                      show the version\n\n"
                "The bus is the system bus, or DBUS_SYSTEM_BUS_ADDRESS where it is set.\n",
-               IOMMUD_BUS_NAME, IOMMUD_DEFAULT_POLICY, IOMMUD_DEFAULT_STATE_DIR);
+               IOMMUD_BUS_NAME, IOMMUD_DEFAULT_POLICY, IOMMUD_DEFAULT_STATE_DIR, IOMMUD_DEFAULT_LIB_DIR);
 }
 
 /* The class --backend=name chose; -EINVAL: no such backend, -EOPNOTSUPP:
@@ -78,12 +81,17 @@ static int check_backend(const char *backend, DaemonConfig *cfg) {
 
 /* What the options say once the log is set up, so that it goes where the
  * log goes (the journal, under systemd). -1 to go on, or an exit status. */
-static int check_config(const char *backend, const char *state_dir, DaemonConfig *cfg) {
+static int check_config(const char *backend, const char *state_dir, const char *lib_dir, DaemonConfig *cfg) {
         if (state_dir && state_dir[0] != '/') {
                 log_error("--state-dir needs an absolute path, not \"%s\".", state_dir);
                 return EXIT_FAILURE;
         }
+        if (lib_dir && lib_dir[0] != '/') {
+                log_error("--lib-dir needs an absolute path, not \"%s\".", lib_dir);
+                return EXIT_FAILURE;
+        }
         cfg->state_dir = state_dir;
+        cfg->lib_dir = lib_dir;
         if (check_backend(backend, cfg) < 0)
                 return EXIT_FAILURE;
         if (cfg->topology && !cfg->backend->takes_topology) {
@@ -96,7 +104,7 @@ static int check_config(const char *backend, const char *state_dir, DaemonConfig
 /* Returns -1 to go on, or an exit status. The log is set up (log_setup())
  * before anything but a malformed option is reported. */
 static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
-        enum { ARG_BACKEND = 0x100, ARG_SIM, ARG_TOPOLOGY, ARG_POLICY, ARG_STATE_DIR, ARG_CHECK_POLICY,
+        enum { ARG_BACKEND = 0x100, ARG_SIM, ARG_TOPOLOGY, ARG_POLICY, ARG_STATE_DIR, ARG_LIB_DIR, ARG_CHECK_POLICY,
                ARG_VERSION, ARG_LOG_LEVEL, ARG_LOG_TARGET };
         static const struct option options[] = {
                 { "backend",      required_argument, NULL, ARG_BACKEND },
@@ -104,6 +112,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                 { "topology",     required_argument, NULL, ARG_TOPOLOGY },
                 { "policy",       required_argument, NULL, ARG_POLICY },
                 { "state-dir",    required_argument, NULL, ARG_STATE_DIR },
+                { "lib-dir",      required_argument, NULL, ARG_LIB_DIR },
                 { "check-policy", required_argument, NULL, ARG_CHECK_POLICY },
                 { "log-level",    required_argument, NULL, ARG_LOG_LEVEL },
                 { "log-target",   required_argument, NULL, ARG_LOG_TARGET },
@@ -112,7 +121,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                 { NULL, 0, NULL, 0 }
         };
         int level = LOG_LEVEL_DEFAULT, target = LOG_TARGET_AUTO;
-        const char *backend = NULL, *state_dir = NULL;
+        const char *backend = NULL, *state_dir = NULL, *lib_dir = NULL;
         int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -140,6 +149,9 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                 case ARG_STATE_DIR:
                         state_dir = optarg;
                         break;
+                case ARG_LIB_DIR:
+                        lib_dir = optarg;
+                        break;
                 case ARG_CHECK_POLICY:
                         return policy_check(optarg, stdout, stderr) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
                 case 'h':
@@ -157,7 +169,7 @@ static int parse_argv(int argc, char *argv[], DaemonConfig *cfg) {
                 log_error("unexpected argument \"%s\"; try 'iommud --help'.", argv[optind]);
                 return EXIT_FAILURE;
         }
-        return check_config(backend, state_dir, cfg);
+        return check_config(backend, state_dir, lib_dir, cfg);
 }
 
 int main(int argc, char *argv[]) {

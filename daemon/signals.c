@@ -95,7 +95,7 @@ static void on_group_changed(Daemon *d, const CoreEvent *ev) {
                            g ? client_bus_name(g->owner) : "");
         if (g && object_path_for_id(IOMMUD_GROUP_PREFIX, g->id, &path) >= 0)
                 sd_bus_emit_properties_changed(d->bus, path, IOMMUD_GROUP_INTERFACE, "Ownership", "Owner",
-                                               "OwnerUid", "Devices", "Transit", "Holders", NULL);
+                                               "OwnerUid", "Devices", "Transit", "Holders", "Override", NULL);
 }
 
 static void on_device_added(Daemon *d, const CoreEvent *ev) {
@@ -228,6 +228,8 @@ static void (*const event_handlers[_CORE_EVENT_MAX])(Daemon *d, const CoreEvent 
         [CORE_EVENT_SPACE_ADDED] = on_added,
         [CORE_EVENT_SPACE_REMOVED] = on_removed,
         [CORE_EVENT_REVOKED] = on_revoked,
+        [CORE_EVENT_OVERRIDE_SET] = bus_override_answered,
+        [CORE_EVENT_OVERRIDE_REMOVED] = bus_override_answered,
 };
 
 void daemon_on_core_event(void *userdata, const CoreEvent *ev) {

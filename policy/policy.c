@@ -16,6 +16,7 @@ static const char *const op_names[_POLICY_OP_MAX] = {
         [POLICY_FAULT_SERVICE] = "fault-service",
         [POLICY_OPEN_DEVICE] = "open-device",
         [POLICY_REVOKE] = "revoke",
+        [POLICY_ADMIN_CLAIM] = "admin-claim",
 };
 
 const char *policy_op_to_string(PolicyOp op) {

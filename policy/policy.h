@@ -21,11 +21,12 @@ typedef enum PolicyOp {
         POLICY_FAULT_SERVICE,           /* answering page requests */
         POLICY_OPEN_DEVICE,             /* OpenDevice; OpenIommufd if granted on some device */
         POLICY_REVOKE,                  /* Group.Revoke of another client's claim */
+        POLICY_ADMIN_CLAIM,             /* DetachGroup, ReattachGroup: overrides for the machine */
         _POLICY_OP_MAX,
 } PolicyOp;
 
 /* "claim", "detach-kernel-drivers", "sva", "share-memory", "spaces",
- * "fault-service", "open-device", "revoke"; NULL for a value out of range. */
+ * "fault-service", "open-device", "revoke", "admin-claim"; NULL for a value out of range. */
 const char *policy_op_to_string(PolicyOp op);
 /* The inverse; -EINVAL for an unknown name. */
 int policy_op_from_string(const char *s);

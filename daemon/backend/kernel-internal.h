@@ -189,6 +189,8 @@ void kernel_group_release(void *ud, Group *g);
  * which asks its holder and waits until every fd of d is closed; then the
  * function goes back to how the claim found it. */
 int kernel_device_take_back(void *ud, Device *d, uint32_t *ret_holder);
+int kernel_driver_hold(void *ud, Device *d);
+int kernel_driver_unhold(void *ud, Device *d);
 /* Reports to the core what ended; how many, or -errno. */
 int kernel_jobs_read(KernelBackend *k);
 /* Waits until every job ended (or timeout_usec passed), reporting each. */

@@ -37,6 +37,8 @@ typedef enum SysfsJobKind {
         JOB_MOVE,       /* names[] to vfio-pci, waiting for each one's cdev */
         JOB_UNMOVE,     /* names[] off vfio-pci, nobody waits for it */
         JOB_TAKE_BACK,  /* names[0] off vfio-pci from its holder, waiting for it; back on it unless moved */
+        JOB_HOLD,       /* names[0] to vfio-pci for an override, waiting for its cdev */
+        JOB_UNHOLD,     /* names[0] off vfio-pci, and its override cleared */
 } SysfsJobKind;
 
 typedef struct SysfsJob {
@@ -88,6 +90,23 @@ static int take_back_run(SysfsJob *j) {
         return r;
 }
 
+/* An override ends: vfio-pci lets go (-ENODEV: it had, by hand), and the
+ * override goes so that the device's own driver may bind again. */
+static int unhold_run(SysfsJob *j) {
+        int r = sysfs_write(j->sysfs, j->names[0], "bus/pci/drivers/vfio-pci/unbind");
+
+        if (r < 0 && r != -ENODEV) {
+                snprintf(j->why, sizeof(j->why), "vfio-pci did not let go of %s (%s); it stays on vfio-pci",
+                         j->names[0], strerror(-r));
+                return r;
+        }
+        r = sysfs_write(j->sysfs, "\n", "bus/pci/devices/%s/driver_override", j->names[0]);
+        if (r < 0)
+                snprintf(j->why, sizeof(j->why), "clearing the driver_override of %s failed (%s)", j->names[0],
+                         strerror(-r));
+        return r;
+}
+
 static int job_run(WorkerJob *job) {
         SysfsJob *j = (SysfsJob *)job;
         int r = 0;
@@ -120,6 +139,15 @@ static int job_run(WorkerJob *job) {
                 return 0;
         case JOB_TAKE_BACK:
                 return take_back_run(j);
+        case JOB_HOLD:
+                r = kernel_vfio_move(j->sysfs, j->names[0], j->cdevs[0], sizeof(j->cdevs[0]));
+                if (r < 0)
+                        snprintf(j->why, sizeof(j->why), "%s did not %s vfio-pci (%s)", j->names[0],
+                                 r == -ETIMEDOUT ? "show a VFIO cdev within 5 s of its move to" : "move to",
+                                 strerror(-r));
+                return r;
+        case JOB_UNHOLD:
+                return unhold_run(j);
         }
         return -EINVAL;
 }
@@ -133,7 +161,7 @@ static void job_late(WorkerJob *job, int r) {
                 return;
         if (j->kind == JOB_UNBIND)
                 (void)sysfs_write(j->sysfs, j->names[0], "bus/pci/drivers/%s/bind", j->driver);
-        else if (j->kind == JOB_MOVE)
+        else if (j->kind == JOB_MOVE || j->kind == JOB_HOLD)
                 for (size_t i = 0; i < j->n; i++)
                         kernel_vfio_unmove(j->sysfs, j->names[i]);
 }
@@ -151,10 +179,10 @@ static SysfsJob *job_new(KernelBackend *k, SysfsJobKind kind, const Group *g, si
         j->seq = g->wait_seq;
         j->sysfs = strdup(k->sysfs);
         j->names = calloc(n ? n : 1, sizeof(*j->names));
-        j->cdevs = kind == JOB_MOVE ? calloc(n ? n : 1, sizeof(*j->cdevs)) : NULL;
+        j->cdevs = kind == JOB_MOVE || kind == JOB_HOLD ? calloc(n ? n : 1, sizeof(*j->cdevs)) : NULL;
         j->job = (WorkerJob) { .key = g->id, .run = job_run, .late = job_late, .done = job_done,
                                .free = job_free, .timeout_usec = DRIVER_TIMEOUT_USEC * (n ? n : 1) };
-        if (!j->sysfs || !j->names || (kind == JOB_MOVE && !j->cdevs)) {
+        if (!j->sysfs || !j->names || ((kind == JOB_MOVE || kind == JOB_HOLD) && !j->cdevs)) {
                 job_free(&j->job);
                 return NULL;
         }
@@ -304,6 +332,19 @@ static void job_done(WorkerJob *job, int r) {
         case JOB_TAKE_BACK:
                 take_back_done(j, r);
                 break;
+        case JOB_HOLD:
+                /* Held: the override's own record (daemon/overrides.c, written
+                 * before it began) says what to give back from now on, across
+                 * restarts, so the crash record goes. */
+                if (r >= 0)
+                        (void)kernel_state_forget(&k->state, j->names[0]);
+                if (r == -ETIMEDOUT && !j->why[0])
+                        snprintf(j->why, sizeof(j->why), "moving %s to vfio-pci did not end within %llu s",
+                                 j->names[0], (unsigned long long)(j->job.timeout_usec / 1000000));
+                r = r < 0 ? r : 1;
+                break;
+        case JOB_UNHOLD:
+                break;
         }
         (void)group_backend_done(k->core, j->group, j->seq, r, j->why[0] ? j->why : NULL);
 }
@@ -412,6 +453,28 @@ void kernel_group_release(void *ud, Group *g) {
                 job_free(&j->job);
         else if (j)
                 job_submit(k, j);
+}
+
+/*
+ * An override holds a function for the machine (daemon/core/override.h):
+ * one on no driver (its DMA-API one detached already) or on vfio-pci
+ * already gets vfio-pci through driver_override, which also keeps every
+ * other driver off it (pci_match_device() matches the override only), the
+ * same move a claim makes. Bridges, and functions on another driver that
+ * manages DMA itself (pci-stub), are left as they are, as claims leave them.
+ */
+int kernel_driver_hold(void *ud, Device *d) {
+        KernelBackend *k = ud;
+        char driver[64];
+
+        sysfs_read_driver(k->sysfs, d->name, driver, sizeof(driver));
+        if ((d->class_code >> 8) == 0x0604 || (driver[0] && strcmp(driver, "vfio-pci") != 0))
+                return 0;
+        return driver_job(k, JOB_HOLD, d, "vfio-pci");
+}
+
+int kernel_driver_unhold(void *ud, Device *d) {
+        return driver_job(ud, JOB_UNHOLD, d, "vfio-pci");
 }
 
 /* No deadline that would end the wait: a take-back given up would leave

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/fd.h"
+#include "common/file-io.h"
 #include "common/path.h"
 #include "kernel-sysfs.h"
 #include "kernel-state.h"
@@ -117,63 +118,19 @@ const KernelStateEntry *kernel_state_find(const KernelState *s, const char *name
         return NULL;
 }
 
-static int fsync_dir(const char *dir) {
-        _cleanup_(closep) int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0 || fsync(fd) < 0)
-                return -errno;
-        return 0;
-}
-
-static int write_all(int fd, const char *s) {
-        for (size_t len = strlen(s); len > 0; ) {
-                ssize_t w = write(fd, s, len);
-
-                if (w < 0)
-                        return -errno;
-                s += w;
-                len -= (size_t)w;
-        }
-        return 0;
-}
-
-/* The file as v says, replacing the old one in one rename(); no file for
- * no entry. Durable when it returns 0. */
+/* The file as v says, replaced whole (file-io.h); no file for no entry.
+ * Durable when it returns 0. */
 static int state_write(const char *dir, const KernelStateEntry *v, size_t n) {
-        char path[PATH_MAX], tmp[PATH_MAX];
         _cleanup_(freep) char *text = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        int r;
 
         if (!dir)
                 return 0;       /* kept in memory only */
-        if (path_printf(path, sizeof(path), "%s/" KERNEL_STATE_FILE, dir) < 0 ||
-            path_printf(tmp, sizeof(tmp), "%s/." KERNEL_STATE_FILE ".tmp", dir) < 0)
-                return -ENAMETOOLONG;
-        if (n == 0) {
-                if (unlink(path) < 0 && errno != ENOENT)
-                        return -errno;
-                return fsync_dir(dir);
+        if (n > 0) {
+                text = kernel_state_format(v, n);
+                if (!text)
+                        return -ENOMEM;
         }
-        text = kernel_state_format(v, n);
-        if (!text)
-                return -ENOMEM;
-        /* systemd makes the directory (RuntimeDirectory=iommud); by hand, we do. */
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, text);
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void)unlink(tmp);
-                return r;
-        }
-        return fsync_dir(dir);
+        return file_replace(dir, KERNEL_STATE_FILE, text);
 }
 
 int kernel_state_record(KernelState *s, const char *name, const char *driver) {

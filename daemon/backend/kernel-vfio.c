@@ -21,6 +21,7 @@
 #include "daemon/core/group.h"
 #include "kernel-internal.h"
 #include "kernel-sysfs.h"
+#include "proc-holder.h"
 #include "kernel-uapi.h"
 
 /*
@@ -92,51 +93,29 @@ static int wait_cdev(const char *sysfs, const char *name, char *buf, size_t size
         return -ETIMEDOUT;
 }
 
+/* One of the character devices a holder search looks for. */
+typedef struct CdevSet {
+        const dev_t *rdev;
+        size_t n;
+} CdevSet;
+
+static bool is_one_of(const struct stat *st, void *data) {
+        const CdevSet *set = data;
+
+        if (!S_ISCHR(st->st_mode))
+                return false;
+        for (size_t i = 0; i < set->n; i++)
+                if (st->st_rdev == set->rdev[i])
+                        return true;
+        return false;
+}
+
 /* The pid of a process other than us with an fd on one of the character
- * devices rdev[] (0: none seen), and its name. Best effort: a process
- * whose fds we may not read (another uid under ProtectProc=, or more
- * capabilities than ours) is not seen. */
+ * devices rdev[] (0: none seen), and its name. */
 static pid_t find_holder(const dev_t *rdev, size_t n, char *comm, size_t comm_size) {
-        DIR *proc = opendir("/proc");
-        struct dirent *de;
-        pid_t found = 0;
+        CdevSet set = { rdev, n };
 
-        while (proc && !found && (de = readdir(proc))) {
-                char path[PATH_MAX];
-                struct dirent *fe;
-                DIR *fds;
-
-                if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == getpid() ||
-                    path_printf(path, sizeof(path), "/proc/%s/fd", de->d_name) < 0 || !(fds = opendir(path)))
-                        continue;
-                while (!found && (fe = readdir(fds))) {
-                        struct stat st;
-
-                        if (fe->d_name[0] == '.' ||
-                            path_printf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name) < 0 ||
-                            stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
-                                continue;
-                        for (size_t i = 0; i < n && !found; i++)
-                                if (st.st_rdev == rdev[i])
-                                        found = atoi(de->d_name);
-                }
-                closedir(fds);
-        }
-        if (proc)
-                closedir(proc);
-        comm[0] = 0;
-        if (found) {
-                char path[64];
-                FILE *f;
-
-                snprintf(path, sizeof(path), "/proc/%d/comm", (int)found);
-                f = fopen(path, "re");
-                if (f && fgets(comm, (int)comm_size, f))
-                        comm[strcspn(comm, "\n")] = 0;
-                if (f)
-                        fclose(f);
-        }
-        return found;
+        return proc_fd_holder(is_one_of, &set, comm, comm_size);
 }
 
 /* The device nodes through which another process may hold d: the cdevs of

@@ -237,6 +237,9 @@ const BackendOps kernel_ops = {
         .domain_iova_ranges = kernel_domain_iova_ranges,
         .device_open = kernel_device_open,
         .device_take_back = kernel_device_take_back,
+        .driver_hold = kernel_driver_hold,
+        .driver_unhold = kernel_driver_unhold,
+        .hold_driver = "vfio-pci",
 };
 
 /* Before anything is served: what a previous daemon, killed, left on

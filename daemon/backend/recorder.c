@@ -134,6 +134,16 @@ static int rec_device_take_back(void *ud, Device *d, uint32_t *ret_holder) {
         return in_flight(rec, REC_TAKE_BACK, d->group, r);
 }
 
+static int rec_driver_hold(void *ud, Device *d) {
+        int r = in_flight(ud, REC_DRIVER_HOLD, d->group, record(ud, REC_DRIVER_HOLD, "driver_hold %s", d->name));
+
+        return r == 0 ? 1 : r;
+}
+
+static int rec_driver_unhold(void *ud, Device *d) {
+        return in_flight(ud, REC_DRIVER_UNHOLD, d->group, record(ud, REC_DRIVER_UNHOLD, "driver_unhold %s", d->name));
+}
+
 static void rec_group_release(void *ud, Group *g) {
         Recorder *rec = ud;
 
@@ -263,6 +273,9 @@ const BackendOps recorder_ops = {
         .domain_iova_ranges = rec_domain_iova_ranges,
         .device_open = rec_device_open,
         .device_take_back = rec_device_take_back,
+        .driver_hold = rec_driver_hold,
+        .driver_unhold = rec_driver_unhold,
+        .hold_driver = "vfio-pci",
 };
 
 long recorder_find(const Recorder *rec, const char *prefix, size_t from) {

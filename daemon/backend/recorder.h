@@ -33,6 +33,8 @@ typedef enum RecorderOp {
         REC_IOVA_RANGES,
         REC_DEVICE_OPEN,                /* a device handed out: answers fd 1000 + the count so far */
         REC_TAKE_BACK,                  /* a handed-out device taken back */
+        REC_DRIVER_HOLD,                /* an override holds a device: answers 1, on vfio-pci */
+        REC_DRIVER_UNHOLD,
         _REC_OP_MAX,
 } RecorderOp;
 

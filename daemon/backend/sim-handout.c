@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sim-handout.c - the sim's devices handed to a client's own driver: a socket end for each, taken back on hang-up */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +16,7 @@
 #include "common/path.h"
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
+#include "proc-holder.h"
 #include "sim-internal.h"
 #include "worker.h"
 
@@ -121,34 +120,12 @@ static bool peer_gone(int fd, int timeout_ms) {
 
 /* The first process but us that has the socket of inode ino open (0: none
  * seen); best effort, as the kernel backend's search for a cdev's holder. */
+static bool is_socket(const struct stat *st, void *data) {
+        return S_ISSOCK(st->st_mode) && st->st_ino == *(const ino_t *)data;
+}
+
 static pid_t socket_holder(ino_t ino) {
-        char want[64], path[PATH_MAX], link[64];
-        DIR *proc = opendir("/proc");
-        struct dirent *de;
-        pid_t found = 0;
-
-        snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)ino);
-        while (ino && proc && !found && (de = readdir(proc))) {
-                struct dirent *fe;
-                DIR *fds;
-
-                if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == getpid() ||
-                    path_printf(path, sizeof(path), "/proc/%s/fd", de->d_name) < 0 || !(fds = opendir(path)))
-                        continue;
-                while (!found && (fe = readdir(fds))) {
-                        ssize_t n;
-
-                        if (path_printf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name) < 0)
-                                continue;
-                        n = readlink(path, link, sizeof(link) - 1);
-                        if (n > 0 && (link[n] = 0, strcmp(link, want) == 0))
-                                found = atoi(de->d_name);
-                }
-                closedir(fds);
-        }
-        if (proc)
-                closedir(proc);
-        return found;
+        return ino ? proc_fd_holder(is_socket, &ino, NULL, 0) : 0;
 }
 
 typedef struct SimTakeBackJob {

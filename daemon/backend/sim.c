@@ -232,6 +232,22 @@ static int sim_driver_attach(void *ud, Device *d, const char *driver) {
         return sim_driver_later(s, d, sim_driver_ms(s, d, true), 0);
 }
 
+/* As the kernel backend: vfio-pci takes a function on no driver (or on
+ * vfio-pci already), and one whose driver manages DMA itself is left. */
+static int sim_driver_hold(void *ud, Device *d) {
+        SimBackend *s = ud;
+
+        if (d->driver && strcmp(d->driver, sim_ops.hold_driver) != 0)
+                return 0;
+        return sim_driver_later(s, d, sim_driver_ms(s, d, true), 1);
+}
+
+static int sim_driver_unhold(void *ud, Device *d) {
+        SimBackend *s = ud;
+
+        return sim_driver_later(s, d, sim_driver_ms(s, d, false), sim_refuses_unbind(s, d->name) ? -EIO : 0);
+}
+
 static int sim_group_claim(void *ud, Group *g) {
         return 0;
 }
@@ -326,6 +342,9 @@ const BackendOps sim_ops = {
         .device_release = sim_device_release,
         .device_open = sim_device_open,
         .device_take_back = sim_device_take_back,
+        .driver_hold = sim_driver_hold,
+        .driver_unhold = sim_driver_unhold,
+        .hold_driver = "vfio-pci",
 };
 
 static int sim_class_new(Backend **ret, const BackendOptions *opts) {

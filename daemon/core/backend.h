@@ -89,4 +89,18 @@ struct BackendOps {
          * core records for Group.Holders.
          */
         int (*device_take_back)(void *ud, Device *d, uint32_t *ret_holder);
+
+        /*
+         * Optional (NULL: no overrides, -EOPNOTSUPP). An override
+         * (override.h) holds d, whose DMA-API driver is gone, for the
+         * machine: puts it on hold_driver (on the kernel, vfio-pci through
+         * driver_override, which also keeps every other driver off it).
+         * 1: d is on hold_driver now; 0: left as it was (a function whose
+         * driver manages DMA itself, a bridge); -EINPROGRESS: the answer
+         * comes through group_backend_done(). driver_unhold() takes d off
+         * it again (0: d has no driver now), for the drivers to come back.
+         */
+        int (*driver_hold)(void *ud, Device *d);
+        int (*driver_unhold)(void *ud, Device *d);
+        const char *hold_driver;
 };

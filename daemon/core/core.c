@@ -21,6 +21,7 @@ const char *ownership_to_string(Ownership o) {
                 [OWNERSHIP_NONE] = "none",
                 [OWNERSHIP_DMA_API] = "dma-api",
                 [OWNERSHIP_USER] = "user",
+                [OWNERSHIP_MACHINE] = "machine",
         };
         return (unsigned)o < ELEMENTSOF(names) ? names[o] : "unknown";
 }

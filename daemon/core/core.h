@@ -33,6 +33,9 @@ typedef enum CoreEventKind {
         CORE_EVENT_SPACE_ADDED,         /* id, client */
         CORE_EVENT_SPACE_REMOVED,       /* id, client */
         CORE_EVENT_REVOKED,             /* revoked, group, id, client; name: its bus name; reason */
+        CORE_EVENT_OVERRIDE_SET,        /* group, result (reason: the backend's words): an override
+                                         * that group_override() left in progress ended */
+        CORE_EVENT_OVERRIDE_REMOVED,    /* group, result, reason: likewise for group_unoverride() */
         _CORE_EVENT_MAX,
 } CoreEventKind;
 
@@ -52,7 +55,7 @@ typedef struct CoreEvent {
         uint64_t id;
         uint64_t client;
         RevokedKind revoked;    /* CORE_EVENT_REVOKED only */
-        int result;             /* CORE_EVENT_GROUP_CLAIMED only: 0 or -errno */
+        int result;             /* CORE_EVENT_GROUP_CLAIMED and _OVERRIDE_* only: 0 or -errno */
         const char *reason;     /* "" but for CORE_EVENT_REVOKED; in this allocation */
         ListNode link;          /* in Core.events while queued */
         char name[];            /* device name, "" when none */

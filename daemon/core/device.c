@@ -147,8 +147,12 @@ int device_probe_driver(Device *d, const char *driver, bool driver_managed_dma) 
                 return -EINVAL;
         if (d->driver)
                 return -EBUSY;
-        /* L4, and while a claim detaches the group's drivers too. */
-        if (!driver_managed_dma && (g->owner || g->transit == GROUP_CLAIMING))
+        /* L4, and while a claim or an override detaches the group's drivers too. */
+        if (!driver_managed_dma && (g->owner || g->transit == GROUP_CLAIMING || g->transit == GROUP_OVERRIDING))
+                return -EBUSY;
+        /* Held by an override, d takes its hold driver only: the kernel's
+         * driver_override lets no other driver match (pci_match_device()). */
+        if (g->overridden && d->hold == HOLD_ON && strcmp(driver, g->core->ops->hold_driver) != 0)
                 return -EBUSY;
 
         copy = xstrdup(driver);
@@ -253,5 +257,6 @@ void device_free(Device *d) {
         free(d->name);
         free(d->driver);
         free(d->restore_driver);
+        free(d->override_driver);
         free(d);
 }

@@ -37,6 +37,13 @@ typedef struct DeviceInfo {
         bool driver_managed_dma;
 } DeviceInfo;
 
+/* Where a device is as far as an override goes (override.h). */
+typedef enum DeviceHold {
+        HOLD_NONE,
+        HOLD_ON,                /* on the backend's hold driver (ops->hold_driver) */
+        HOLD_LEFT,              /* its driver manages DMA itself (a bridge's): left as it was */
+} DeviceHold;
+
 /* Where a device is as far as hand-outs go (handout.h). */
 typedef enum HandoutState {
         HANDOUT_NONE,           /* the daemon's, like every claimed device */
@@ -74,6 +81,11 @@ struct Device {
         char *driver;           /* owned; NULL when no driver is bound */
         bool driver_dma_api;    /* driver counts in group->dma_api_count */
         char *restore_driver;   /* owned; detached by a claim, rebound on release */
+        /* An override (override.h): the driver it took away, bound again when
+         * it ends (owned; NULL: it had none), and whether d is on the
+         * backend's hold driver for it. */
+        char *override_driver;
+        DeviceHold hold;
 
         ListNode slots;         /* Slot.device_link, borrowed */
         FaultStats faults;

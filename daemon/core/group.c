@@ -7,11 +7,14 @@
 #include "device.h"
 #include "group.h"
 #include "handout.h"
+#include "override.h"
 
 Ownership group_ownership(const Group *g) {
         if (g->owner)
                 return OWNERSHIP_USER;
-        return g->dma_api_count > 0 ? OWNERSHIP_DMA_API : OWNERSHIP_NONE;
+        if (g->dma_api_count > 0)
+                return OWNERSHIP_DMA_API;
+        return g->overridden ? OWNERSHIP_MACHINE : OWNERSHIP_NONE;
 }
 
 int group_get(Core *c, uint32_t id, Group **ret) {
@@ -65,7 +68,7 @@ bool group_free_if_unused(Group *g) {
 static void group_step(Group *g);
 
 /* Suspends g on the operation in flight: true if r says it is in flight. */
-static bool group_wait(Group *g, GroupWait what, Device *d, int r) {
+bool group_wait(Group *g, GroupWait what, Device *d, int r) {
         if (r != -EINPROGRESS)
                 return false;
         g->wait = what;
@@ -76,11 +79,15 @@ static bool group_wait(Group *g, GroupWait what, Device *d, int r) {
         return true;
 }
 
-/* The claim fails of r (the first failure counts): everything goes back. */
-static void group_fail_claim(Group *g, int r, const char *why) {
-        if (g->transit != GROUP_CLAIMING)
+/* The claim (or override) fails of r (the first failure counts):
+ * everything goes back. */
+void group_fail_claim(Group *g, int r, const char *why) {
+        if (g->transit == GROUP_OVERRIDING)
+                g->transit = GROUP_UNOVERRIDING;
+        else if (g->transit == GROUP_CLAIMING)
+                g->transit = GROUP_UNCLAIMING;
+        else
                 return;
-        g->transit = GROUP_UNCLAIMING;
         g->claim_error = r;
         free(g->claim_why);
         g->claim_why = why && why[0] ? xstrdup(why) : NULL;
@@ -88,7 +95,7 @@ static void group_fail_claim(Group *g, int r, const char *why) {
 
 /* driver_detach(d) answered r. A driver that went meanwhile (removed by
  * hand while the unbind ran) leaves nothing to remember or count down. */
-static void group_detached(Group *g, Device *d, int r, const char *why) {
+void group_detached(Group *g, Device *d, int r, const char *why) {
         if (r < 0) {
                 group_fail_claim(g, r, why);
                 return;
@@ -127,22 +134,15 @@ static void group_backend_claimed(Group *g, int r, const char *why) {
                 g->backend_claimed = true;
 }
 
-/*
- * CLAIMING: detaches every DMA-API driver of g, remembering each for
- * restore, then has the backend take g. True: suspended on the backend;
- * false: done, or failed (then g is UNCLAIMING).
- */
-static bool group_claim_step(Group *g) {
+/* Detaches every DMA-API driver of g, remembering each for restore, while
+ * g stays in transit in. True: suspended on the backend. */
+bool group_detach_step(Group *g, GroupTransit in) {
         Core *c = g->core;
         Device *d;
         int r;
 
-        if (!g->claimant)
-                group_fail_claim(g, -ESHUTDOWN, NULL);  /* it ended meanwhile */
-        if (g->n_devices == 0)
-                group_fail_claim(g, -ENODEV, NULL);     /* they went meanwhile */
         list_for_each_entry(d, &g->devices, group_link) {
-                if (g->transit != GROUP_CLAIMING)
+                if (g->transit != in)
                         return false;
                 if (!d->driver_dma_api)
                         continue;
@@ -151,6 +151,24 @@ static bool group_claim_step(Group *g) {
                         return true;
                 group_detached(g, d, r, NULL);
         }
+        return false;
+}
+
+/*
+ * CLAIMING: detaches every DMA-API driver of g, remembering each for
+ * restore, then has the backend take g. True: suspended on the backend;
+ * false: done, or failed (then g is UNCLAIMING).
+ */
+static bool group_claim_step(Group *g) {
+        Core *c = g->core;
+        int r;
+
+        if (!g->claimant)
+                group_fail_claim(g, -ESHUTDOWN, NULL);  /* it ended meanwhile */
+        if (g->n_devices == 0)
+                group_fail_claim(g, -ENODEV, NULL);     /* they went meanwhile */
+        if (group_detach_step(g, GROUP_CLAIMING))
+                return true;
         if (g->transit != GROUP_CLAIMING || g->backend_claimed)
                 return false;
         r = c->ops->group_claim(c->backend_data, g);
@@ -168,7 +186,7 @@ static bool group_claim_step(Group *g) {
  * refuse to bind a second one, so the remembered driver is dropped rather
  * than bound over it (which lost the probed one's name). True: suspended.
  */
-static bool group_restore_step(Group *g) {
+bool group_restore_step(Group *g) {
         Core *c = g->core;
         Device *d;
         int r;
@@ -259,6 +277,10 @@ static void group_step(Group *g) {
                 group_claim_finish(g);
                 group_free_if_unused(g);
                 return;
+        case GROUP_OVERRIDING:
+        case GROUP_UNOVERRIDING:
+                override_step(g);       /* may free g */
+                return;
         case GROUP_RELEASING:
                 /* Devices handed out come back first: their drivers' turn
                  * is after (handout.h). */
@@ -335,6 +357,16 @@ int group_backend_done(Core *c, uint32_t id, uint32_t seq, int r, const char *wh
                 if (d)
                         device_taken_back(d, r);
                 break;
+        case GROUP_WAIT_HOLD:
+                g->wait = GROUP_WAIT_NONE;
+                if (d)
+                        override_held(g, d, r, why);
+                break;
+        case GROUP_WAIT_UNHOLD:
+                g->wait = GROUP_WAIT_NONE;
+                if (d)
+                        override_unheld(g, d, r, why);
+                break;
         case GROUP_WAIT_NONE:
                 break;
         }
@@ -362,6 +394,10 @@ const char *group_transit_to_string(const Group *g) {
         case GROUP_UNCLAIMING:
         case GROUP_RELEASING:
                 return "releasing";
+        case GROUP_OVERRIDING:
+                return "detaching";
+        case GROUP_UNOVERRIDING:
+                return "reattaching";
         case GROUP_STEADY:
                 break;
         }

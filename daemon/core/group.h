@@ -19,6 +19,8 @@ typedef enum GroupTransit {
         GROUP_CLAIMING,         /* drivers detached one by one, then the backend takes it */
         GROUP_UNCLAIMING,       /* the claim failed, or its client ended: drivers go back (L5) */
         GROUP_RELEASING,        /* released: the detached drivers go back */
+        GROUP_OVERRIDING,       /* an override: drivers detached, then devices held (override.h) */
+        GROUP_UNOVERRIDING,     /* the override ends, or failed: devices let go, drivers go back */
 } GroupTransit;
 
 /* The backend operation a group in transit waits for. */
@@ -28,6 +30,8 @@ typedef enum GroupWait {
         GROUP_WAIT_ATTACH,      /* driver_attach(wait_device) */
         GROUP_WAIT_CLAIM,       /* group_claim(g) */
         GROUP_WAIT_TAKE_BACK,   /* device_take_back(wait_device): its holder lets go */
+        GROUP_WAIT_HOLD,        /* driver_hold(wait_device) */
+        GROUP_WAIT_UNHOLD,      /* driver_unhold(wait_device) */
 } GroupWait;
 
 /*
@@ -57,12 +61,21 @@ struct Group {
         bool suspended;         /* this transit waited for the backend (and said so) */
 
         unsigned n_handed_out;  /* devices HANDOUT_OPEN or HANDOUT_RETURNING (handout.h) */
+        bool overridden;        /* held for the machine (override.h): no DMA-API driver gets in */
+        bool override_removing; /* UNOVERRIDING ends an override (else: undoes a failed one) */
         DeferNode release;      /* a release asked for during a callback */
         unsigned revoke;        /* revoke.c's mark while client_revoke() runs, else 0 */
         void *backend_data;     /* owned by the backend */
 };
 
 Ownership group_ownership(const Group *g);
+
+/* The steps override.c shares with claims (group.c). */
+bool group_wait(Group *g, GroupWait what, Device *d, int r);
+void group_fail_claim(Group *g, int r, const char *why);
+bool group_detach_step(Group *g, GroupTransit in);
+void group_detached(Group *g, Device *d, int r, const char *why);
+bool group_restore_step(Group *g);
 
 /*
  * Takes g for user-managed DMA by client. Claims don't nest: claiming a group

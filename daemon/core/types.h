@@ -34,6 +34,7 @@ typedef enum Ownership {
         OWNERSHIP_NONE,         /* no DMA users */
         OWNERSHIP_DMA_API,      /* kernel drivers using the DMA API */
         OWNERSHIP_USER,         /* one client, user-managed DMA */
+        OWNERSHIP_MACHINE,      /* held for the machine by an override, no client (override.h) */
 } Ownership;
 
 const char *ownership_to_string(Ownership o);

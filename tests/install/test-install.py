@@ -257,6 +257,16 @@ def test_bash_completion_names_groups_and_devices_of_the_running_daemon(w):
           "an unplugged device is still offered")
 
 
+def test_bash_completion_names_groups_to_detach_and_groups_held_to_reattach(w):
+    groups = sorted(map(str, w.groups()))
+    check(sorted(complete(w, ["iommuctl", "detach-group", ""])) == groups, "detach-group completes every group")
+    check(complete(w, ["iommuctl", "reattach-group", ""]) == [], "reattach-group with no override offers nothing")
+    w.ctl("detach-group", "2")
+    w.ctl("detach-group", "3", "--nosave")
+    check(complete(w, ["iommuctl", "reattach-group", ""]) == ["2", "3"],
+          "reattach-group completes the groups held for the machine, once each")
+
+
 def test_bash_completion_is_quiet_without_a_daemon(w):
     env = dict(w.env)
     w.stop()            # the bus and the daemon go; completing must still say nothing

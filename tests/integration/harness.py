@@ -139,6 +139,13 @@ class World:
                 raise Failure(f"{e}; its log:\n{f.read()}") from e
 
     def start_daemon(self, args, extra_env=None):
+        # The machine's /run/iommud and /var/lib/iommud are not the test's:
+        # a stored override there would be re-applied at start (and one a
+        # test makes would outlive it). Kept across restarts of one world.
+        args = list(args)
+        for opt, sub in (("--state-dir", "run"), ("--lib-dir", "lib")):
+            if not any(a.startswith(opt) for a in args):
+                args.append(f"{opt}={os.path.join(self.dir, sub)}")
         self.daemon_log_path = os.path.join(self.dir, "iommud.log")
         if getattr(self, "daemon_log", None):
             self.daemon_log.close()     # a restart: the last daemon has exited

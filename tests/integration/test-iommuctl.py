@@ -6,13 +6,15 @@ import os
 import pty
 import re
 import select
+import shutil
+import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import NOBODY, check, main, wait_for, with_world  # noqa: E402
 
-DEV_PRI, DEV_NIC = "0000:00:02.0", "0000:00:03.0"
+DEV_PRI, DEV_NIC, DEV_NIC_FN1, DEV_SMALL = "0000:00:02.0", "0000:00:03.0", "0000:00:03.1", "0000:00:04.0"
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # nobody may claim group 1, so that a group can have an unprivileged owner.
@@ -232,6 +234,196 @@ def test_a_bus_policy_denial_says_only_root_may(w):
     # iommud's own policy denial is not the bus's: it says which rule is missing
     r = w.ctl("claim", "1", uid=NOBODY, check_rc=1)
     check("only root" not in r.err and "uid 65534 may not claim" in r.err and "policy" in r.err, r.err)
+
+
+# --- overrides: groups held for the machine (detach-group, reattach-group, list-overrides) ---
+
+# The sim's group 2 is 0000:00:03.0 (e1000e) and 0000:00:03.1 (no driver).
+OVERRIDES_LEGEND = ["DEVICE", "DRIVER", "GROUP", "SAVED", "STATE"]
+
+# nobody may hold group 2 for the machine, and claim it, but not detach drivers.
+NOBODY_ADMIN_CLAIMS = json.dumps({"rules": [
+    {"principals": {"users": ["nobody"]}, "devices": {"group": 2}, "allow": ["admin-claim", "claim"]},
+]})
+
+
+def overrides(w):
+    """{device: (driver, group, saved, state)} of list-overrides, read as a person reads its table."""
+    lines = w.ctl("list-overrides").out.splitlines()
+    check(lines and lines[0].split() == OVERRIDES_LEGEND, "list-overrides legend:\n" + "\n".join(lines))
+    rows = [line.split() for line in lines[1:]]
+    check(all(len(r) == 5 for r in rows), "list-overrides rows of five cells:\n" + "\n".join(lines))
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def restart(w):
+    """iommud stops (exit 0) and starts again, with the world's own --lib-dir and --state-dir (harness.py)."""
+    w.daemon.send_signal(signal.SIGTERM)
+    check(w.daemon.wait(timeout=15) == 0, "iommud stopped for the restart:\n" + w.log())
+    w.start_daemon([f"--policy={w.policy}"] if w.policy else [])
+
+
+def show_value(w, obj, prop):
+    return w.ctl("show", obj, "-p", prop, "--value").out
+
+
+def test_list_overrides_without_any_says_no_overrides(w):
+    check(w.ctl("list-overrides").out == "No overrides.\n", w.ctl("list-overrides").out)
+    check(w.ctl("--no-legend", "list-overrides").out == "", "nothing at all with --no-legend")
+    check(json.loads(w.ctl("--json", "list-overrides").out) == [], "an empty JSON array")
+    check(show_value(w, "2", "Override") == "\n", "no override: Override is empty")
+    check(w.ctl("show", "2").out.find("Override=") < 0, "an empty Override is left out without -a")
+
+
+def test_detach_group_holds_it_for_the_machine_and_list_overrides_shows_its_devices(w):
+    r = w.ctl("detach-group", "2")
+    check(r.out == "detached group 2 for the machine: its devices stay on vfio-pci until "
+                   "'iommuctl reattach-group 2', across reboots\n", repr(r.out))
+    check(overrides(w) == {DEV_NIC: ("e1000e", "2", "yes", "held"), DEV_NIC_FN1: ("-", "2", "yes", "held")},
+          w.ctl("list-overrides").out)
+    check(w.groups()[2] == "machine", f"ListGroups: {w.groups()}")
+    g = w.ctl("groups").out
+    check(re.search(r"^2\s+machine\s+-\s+0000:00:03\.0,0000:00:03\.1$", g, re.M), "groups:\n" + g)
+    check(show_value(w, "2", "Override") == "persistent\n", "Override of a saved override")
+    check("Ownership=machine\n" in w.ctl("show", "2").out, w.ctl("show", "2").out)
+    check(show_value(w, "00:03.0", "Driver") == "vfio-pci\n", "the device is on vfio-pci")
+    check(json.loads(w.ctl("--json", "status").out)["groups"]["machine"] == 1, w.ctl("--json", "status").out)
+    check(re.search(r"^Groups:\s+4 \(0 user, 1 machine, 0 dma-api, 3 none\)$", w.ctl("status").out, re.M),
+          w.ctl("status").out)
+    r = w.ctl("list-overrides", "-o", "group,device")
+    check([line.split() for line in r.out.splitlines()] == [["GROUP", "DEVICE"], ["2", DEV_NIC], ["2", DEV_NIC_FN1]],
+          "-o chooses the columns:\n" + r.out)
+    # it is the machine's, not the connection's: another iommuctl, another run, still held
+    check(w.groups()[2] == "machine", "held after iommuctl exited")
+
+
+def test_detach_group_nosave_lasts_until_reboot_and_again_without_it_saves(w):
+    r = w.ctl("detach-group", "2", "--nosave")
+    check(r.out.endswith("or until reboot (--nosave)\n"), repr(r.out))
+    check({d: row[2] for d, row in overrides(w).items()} == {DEV_NIC: "no", DEV_NIC_FN1: "no"},
+          w.ctl("list-overrides").out)
+    check(show_value(w, "2", "Override") == "until-reboot\n", "Override of a NOSAVE override")
+    r = w.ctl("detach-group", "2")      # held already: answered at once, and now saved
+    check(r.out.endswith("across reboots\n"), repr(r.out))
+    check({d: row[2] for d, row in overrides(w).items()} == {DEV_NIC: "yes", DEV_NIC_FN1: "yes"},
+          w.ctl("list-overrides").out)
+    check(show_value(w, "2", "Override") == "persistent\n", "saved now")
+
+
+def test_list_overrides_and_the_override_verbs_in_json(w):
+    check(json.loads(w.ctl("--json", "detach-group", "2", "--nosave").out) == {"group": 2, "saved": False},
+          "detach-group --nosave in JSON")
+    check(json.loads(w.ctl("--json", "detach-group", "2").out) == {"group": 2, "saved": True},
+          "detach-group in JSON")
+    doc = json.loads(w.ctl("--json", "list-overrides").out)
+    keys_are_snake_case(doc, "list-overrides")
+    check(sorted(doc, key=lambda d: d["device"]) == [
+        {"device": DEV_NIC, "driver": "e1000e", "group": 2, "saved": True, "state": "held"},
+        {"device": DEV_NIC_FN1, "driver": None, "group": 2, "saved": True, "state": "held"}],
+        f"no driver is null, the group a number, saved a boolean: {doc}")
+    pretty = w.ctl("--json=pretty", "list-overrides").out
+    check(pretty.count("\n") > 4 and json.loads(pretty) == doc, pretty)
+    check(json.loads(w.ctl("--json", "show", "2").out)["override"] == "persistent", "show in JSON")
+    check(json.loads(w.ctl("--json", "reattach-group", "2").out) == {"group": 2}, "reattach-group in JSON")
+    check(json.loads(w.ctl("--json", "show", "2").out)["override"] is None, "no override is null")
+
+
+def test_reattach_group_gives_the_drivers_back(w):
+    w.ctl("detach-group", "2")
+    r = w.ctl("reattach-group", "2")
+    check(r.out == "reattached group 2: its devices are back on the drivers they had\n", repr(r.out))
+    check(w.ctl("list-overrides").out == "No overrides.\n", w.ctl("list-overrides").out)
+    check(w.groups()[2] == "dma-api", f"ListGroups: {w.groups()}")
+    check(show_value(w, "00:03.0", "Driver") == "e1000e\n", "e1000e is back")
+    check(show_value(w, "00:03.1", "Driver") == "\n", "a device that had no driver has none again")
+    check(show_value(w, "2", "Override") == "\n", "Override is empty again")
+
+
+def test_a_machine_group_is_claimed_without_detach_drivers_and_goes_back_to_the_machine(w):
+    w.ctl("detach-group", "2")
+    p = w.spawn_ctl("claim", "2", "+", "hold")
+    wait_for("the claim of the machine's group", lambda: w.groups()[2] == "user")
+    try:
+        r = w.ctl("reattach-group", "2", check_rc=1)
+        check(r.err.startswith("iommuctl: reattach-group: ") and re.search(r"claimed by client :1\.\d+", r.err) and
+              "release it" in r.err and "'iommuctl revoke 2'" in r.err,
+              "Busy passes iommud's message, who holds it and what to do: " + r.err)
+        check("ReattachGroup" not in r.err and "'iommuctl bonds'" not in r.err,
+              "in iommuctl's words, without the general advice: " + r.err)
+    finally:
+        p.kill()
+    wait_for("the group back with the machine", lambda: w.groups()[2] == "machine")
+    check(show_value(w, "00:03.0", "Driver") == "vfio-pci\n", "still on vfio-pci after the claim")
+    check(overrides(w)[DEV_NIC] == ("e1000e", "2", "yes", "held"), w.ctl("list-overrides").out)
+
+
+def test_override_errors_say_what_to_do_in_iommuctl_words(w):
+    r = w.ctl("reattach-group", "2", check_rc=1)
+    check("group 2 has no override" in r.err.lower() and "'iommuctl list-overrides'" in r.err, r.err)
+    check("ReattachGroup" not in r.err and "lasts as long as the connection" not in r.err,
+          "no D-Bus names, no advice about connections: " + r.err)
+    r = w.ctl("detach-group", "99", check_rc=1)
+    check("no group 99" in r.err and r.err.count("'iommuctl groups' lists") == 1 and "DetachGroup" not in r.err,
+          "unknown group, said once: " + r.err)
+    p = hold(w, "claim", "1")
+    try:
+        r = w.ctl("detach-group", "1", check_rc=1)
+    finally:
+        p.kill()
+    check(r.err.startswith("iommuctl: detach-group: ") and re.search(r"claimed by client :1\.\d+", r.err) and
+          "DetachGroup" not in r.err, "Busy says who holds the group: " + r.err)
+    check("'iommuctl bonds'" not in r.err, "Busy passes iommud's message, not the general advice: " + r.err)
+    check(w.ctl("list-overrides").out == "No overrides.\n", "a refused detach-group leaves nothing")
+    for argv, why in ((["detach-group"], "missing argument GROUP"), (["detach-group", "two"], "invalid GROUP"),
+                      (["reattach-group", "2", "3"], "unexpected argument '3'"),
+                      (["reattach-group", "2", "--nosave"], "unknown option '--nosave'"),
+                      (["list-overrides", "-o", "DRIVERS"], "unknown column 'DRIVERS'")):
+        r = w.ctl(*argv, check_rc=2)
+        check(why in r.err, f"{argv}: {r.err}")
+
+
+@with_world(policy_text=NOBODY_CLAIMS)
+def test_detach_group_needs_root_or_admin_claim(w):
+    r = w.ctl("detach-group", "1", uid=NOBODY, check_rc=1)
+    check("only root, or a user whom iommud's policy grants \"admin-claim\"" in r.err and
+          "man iommud.policy" in r.err, "AccessDenied in the user's words: " + r.err)
+    check("Rejected send message" not in r.err, "iommud's policy decided, not the bus's: " + r.err)
+    check(w.ctl("list-overrides", uid=NOBODY).out == "No overrides.\n", "reading is everybody's")
+    w.ctl("detach-group", "1")
+    r = w.ctl("reattach-group", "1", uid=NOBODY, check_rc=1)
+    check("may reattach a group for the machine" in r.err, r.err)
+    check(overrides(w) == {DEV_PRI: ("-", "1", "yes", "held")}, "root's override stays")
+
+
+@with_world(policy_text=NOBODY_ADMIN_CLAIMS)
+def test_a_user_granted_admin_claim_detaches_and_claims_without_detach_drivers(w):
+    w.ctl("claim", "2", uid=NOBODY, check_rc=1)       # e1000e is bound and nobody may not detach it
+    w.ctl("detach-group", "2", uid=NOBODY)
+    check(w.groups()[2] == "machine", f"ListGroups: {w.groups()}")
+    r = w.ctl("claim", "2", uid=NOBODY)
+    check("claimed group 2" in r.out, "no --detach-drivers, no detach-kernel-drivers: " + r.out + r.err)
+    check(w.groups()[2] == "machine", "back with the machine when the claim ended")
+    w.ctl("reattach-group", "2", uid=NOBODY)
+    check(show_value(w, "00:03.0", "Driver") == "e1000e\n", "e1000e is back")
+
+
+def test_overrides_survive_a_restart_and_nosave_ones_not_a_reboot(w):
+    w.ctl("detach-group", "2")
+    w.ctl("detach-group", "3", "--nosave")
+    restart(w)
+    held = overrides(w)
+    check(held == {DEV_NIC: ("e1000e", "2", "yes", "held"), DEV_NIC_FN1: ("-", "2", "yes", "held"),
+                   DEV_SMALL: ("-", "3", "no", "held")}, f"after a restart: {held}")
+    check(w.groups()[2] == "machine" and w.groups()[3] == "machine", f"ListGroups: {w.groups()}")
+    # A reboot: /run is empty again (the world's --state-dir), /var/lib (its --lib-dir) is not.
+    w.daemon.send_signal(signal.SIGTERM)
+    check(w.daemon.wait(timeout=15) == 0, "iommud stopped for the reboot")
+    shutil.rmtree(os.path.join(w.dir, "run"))
+    w.start_daemon([])
+    check(set(overrides(w)) == {DEV_NIC, DEV_NIC_FN1}, "after a reboot, only the saved override:\n" +
+          w.ctl("list-overrides").out)
+    check(w.groups()[3] == "none" and w.groups()[2] == "machine", f"ListGroups: {w.groups()}")
+    check(show_value(w, "00:03.0", "Driver") == "vfio-pci\n", "applied again at start")
 
 
 TESTS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]

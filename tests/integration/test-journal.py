@@ -32,6 +32,9 @@ SHARE = "e2b3451d712a4b149ad55611780bc2b9"
 DENIED = "b53a186faf7345da8dc35e764ae24c14"
 FAULT_REFUSED = "191c4f90069c4d75abc2743dc281f4a9"
 FAULT_SUPPRESSED = "5f58c940e5774db98d0335dc1f4dc6c4"
+DEVICE_OPEN = "fd7002efe84d429e8c95bdbf6568cba8"
+OVERRIDE_SET = "c5b10797f05a4826a70bc307a659587a"
+OVERRIDE_REMOVED = "388c376ee8ca4ae8aa6c6e0120bf1aaa"
 
 # nobody may claim group 3 only.
 NOBODY_POLICY = json.dumps({"rules": [
@@ -65,7 +68,9 @@ class Journal:
     """A datagram socket where the daemon's journal records arrive."""
 
     def __init__(self, w):
-        self.path = os.path.join(w.dir, "journal.socket")
+        # One per daemon start: a restarted daemon logs to a socket of its own.
+        n = len([f for f in os.listdir(w.dir) if f.startswith("journal")])
+        self.path = os.path.join(w.dir, f"journal{n or ''}.socket")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.bind(self.path)
@@ -159,6 +164,30 @@ def test_groups_given_back_at_shutdown_are_released_on_the_record(w):
     release = j.one("the release at shutdown", RELEASE, group=2, operation="shutdown")
     check(first(release, "IOMMUD_CLIENT") == first(claim, "IOMMUD_CLIENT"), f"{release}")
     check(first(release, "IOMMUD_DRIVERS") == first(claim, "IOMMUD_DRIVERS"), f"{release}")
+
+
+def test_a_device_handed_out_is_recorded_with_who_took_it(w):
+    j = journal_world(w)
+    w.ctl("claim", "1", "+", "open", DEV_PRI)
+    opened = j.one("the device-open record", DEVICE_OPEN, group=1, device=DEV_PRI)
+    check_caller(opened, 0)
+
+
+def test_an_override_set_and_removed_is_recorded_and_held_again_at_start_without_a_caller(w):
+    j = journal_world(w)
+    w.call("DetachGroup", "ut", 2, 0)
+    held = j.one("the override-set record", OVERRIDE_SET, group=2, operation="detach-group")
+    check_caller(held, 0, comm="busctl")
+    check(first(held, "IOMMUD_DRIVERS") == f"{DEV_NIC}=e1000e", f"the driver it took: {held}")
+    check(first(held, "IOMMUD_SAVED") == "1", f"saved: {held}")
+    j2 = journal_world(w)
+    again = j2.one("the re-applied override", OVERRIDE_SET, group=2, operation="override-restore")
+    check(first(again, "IOMMUD_CLIENT") is None, f"no caller at start: {again}")
+    check(first(again, "IOMMUD_DRIVERS") == f"{DEV_NIC}=e1000e", f"still the driver to give back: {again}")
+    w.call("ReattachGroup", "u", 2)
+    gone = j2.one("the override-removed record", OVERRIDE_REMOVED, group=2)
+    check_caller(gone, 0, comm="busctl")
+    check(first(gone, "IOMMUD_DRIVERS") == f"{DEV_NIC}=e1000e", f"the driver going back: {gone}")
 
 
 @with_world(policy_text=NOBODY_POLICY)

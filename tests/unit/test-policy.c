@@ -325,6 +325,7 @@ Test(policy, open_device_follows_device_filters_and_has_a_quota) {
         cr_assert_not(policy_allows(p, &NOBODY, &d, POLICY_REVOKE), "revoke is not granted");
         cr_assert_eq(policy_op_from_string("open-device"), POLICY_OPEN_DEVICE);
         cr_assert_eq(policy_op_from_string("revoke"), POLICY_REVOKE);
+        cr_assert_eq(policy_op_from_string("admin-claim"), POLICY_ADMIN_CLAIM);
         policy_limits(p, &NOBODY, &q, NULL);
         cr_assert_eq(q.limit[RES_OPEN_DEVICES], 2);
 }
@@ -640,7 +641,7 @@ Test(policy, error_unknown_users_and_groups) {
 Test(policy, error_unknown_operation) {
         expect_rule_error("'principals': '*', 'allow': ['claim', 'clam']",
                           "rules[0].allow[1]: expected one of claim, detach-kernel-drivers, sva, "
-                          "share-memory, spaces, fault-service, open-device, revoke, got \"clam\"");
+                          "share-memory, spaces, fault-service, open-device, revoke, admin-claim, got \"clam\"");
         expect_rule_error("'principals': '*', 'deny': [1]",
                           "rules[0].deny[0]: expected one of claim");
         expect_rule_error("'principals': '*'",

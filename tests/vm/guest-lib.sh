@@ -52,3 +52,25 @@ finish() {
         [ $failed -eq 0 ]
         exit
 }
+
+# Stops the daemon (it must exit 0), for a test of what survives a restart.
+stop_iommud() {
+        kill -TERM "$daemon" && wait "$daemon"
+        rc=$?
+        check "iommud exits cleanly for the restart" '[ $rc -eq 0 ]'
+}
+
+# Starts the daemon again on the same bus, on backend $1 with the options
+# after it (the caller passes again those start_iommud had).
+start_iommud_again() {
+        backend=$1; shift
+        ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$backend" "$@" 2>>"$T/iommud.log" &
+        daemon=$!
+        check "iommud starts again on the $backend backend" \
+                'wait_until "busctl --system call org.iommud1 /org/iommud1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1"'
+}
+
+restart_iommud() {
+        stop_iommud
+        start_iommud_again "$@"
+}
