@@ -72,8 +72,16 @@ static void record_comm(AuditRecord *rec, const BusIdentity *who) {
                 record_add(rec, "IOMMUD_COMM=%s", comm);
 }
 
+void audit_read_unit(BusIdentity *who) {
+        who->unit = mfree(who->unit);
+        if (who->pid <= 0 || sd_pid_get_unit(who->pid, &who->unit) < 0)
+                who->unit = NULL;
+        who->unit_read = true;
+}
+
 /* IOMMUD_CLIENT, _UID, _PID, _COMM and _UNIT (the systemd unit of the
- * pid's cgroup, where it is in one). */
+ * pid's cgroup, where it is in one: the one read when the client was made,
+ * else /proc's now). */
 static void record_caller(AuditRecord *rec, const BusIdentity *who) {
         _cleanup_(freep) char *unit = NULL;
 
@@ -85,7 +93,10 @@ static void record_caller(AuditRecord *rec, const BusIdentity *who) {
                 return;
         record_add(rec, "IOMMUD_PID=%d", (int)who->pid);
         record_comm(rec, who);
-        if (sd_pid_get_unit(who->pid, &unit) >= 0)
+        if (who->unit_read) {
+                if (who->unit)
+                        record_add(rec, "IOMMUD_UNIT=%s", who->unit);
+        } else if (sd_pid_get_unit(who->pid, &unit) >= 0)
                 record_add(rec, "IOMMUD_UNIT=%s", unit);
 }
 

@@ -69,9 +69,12 @@ void audit_client_end(const struct BusIdentity *who, const char *why);
 void audit_bind(const struct BusIdentity *who, const Device *dev, uint64_t bond, uint32_t pasid, unsigned users);
 void audit_share(const struct BusIdentity *who, uint64_t region, uint64_t address, uint64_t length,
                  uint32_t access);
-/* A device fd handed to who (what: how it was opened, e.g. "vfio-cdev"). */
 /* What /proc/PID/comm says, "" when the process is gone. */
 void audit_read_comm(pid_t pid, char *buf, size_t size);
+/* Reads who's systemd unit (sd_pid_get_unit()) into who->unit, for the
+ * records of a client that outlive the lookup, its exit's among them. */
+void audit_read_unit(struct BusIdentity *who);
+/* A device fd handed to who (what: how it was opened, e.g. "vfio-cdev"). */
 void audit_device_open(const struct BusIdentity *who, const Device *dev, const char *what);
 /* A reload took object ("" for the whole connection) back from who; group 0: none. */
 void audit_revoke(const struct BusIdentity *who, const char *object, uint32_t group, const char *reason);

@@ -5,17 +5,7 @@
 #include "daemon/core/device.h"
 #include "daemon/core/group.h"
 #include "daemon.h"
-
-static void policy_device_of(const Device *dev, PolicyDevice *ret) {
-        *ret = (PolicyDevice) {
-                .address = dev->name,
-                .vendor_id = dev->vendor_id,
-                .device_id = dev->device_id,
-                .class_code = dev->class_code,
-                .group = dev->group->id,
-                .driver = dev->driver,
-        };
-}
+#include "policy-device.h"
 
 bool bus_allows(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *dev) {
         PolicySubject subject;
@@ -28,14 +18,10 @@ bool bus_allows(Daemon *d, const BusIdentity *who, PolicyOp op, const Device *de
 }
 
 uint32_t bus_sva_width(Daemon *d, const BusIdentity *who) {
-        uint32_t width = 0;
-        Device *dev;
+        PolicySubject subject;
 
-        list_for_each_entry(dev, &d->core->devices, core_link)
-                if (dev->pasid_capable && (width == 0 || dev->max_pasids < width) &&
-                    bus_allows(d, who, POLICY_SVA, dev))
-                        width = dev->max_pasids;
-        return width;
+        bus_identity_subject(who, &subject);
+        return policy_sva_width(d->core, d->policy, &subject);
 }
 
 int bus_authorize_sva_somewhere(Daemon *d, const BusIdentity *who, uint32_t *ret_width, sd_bus_error *error) {

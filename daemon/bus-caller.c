@@ -132,6 +132,8 @@ static int bus_identity_read(sd_bus_message *m, BusIdentity *ret, sd_bus_error *
 void bus_identity_done(BusIdentity *id) {
         id->groups = mfree(id->groups);
         id->n_groups = 0;
+        id->unit = mfree(id->unit);
+        id->unit_read = false;
 }
 
 void bus_identity_subject(const BusIdentity *id, PolicySubject *ret) {

@@ -197,6 +197,7 @@ int bus_client_new(Daemon *d, const char *name, BusIdentity *id, BusClient **ret
         bc->id = *id;
         bc->id.name = bc->name;
         audit_read_comm(bc->id.pid, bc->id.comm, sizeof(bc->id.comm));
+        audit_read_unit(&bc->id);
         *id = (BusIdentity) { .gid = (gid_t)-1 };
         bus_client_watch_pid(bc);
         list_add_tail(&d->clients, &bc->link);

@@ -32,11 +32,19 @@ static int reply_fd(sd_bus_message *m, int fd) {
 /* OpenIommufd is decided like AllocPasid: an empty context is good only
  * for binding a device, so the caller must be allowed open-device on one. */
 static int authorize_open_somewhere(Daemon *d, const BusIdentity *who, sd_bus_error *error) {
+        PolicySubject subject;
         Device *dev;
+        bool allows;
 
-        list_for_each_entry(dev, &d->core->devices, core_link)
-                if (bus_allows(d, who, POLICY_OPEN_DEVICE, dev))
+        /* A refusal alike on every device is known without asking each. */
+        bus_identity_subject(who, &subject);
+        if (policy_decides_every_device(d->policy, &subject, POLICY_OPEN_DEVICE, &allows)) {
+                if (allows && !list_empty(&d->core->devices))
                         return 0;
+        } else
+                list_for_each_entry(dev, &d->core->devices, core_link)
+                        if (bus_allows(d, who, POLICY_OPEN_DEVICE, dev))
+                                return 0;
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "uid %u may not open-device on any device, and an iommufd context is only "
                                  "for binding one. An administrator can grant \"open-device\" with a rule in "

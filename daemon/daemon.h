@@ -93,6 +93,11 @@ typedef struct BusIdentity {
                                          * BusClient.name of the client that owns this identity */
         char comm[17];                  /* the process's command name when its BusClient was made, for
                                          * the records of its exit; "" until then or if unknown */
+        /* Owned: the systemd unit of the process's cgroup, read once when
+         * its BusClient was made (unit_read; NULL: in none), so that each
+         * audit record of the client does not read /proc again. */
+        char *unit;
+        bool unit_read;
 } BusIdentity;
 
 /* bus-client.c: a bus peer that holds something, and the core Client it is. */

@@ -148,6 +148,28 @@ bool policy_allows_explain(const Policy *p, const PolicySubject *s, const Policy
         return s->uid == 0;
 }
 
+/* The rule policy_allows_explain() stops at, read before knowing the
+ * device: the last one for s and op, which filters devices or not. */
+bool policy_decides_every_device(const Policy *p, const PolicySubject *s, PolicyOp op, bool *ret_allows) {
+        unsigned bit;
+
+        if ((unsigned)op >= _POLICY_OP_MAX)
+                return false;
+        bit = POLICY_OP_BIT(op);
+        for (size_t i = p ? p->n_rules : 0; i > 0; i--) {
+                const PolicyRule *r = &p->rules[i - 1];
+
+                if (!((r->allow | r->deny) & bit) || !rule_matches_subject(r, s))
+                        continue;
+                if (r->device_match)
+                        return false;
+                *ret_allows = !(r->deny & bit);
+                return true;
+        }
+        *ret_allows = s->uid == 0;
+        return true;
+}
+
 bool policy_allows(const Policy *p, const PolicySubject *s, const PolicyDevice *d, PolicyOp op) {
         return policy_allows_explain(p, s, d, op, NULL);
 }

@@ -86,6 +86,15 @@ DEFINE_POINTER_CLEANUP(Policy, policy_free)
 bool policy_allows(const Policy *p, const PolicySubject *s, const PolicyDevice *d, PolicyOp op);
 
 /*
+ * Whether p decides op for s alike on every device, so that a caller can
+ * skip asking device by device: true when the rule that decides (the last
+ * one matching s and naming op) filters no device field, or when no rule
+ * does (the default decides); *ret_allows then gets the decision. False
+ * when the decision may differ between devices. O(rules).
+ */
+bool policy_decides_every_device(const Policy *p, const PolicySubject *s, PolicyOp op, bool *ret_allows);
+
+/*
  * policy_allows() that also says why: *ret_origin (if given) is set to the
  * deciding rule, e.g. "/etc/iommud/policy.json: rules[2]" (borrowed from p,
  * valid until it is freed), or NULL when the default decided.

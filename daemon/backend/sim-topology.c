@@ -23,7 +23,6 @@ typedef struct Parser {
          * comparing each device with all before it. */
         HashMap names;          /* NameNode.node */
         struct NameNode *name_nodes; /* owned, one per device; only while parsing */
-        size_t strings_room;    /* allocated entries of t->strings */
 } Parser;
 
 typedef struct NameNode {
@@ -31,9 +30,34 @@ typedef struct NameNode {
         size_t index;           /* in SimTopology.devices */
 } NameNode;
 
+/*
+ * Where in the file a problem is: text, or array[index] (.key). Only a
+ * problem needs it as text; formatting it for every field of every device
+ * beforehand was most of the parse of a large topology.
+ */
+typedef struct Where {
+        const char *text;       /* the whole place; NULL: array[index] */
+        const char *array;
+        size_t index;
+        const char *key;        /* NULL: the element itself */
+} Where;
+
+#define AT(s) (&(const Where) { .text = (s) })
+
+static const char *where_text(const Where *w, char *buf, size_t size) {
+        if (w->text)
+                return w->text;
+        if (w->key)
+                snprintf(buf, size, "%s[%zu].%s", w->array, w->index, w->key);
+        else
+                snprintf(buf, size, "%s[%zu]", w->array, w->index);
+        return buf;
+}
+
 _attribute_printf_(3, 4)
-static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
-        char msg[512];
+static void parser_error(Parser *p, const Where *at, const char *fmt, ...) {
+        char msg[512], buf[160];
+        const char *where = where_text(at, buf, sizeof(buf));
         int n;
         char *e;
         va_list ap;
@@ -51,26 +75,32 @@ static void parser_error(Parser *p, const char *where, const char *fmt, ...) {
         p->n_errors++;
 }
 
-/* The array doubles: growing it by one for each of a large file's ~50,000
- * strings copied it each time, quadratic in the devices. */
+#define STRING_CHUNK_SIZE 65536
+
+/* A copy of s that lives as long as the topology. Copies go into chunks
+ * of 64 KiB: a malloc for each of a large file's ~33,000 strings cost as
+ * much as the rest of reading the devices. */
 static const char *keep_string(Parser *p, const char *s) {
-        char **a = p->t->strings;
+        SimStringChunk *c = p->t->strings;
+        size_t n = strlen(s) + 1;
+        char *copy;
 
-        if (p->t->n_strings == p->strings_room) {
-                size_t room = p->strings_room ? 2 * p->strings_room : 64;
+        if (!c || c->size - c->used < n) {
+                size_t size = n > STRING_CHUNK_SIZE ? n : STRING_CHUNK_SIZE;
 
-                a = realloc(p->t->strings, room * sizeof(*a));
-                if (!a)
+                c = malloc(sizeof(*c) + size);
+                if (!c)
                         return NULL;
-                p->t->strings = a;
-                p->strings_room = room;
+                *c = (SimStringChunk) { .next = p->t->strings, .size = size };
+                p->t->strings = c;
         }
-        a[p->t->n_strings] = strdup(s);
-        return a[p->t->n_strings] ? a[p->t->n_strings++] : NULL;
+        copy = memcpy(c->data + c->used, s, n);
+        c->used += n;
+        return copy;
 }
 
 /* Numbers may be JSON integers or strings such as "0x8086". */
-static bool get_number(Parser *p, json_object *v, const char *where, uint64_t max, uint64_t *ret) {
+static bool get_number(Parser *p, json_object *v, const Where *where, uint64_t max, uint64_t *ret) {
         char *end;
         unsigned long long n;
 
@@ -93,7 +123,7 @@ bad:
         return false;
 }
 
-static bool get_bool(Parser *p, json_object *v, const char *where, bool *ret) {
+static bool get_bool(Parser *p, json_object *v, const Where *where, bool *ret) {
         if (!json_object_is_type(v, json_type_boolean)) {
                 parser_error(p, where, "expected true or false, got %s", json_object_to_json_string(v));
                 return false;
@@ -102,7 +132,7 @@ static bool get_bool(Parser *p, json_object *v, const char *where, bool *ret) {
         return true;
 }
 
-static bool get_string(Parser *p, json_object *v, const char *where, const char **ret) {
+static bool get_string(Parser *p, json_object *v, const Where *where, const char **ret) {
         if (!json_object_is_type(v, json_type_string) || !json_object_get_string(v)[0]) {
                 parser_error(p, where, "expected a non-empty string, got %s", json_object_to_json_string(v));
                 return false;
@@ -112,7 +142,7 @@ static bool get_string(Parser *p, json_object *v, const char *where, const char 
 }
 
 /* Parses one field of a device; false for an unknown key. */
-static bool parse_field(Parser *p, const char *key, json_object *v, const char *where,
+static bool parse_field(Parser *p, const char *key, json_object *v, const Where *where,
                         DeviceInfo *d, bool *refuse) {
         uint64_t n;
 
@@ -154,7 +184,7 @@ static bool parse_field(Parser *p, const char *key, json_object *v, const char *
 }
 
 /* The time its driver's remove() or probe() takes; 10 minutes at most. */
-static bool parse_driver_time(Parser *p, const char *key, json_object *v, const char *where, size_t i) {
+static bool parse_driver_time(Parser *p, const char *key, json_object *v, const Where *where, size_t i) {
         uint64_t n;
 
         if (strcmp(key, "unbind_ms") != 0 && strcmp(key, "probe_ms") != 0)
@@ -165,7 +195,7 @@ static bool parse_driver_time(Parser *p, const char *key, json_object *v, const 
 }
 
 /* Files devices[i] by its name, or says which earlier device has it. */
-static void check_name_unique(Parser *p, size_t i, const char *where) {
+static void check_name_unique(Parser *p, size_t i, const Where *where) {
         const char *name = p->t->devices[i].name;
         uint64_t hash = hash_string(name);
         NameNode *seen = hashmap_find_entry(NameNode, x, &p->names, node, hash,
@@ -181,15 +211,15 @@ static void check_name_unique(Parser *p, size_t i, const char *where) {
 
 static void parse_device(Parser *p, json_object *o, size_t i) {
         DeviceInfo *d = &p->t->devices[i];
-        char where[64], fwhere[128];
+        const Where *where = &(const Where) { .array = "devices", .index = i };
 
-        snprintf(where, sizeof(where), "devices[%zu]", i);
         if (!json_object_is_type(o, json_type_object)) {
                 parser_error(p, where, "expected an object describing a device");
                 return;
         }
         json_object_object_foreach(o, key, v) {
-                snprintf(fwhere, sizeof(fwhere), "%s.%s", where, key);
+                const Where *fwhere = &(const Where) { .array = "devices", .index = i, .key = key };
+
                 if (!parse_field(p, key, v, fwhere, d, &p->t->refuse_unbind[i]) &&
                     !parse_driver_time(p, key, v, fwhere, i))
                         parser_error(p, fwhere, "unknown key; expected one of name, group, iommu, vendor, "
@@ -217,7 +247,9 @@ const SimIommu sim_iommu_default = {
 };
 
 /* "reserved": [ ["0xfee00000", "0xfeefffff"], ... ]: first and last IOVA. */
-static void parse_reserved(Parser *p, json_object *v, const char *where, SimIommu *i) {
+static void parse_reserved(Parser *p, json_object *v, const Where *where, SimIommu *i) {
+        char buf[160];
+        const char *at = where_text(where, buf, sizeof(buf));
         size_t n;
 
         if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > SIM_IOMMU_RESERVED_MAX) {
@@ -229,17 +261,17 @@ static void parse_reserved(Parser *p, json_object *v, const char *where, SimIomm
         for (size_t k = 0; k < n; k++) {
                 json_object *pair = json_object_array_get_idx(v, k);
                 uint64_t a, b;
-                char w[160];
+                char w[192];
 
-                snprintf(w, sizeof(w), "%s[%zu]", where, k);
+                snprintf(w, sizeof(w), "%s[%zu]", at, k);
                 if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2) {
-                        parser_error(p, w, "expected [first, last], e.g. [\"0xfee00000\", \"0xfeefffff\"]");
+                        parser_error(p, AT(w), "expected [first, last], e.g. [\"0xfee00000\", \"0xfeefffff\"]");
                         continue;
                 }
-                if (get_number(p, json_object_array_get_idx(pair, 0), w, UINT64_MAX, &a) &&
-                    get_number(p, json_object_array_get_idx(pair, 1), w, UINT64_MAX, &b)) {
+                if (get_number(p, json_object_array_get_idx(pair, 0), AT(w), UINT64_MAX, &a) &&
+                    get_number(p, json_object_array_get_idx(pair, 1), AT(w), UINT64_MAX, &b)) {
                         if (a > b)
-                                parser_error(p, w, "the first IOVA is above the last");
+                                parser_error(p, AT(w), "the first IOVA is above the last");
                         i->reserved[k] = (IovaRange) { a, b };
                 }
         }
@@ -248,17 +280,17 @@ static void parse_reserved(Parser *p, json_object *v, const char *where, SimIomm
 
 static void parse_iommu(Parser *p, json_object *o, size_t k) {
         SimIommu *i = &p->t->iommus[k];
-        char where[64], fwhere[128];
+        const Where *where = &(const Where) { .array = "iommus", .index = k };
         uint64_t n;
 
         *i = sim_iommu_default;
-        snprintf(where, sizeof(where), "iommus[%zu]", k);
         if (!json_object_is_type(o, json_type_object)) {
                 parser_error(p, where, "expected an object describing an IOMMU instance");
                 return;
         }
         json_object_object_foreach(o, key, v) {
-                snprintf(fwhere, sizeof(fwhere), "%s.%s", where, key);
+                const Where *fwhere = &(const Where) { .array = "iommus", .index = k, .key = key };
+
                 if (strcmp(key, "name") == 0)
                         get_string(p, v, fwhere, &i->name);
                 else if (strcmp(key, "max_pasid_log2") == 0) {
@@ -290,13 +322,13 @@ static void parse_iommus(Parser *p, json_object *v) {
         size_t n;
 
         if (!json_object_is_type(v, json_type_array)) {
-                parser_error(p, "iommus", "expected an array of IOMMU instances");
+                parser_error(p, AT("iommus"), "expected an array of IOMMU instances");
                 return;
         }
         n = json_object_array_length(v);
         p->t->iommus = calloc(n ? n : 1, sizeof(SimIommu));
         if (!p->t->iommus) {
-                parser_error(p, "iommus", "out of memory");
+                parser_error(p, AT("iommus"), "out of memory");
                 return;
         }
         p->t->n_iommus = n;
@@ -311,19 +343,19 @@ static void parse_root(Parser *p, json_object *root) {
         if (!json_object_is_type(root, json_type_object) ||
             !json_object_object_get_ex(root, "devices", &devs) ||
             !json_object_is_type(devs, json_type_array)) {
-                parser_error(p, "(top)", "expected an object with an array \"devices\"");
+                parser_error(p, AT("(top)"), "expected an object with an array \"devices\"");
                 return;
         }
         json_object_object_foreach(root, key, v) {
                 (void)v;
                 if (strcmp(key, "devices") != 0 && strcmp(key, "iommus") != 0)
-                        parser_error(p, key, "unknown key; expected \"devices\" and optionally \"iommus\"");
+                        parser_error(p, AT(key), "unknown key; expected \"devices\" and optionally \"iommus\"");
         }
         if (json_object_object_get_ex(root, "iommus", &iommus))
                 parse_iommus(p, iommus);
         n = json_object_array_length(devs);
         if (n == 0) {
-                parser_error(p, "devices", "expected at least one device");
+                parser_error(p, AT("devices"), "expected at least one device");
                 return;
         }
         p->t->devices = calloc(n, sizeof(DeviceInfo));
@@ -332,7 +364,7 @@ static void parse_root(Parser *p, json_object *root) {
         p->t->probe_ms = calloc(n, sizeof(unsigned));
         p->name_nodes = calloc(n, sizeof(NameNode));
         if (!p->t->devices || !p->t->refuse_unbind || !p->t->unbind_ms || !p->t->probe_ms || !p->name_nodes) {
-                parser_error(p, "devices", "out of memory");
+                parser_error(p, AT("devices"), "out of memory");
                 free(p->name_nodes);
                 p->name_nodes = NULL;
                 return;
@@ -348,9 +380,12 @@ static void parse_root(Parser *p, json_object *root) {
 SimTopology *sim_topology_free(SimTopology *t) {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n_strings; i++)
-                free(t->strings[i]);
-        free(t->strings);
+        while (t->strings) {
+                SimStringChunk *c = t->strings;
+
+                t->strings = c->next;
+                free(c);
+        }
         free(t->devices);
         free(t->refuse_unbind);
         free(t->unbind_ms);
@@ -387,7 +422,7 @@ int sim_topology_parse_file(const char *path, SimTopology **ret, char **ret_erro
                 return -ENOMEM;
         root = json_object_from_file(path);
         if (!root)
-                parser_error(&p, "(file)", "cannot read it as JSON: %s", json_util_get_last_err());
+                parser_error(&p, AT("(file)"), "cannot read it as JSON: %s", json_util_get_last_err());
         return parse_finish(&p, root, ret, ret_error);
 }
 
@@ -401,14 +436,14 @@ int sim_topology_parse_text(const char *name, const char *text, size_t size, Sim
         if (!p.t)
                 return -ENOMEM;
         if (size > INT_MAX)
-                parser_error(&p, "(file)", "cannot read it as JSON: it is bigger than 2 GiB");
+                parser_error(&p, AT("(file)"), "cannot read it as JSON: it is bigger than 2 GiB");
         else if (!(tok = json_tokener_new())) {
                 free(p.t);
                 return -ENOMEM;
         } else {
                 root = json_tokener_parse_ex(tok, text, (int)size);
                 if (!root && json_tokener_get_error(tok) != json_tokener_success)
-                        parser_error(&p, "(file)", "cannot read it as JSON: %s",
+                        parser_error(&p, AT("(file)"), "cannot read it as JSON: %s",
                                      json_tokener_error_desc(json_tokener_get_error(tok)));
                 json_tokener_free(tok);
         }

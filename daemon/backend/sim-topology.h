@@ -27,6 +27,14 @@ typedef struct SimIommu {
  * reserved, as intel-iommu reserves it (IOAPIC_RANGE_START..END). */
 extern const SimIommu sim_iommu_default;
 
+/* Where a topology's strings are kept: one allocation for many, as a large
+ * file has two for each device. */
+typedef struct SimStringChunk {
+        struct SimStringChunk *next;    /* owned: the one filled before */
+        size_t used, size;
+        char data[];
+} SimStringChunk;
+
 /* A parsed topology; owns the strings its DeviceInfos point to. */
 typedef struct SimTopology {
         DeviceInfo *devices;
@@ -38,8 +46,7 @@ typedef struct SimTopology {
         size_t n_devices;
         SimIommu *iommus;
         size_t n_iommus;
-        char **strings;         /* owned copies, freed with the topology */
-        size_t n_strings;
+        SimStringChunk *strings;        /* owned copies, freed with the topology */
 } SimTopology;
 
 /*

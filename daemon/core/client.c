@@ -117,24 +117,16 @@ void client_uncharge_object(Client *cl, Resource r, uint64_t bytes) {
 /* The largest max_pasids below width among the present devices, or 1: the
  * PASIDs under it are what the narrower devices can use. */
 static uint32_t pasid_floor(Core *c, uint32_t width) {
-        uint32_t floor = 1;
-        Device *d;
+        uint32_t floor = pasid_widths_below(&c->pasid_widths, width);
 
-        list_for_each_entry(d, &c->devices, core_link)
-                if (d->pasid_capable && d->max_pasids < width && d->max_pasids > floor)
-                        floor = d->max_pasids;
-        return floor;
+        return floor > 1 ? floor : 1;
 }
 
-/* The smallest max_pasids of the present devices: a PASID below it fits all. */
+/* The smallest max_pasids of the present devices: a PASID below it fits
+ * all. A device its IOMMU gives no PASIDs (0) makes it 0, which the caller
+ * takes as no limit. */
 static uint32_t pasid_width_all(Core *c) {
-        uint32_t width = PASID_MAX + 1;
-        Device *d;
-
-        list_for_each_entry(d, &c->devices, core_link)
-                if (d->pasid_capable && d->max_pasids < width)
-                        width = d->max_pasids;
-        return width;
+        return c->pasid_widths.n ? pasid_widths_min(&c->pasid_widths, 0) : PASID_MAX + 1;
 }
 
 static int client_alloc_pasid(Client *cl, uint32_t cap, uint32_t *ret) {

@@ -110,6 +110,7 @@ Core *core_free(Core *c) {
         list_for_each_entry_safe(ev, ev_tmp, &c->events, link)
                 free(ev);
         core_clear_indexes(c);
+        pasid_widths_clear(&c->pasid_widths);
 
         fault_table_free(c->faults);
         pasid_pool_free(c->pasids);
@@ -260,4 +261,22 @@ Device *core_find_device(Core *c, const char *name) {
 
 Client *core_find_client(Core *c, uint64_t id) {
         return hashmap_find_entry(Client, cl, &c->clients_by_id, id_node, hash_u64(id), cl->id == id);
+}
+
+uint32_t core_min_pasid_width(Core *c) {
+        return pasid_widths_min(&c->pasid_widths, 1);
+}
+
+uint32_t core_min_pasid_width_where(Core *c, bool (*allowed)(const Device *d, void *userdata), void *userdata) {
+        uint32_t width = 0;
+        Device *d;
+
+        list_for_each_entry(d, &c->devices, core_link) {
+                c->device_walks++;
+                /* 0: its IOMMU gives it no PASIDs; it has none to fit. */
+                if (d->pasid_capable && d->max_pasids > 0 && (width == 0 || d->max_pasids < width) &&
+                    allowed(d, userdata))
+                        width = d->max_pasids;
+        }
+        return width;
 }

@@ -7,6 +7,7 @@
 #include "common/hashmap.h"
 #include "common/list.h"
 #include "backend.h"
+#include "pasid-widths.h"
 #include "types.h"
 
 /*
@@ -102,6 +103,9 @@ struct Core {
         HashMap regions_by_id;          /* Region.id_node, of every client */
         HashMap spaces_by_id;           /* Space.id_node, of every client */
         HashMap slots_by_key;           /* Slot.key_node, by (device, PASID): the fault path's lookup */
+        /* The max_pasids of the PASID-capable devices on Core.devices, so
+         * that a client's PASID range is found without walking them. */
+        PasidWidths pasid_widths;
         struct PasidPool *pasids;       /* owned */
         FaultTable *faults;             /* owned */
 
@@ -120,6 +124,7 @@ struct Core {
         struct Mapping *spare_mappings; /* owned, for reuse (domain.c) */
         unsigned n_spare_mappings;
         uint64_t mapping_lookups;       /* index probes of mapping lookups, for tests (L10) */
+        uint64_t device_walks;          /* devices looked at by core_min_pasid_width_where(), for tests */
         uint64_t default_fault_timeout_usec;
 };
 
@@ -159,3 +164,11 @@ Iommu *core_find_iommu(Core *c, const char *name);
 Group *core_find_group(Core *c, uint32_t id);
 Device *core_find_device(Core *c, const char *name);
 Client *core_find_client(Core *c, uint64_t id);
+
+/* The smallest max_pasids of the present PASID-capable devices (those the
+ * IOMMU gives no PASIDs left out), 0 if there is none; O(log) in the
+ * distinct values (pasid-widths.h), never a walk of the devices. */
+uint32_t core_min_pasid_width(Core *c);
+/* The same among the devices for which allowed() holds: a walk of them
+ * all, each counted in Core.device_walks. */
+uint32_t core_min_pasid_width_where(Core *c, bool (*allowed)(const Device *d, void *userdata), void *userdata);

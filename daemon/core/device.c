@@ -67,6 +67,8 @@ static void device_link(Device *d, Group *g, Iommu *i) {
         d->iommu = i;
         list_add_tail(&d->core->devices, &d->core_link);
         hashmap_put(&d->core->devices_by_name, &d->name_node, hash_string(d->name));
+        if (d->pasid_capable)
+                pasid_widths_add(&d->core->pasid_widths, d->max_pasids);
         list_add_tail(&g->devices, &d->group_link);
         g->n_devices++;
         i->n_devices++;
@@ -120,6 +122,12 @@ int device_add(Core *c, const DeviceInfo *info, Device **ret) {
         r = iommu_get(c, info->iommu, &i);
         if (r < 0)
                 goto fail;
+        /* The room device_link() counts its max_pasids in. */
+        if (d->pasid_capable) {
+                r = pasid_widths_reserve(&c->pasid_widths);
+                if (r < 0)
+                        goto fail;
+        }
 
         device_link(d, g, i);
         if (ret)
@@ -192,6 +200,8 @@ void device_set_iommu_info(Device *d, const DeviceIommuInfo *info) {
                 return;
         d->iommu_info_known = true;
         d->iommu_info = *info;
+        if (d->pasid_capable)
+                pasid_widths_change(&d->core->pasid_widths, d->max_pasids, max);
         d->max_pasids = max;
         core_emit(d->core, CORE_EVENT_DEVICE_CHANGED, d->group->id, 0, 0, d->name);
 }
@@ -240,6 +250,10 @@ void device_free(Device *d) {
         list_del_init(&d->unplug.link);
         list_del_init(&d->core_link);
         hashmap_remove(&d->core->devices_by_name, &d->name_node);
+        if (d->pasid_capable) {
+                pasid_widths_remove(&d->core->pasid_widths, d->max_pasids);
+                pasid_widths_release(&d->core->pasid_widths);
+        }
         if (g) {
                 before = group_ownership(g);
                 list_del_init(&d->group_link);

@@ -907,3 +907,33 @@ Test(policy, a_file_an_acl_lets_others_write_is_refused) {
         set_acl(f.s, 0, 6, 6);          /* root may */
         policy_free(load_ok(f.s));
 }
+
+/* What policy_sva_width() relies on to skip asking device by device: the
+ * deciding rule filters no device, and the answer is that of every device. */
+Test(policy, decides_every_device_only_when_the_deciding_rule_filters_none) {
+        _cleanup_(policy_freep) Policy *p = load_text(
+                "{ 'rules': ["
+                "  { 'principals': { 'users': [1000, 1001, 1002] }, 'allow': ['sva'] },"
+                "  { 'principals': { 'users': [1001] }, 'allow': ['sva'], 'devices': { 'vendor': '0x8086' } },"
+                "  { 'principals': { 'users': [1002] }, 'deny': ['sva'] },"
+                "  { 'principals': { 'users': [1003] }, 'allow': ['claim'], 'devices': { 'group': 7 } } ] }");
+        PolicySubject u1000 = user(1000), u1001 = user(1001), u1002 = user(1002), u1003 = user(1003);
+        PolicyDevice d = test_device();
+        bool allows_all = false;
+
+        cr_assert(policy_decides_every_device(p, &u1000, POLICY_SVA, &allows_all));
+        cr_assert(allows_all);
+        cr_assert(policy_allows(p, &u1000, &d, POLICY_SVA));
+        cr_assert_not(policy_decides_every_device(p, &u1001, POLICY_SVA, &allows_all),
+                      "a vendor filter decides for 1001: devices differ");
+        cr_assert(policy_decides_every_device(p, &u1002, POLICY_SVA, &allows_all));
+        cr_assert_not(allows_all, "the last rule for 1002 denies on every device");
+        cr_assert_not(policy_allows(p, &u1002, &d, POLICY_SVA));
+        cr_assert(policy_decides_every_device(p, &u1003, POLICY_SVA, &allows_all),
+                  "1003's filtered rule names claim, not sva: the default decides");
+        cr_assert_not(allows_all);
+        cr_assert(policy_decides_every_device(p, &ROOT, POLICY_SVA, &allows_all));
+        cr_assert(allows_all, "no rule for root: the default lets it");
+        cr_assert_not(policy_decides_every_device(p, &u1003, POLICY_CLAIM, &allows_all));
+        cr_assert_not(policy_decides_every_device(p, &u1000, _POLICY_OP_MAX, &allows_all));
+}

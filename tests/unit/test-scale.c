@@ -2,6 +2,7 @@
 /* test-scale.c - a core of 16,384 devices: lookups go through the indexes, never a walk of the lists */
 #include <stdio.h>
 
+#include "daemon/policy-device.h"
 #include "fixture.h"
 #include "leak-check.h"
 
@@ -116,5 +117,91 @@ Test(scale, a_slot_and_bond_lookup_with_1000_bound_clients_looks_at_about_one) {
                 client_release(fx.core, cl[i]->id);
         cr_assert_eq(slots->count, 0, "every released slot left the index");
         cr_assert_eq(bonds->count, 0);
+        core_dispatch(fx.core);
+}
+
+/*
+ * A client's first PASID (AllocPasid, or its first BindSva) needs the
+ * smallest max_pasids of the devices and the largest one below its width:
+ * the core keeps them (Core.pasid_widths), so finding them looks at a few
+ * distinct values, whatever the number of devices. A walk of the devices
+ * would not go through the index, which the lower bound catches.
+ */
+Test(scale, a_first_pasid_among_16384_devices_looks_at_the_distinct_widths_only) {
+        enum { N_CLIENTS = 1000 };
+        PasidWidths *w = &fx.core->pasid_widths;
+        uint32_t pasid;
+
+        add_devices();
+        /* 1 << 20 (16,385 devices), 1 << 16 and 4 (one each). */
+        cr_assert_eq(w->n, 3);
+        w->probes = 0;
+        for (unsigned i = 0; i < N_CLIENTS; i++) {
+                Client *cl = new_client(0);
+
+                cl->pasid_width = 1u << 20;     /* what the daemon's policy_sva_width() gives */
+                cr_assert_eq(client_get_pasid(cl, &pasid), 0);
+                cr_assert_geq(pasid, 1u << 16, "PASIDs below the narrower devices' max_pasids are kept: %u",
+                              pasid);
+        }
+        cr_assert_geq(w->probes, N_CLIENTS, "each first PASID went through the index");
+        cr_assert_leq(w->probes, 8 * N_CLIENTS, "%llu probes for %d clients, a walk would take %d each",
+                      (unsigned long long)w->probes, N_CLIENTS, N_DEVICES);
+        core_dispatch(fx.core);
+}
+
+static Policy *policy_of(const char *text) {
+        Policy *p = NULL;
+        char *errors = NULL;
+
+        cr_assert_eq(policy_load_text("scale.json", text, strlen(text), &p, &errors), 0, "%s", errors);
+        return p;
+}
+
+/* The daemon's answer to "which width must this caller's PASID fit"
+ * (AllocPasid, BindSva): with rules that filter no device it is the
+ * core's smallest width, and no device is looked at. */
+Test(scale, the_sva_width_of_a_caller_among_16384_devices_does_not_walk_them) {
+        enum { N_CALLS = 1000 };
+        _cleanup_(policy_freep) Policy *uniform = policy_of(
+                "{ \"rules\": [ { \"principals\": { \"users\": [1000] }, \"allow\": [\"sva\"] } ] }");
+        _cleanup_(policy_freep) Policy *filtered = policy_of(
+                "{ \"rules\": [ { \"principals\": { \"users\": [1000] }, \"allow\": [\"sva\"],"
+                "  \"devices\": { \"address\": \"0001:*\" } } ] }");
+        PolicySubject user = { .uid = 1000, .gid = 1000 }, other = { .uid = 1001, .gid = 1001 };
+        PasidWidths *w = &fx.core->pasid_widths;
+
+        add_devices();
+        w->probes = fx.core->device_walks = 0;
+        for (unsigned i = 0; i < N_CALLS; i++) {
+                cr_assert_eq(policy_sva_width(fx.core, uniform, &user), 4, "the smallest of all");
+                cr_assert_eq(policy_sva_width(fx.core, uniform, &other), 0, "no rule grants uid 1001");
+        }
+        cr_assert_eq(fx.core->device_walks, 0, "%llu devices looked at",
+                     (unsigned long long)fx.core->device_walks);
+        cr_assert_geq(w->probes, N_CALLS, "each width came from the index");
+        cr_assert_leq(w->probes, 8 * N_CALLS, "%llu", (unsigned long long)w->probes);
+
+        /* A rule that filters devices decides device by device: that walk
+         * is the one case left, and it is counted. */
+        cr_assert_eq(policy_sva_width(fx.core, filtered, &user), 1u << 20, "only the 0001:* devices");
+        cr_assert_eq(fx.core->device_walks, N_DEVICES + sim_default_topology_size);
+}
+
+/* The kept widths follow the devices: one going or its IOMMU narrowing it
+ * moves the smallest. */
+Test(scale, the_smallest_width_follows_devices_coming_and_going) {
+        DeviceIommuInfo narrow = { .max_pasid_log2 = 3 };
+
+        cr_assert_eq(core_min_pasid_width(fx.core), 4);
+        cr_assert_eq(device_unplug(fx.core, DEV_SMALL), 0);
+        cr_assert_eq(core_min_pasid_width(fx.core), 1u << 16);
+        device_set_iommu_info(dev(DEV_PRI), &narrow);
+        cr_assert_eq(dev(DEV_PRI)->max_pasids, 8);
+        cr_assert_eq(core_min_pasid_width(fx.core), 8);
+        cr_assert_eq(device_unplug(fx.core, DEV_PRI), 0);
+        cr_assert_eq(device_unplug(fx.core, DEV_NOPRI), 0);
+        cr_assert_eq(core_min_pasid_width(fx.core), 0, "no PASID-capable device is left");
+        cr_assert_eq(fx.core->pasid_widths.n, 0);
         core_dispatch(fx.core);
 }
