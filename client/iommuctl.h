@@ -325,6 +325,9 @@ int verb_regions(Ctx *ctx, const Command *cmd);
 extern const VerbOption claim_options[], probe_options[];
 int verb_claim(Ctx *ctx, const Command *cmd);
 int verb_release(Ctx *ctx, const Command *cmd);
+/* Calls Manager method with the group id of the verb's first argument and
+ * says "DONE group N TAIL", or JSON {"group": N}. */
+int ctl_group_method(Ctx *ctx, const Command *cmd, const char *method, const char *done, const char *tail);
 int verb_pasid(Ctx *ctx, const Command *cmd);
 int verb_bind(Ctx *ctx, const Command *cmd);
 int verb_unbind(Ctx *ctx, const Command *cmd);

@@ -77,14 +77,14 @@ int verb_claim(Ctx *ctx, const Command *cmd) {
         return ctl_done(ctx, &j);
 }
 
-int verb_release(Ctx *ctx, const Command *cmd) {
+int ctl_group_method(Ctx *ctx, const Command *cmd, const char *method, const char *done, const char *tail) {
         uint32_t group;
         Json j;
         int r;
 
         if (parse_group(cmd->args[0], &group) < 0)
                 return EXIT_USAGE;
-        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReleaseGroup", NULL, "u", group);
+        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, method, NULL, "u", group);
         if (r != 0)
                 return r;
 
@@ -92,8 +92,12 @@ int verb_release(Ctx *ctx, const Command *cmd) {
         if (ctx->json)
                 json_pair_uint(&j, "group", group);
         else
-                printf("released group %u\n", group);
+                printf("%s group %u%s\n", done, group, tail);
         return ctl_done(ctx, &j);
+}
+
+int verb_release(Ctx *ctx, const Command *cmd) {
+        return ctl_group_method(ctx, cmd, "ReleaseGroup", "released", "");
 }
 
 int verb_pasid(Ctx *ctx, const Command *cmd) {

@@ -41,22 +41,8 @@ int verb_detach_group(Ctx *ctx, const Command *cmd) {
 }
 
 int verb_reattach_group(Ctx *ctx, const Command *cmd) {
-        uint32_t group;
-        Json j;
-        int r;
-
-        if (parse_group(cmd->args[0], &group) < 0)
-                return EXIT_USAGE;
-        r = ctl_call(ctx, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReattachGroup", NULL, "u", group);
-        if (r != 0)
-                return r;
-
-        ctl_begin_json(ctx, &j);
-        if (ctx->json)
-                json_pair_uint(&j, "group", group);
-        else
-                printf("reattached group %u: its devices are back on the drivers they had\n", group);
-        return ctl_done(ctx, &j);
+        return ctl_group_method(ctx, cmd, "ReattachGroup", "reattached",
+                                ": its devices are back on the drivers they had");
 }
 
 /* One entry of ListOverrides: device, driver to give back, group (0: absent), saved, state. */
