@@ -23,10 +23,17 @@
  *
  * Each figure is the p50 and p99 of SAMPLES calls, each as a ratio to the
  * p50 of Peer.Ping on the same connection in the same phase, so the
- * machine's speed and load cancel out.
+ * machine's speed cancels out.
+ *
+ * With --pair, two daemons (each on its own bus) are measured at once, a
+ * call to one, then the same call to the other, sample by sample: the
+ * machine's load, which drifts over a run of seconds, falls on both
+ * alike, and the ratio of their figures is that of the daemons, not of
+ * the moments each was measured at.
  */
 #define GROUP_SIZE 16
-#define SAMPLES_MAX 400
+#define SAMPLES_MAX 1000
+#define BENCHES_MAX 2
 
 /*
  * For the instruction counts (tests/bench/scale under callgrind): when
@@ -34,7 +41,8 @@
  * of "$IOMMUD_BENCH_MARK LABEL", which dump the daemon's counts so far: the
  * part that ends with "skip" is the untimed work before a figure, the part
  * that ends with the figure's name is its calls. IOMMUD_BENCH_SAMPLES
- * lowers the number of calls per figure (a count does not need 400).
+ * lowers the number of calls per figure (a count does not need 1,000).
+ * Marks are for one daemon only (not with --pair).
  */
 static const char *mark_cmd;
 static const char *mark_phase = "";    /* "alone" or "loaded": the labels' prefix */
@@ -43,9 +51,16 @@ static size_t samples = SAMPLES_MAX;
 typedef struct Bench {
         unsigned n_devices, n_clients;
         long pid;               /* the daemon's */
+        long bus_pid;           /* the bus's; 0 where it does not say */
+        long rss_start;         /* the daemon's RSS in KiB, before any call */
+        uint64_t cpu_daemon, cpu_bus;   /* on-CPU ns at the start of a figure */
+        const char *address;    /* borrowed (argv or environment): its bus */
         sd_bus *bus;            /* owned: the measuring connection */
         sd_bus **load;          /* owned: the load clients' connections */
-        double ping_p50;
+        double ping_p50;        /* ns: this phase's Peer.Ping figure */
+        FILE *out;              /* owned: this phase's figures, printed at its end */
+        char *out_buf;          /* owned: out's text */
+        size_t out_size;
 } Bench;
 
 static uint64_t now_ns(void) {
@@ -68,6 +83,26 @@ static int cmp_u64(const void *a, const void *b) {
 static int die(const char *what, int r, const sd_bus_error *e) {
         fprintf(stderr, "scale-bench: %s: %s\n", what, e && e->message ? e->message : strerror(-r));
         exit(1);
+}
+
+/* A bus client connection to address, its Hello answered. */
+static sd_bus *bus_connect(const char *address) {
+        sd_bus *bus = NULL;
+        const char *unique;
+        int r;
+
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, 1);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r >= 0)
+                r = sd_bus_get_unique_name(bus, &unique);       /* waits for Hello's answer */
+        if (r < 0)
+                die("connect", r, NULL);
+        return bus;
 }
 
 /* One call, its reply dropped; exits on an error (a benchmark has no
@@ -120,12 +155,69 @@ static void mark_figure(const char *what, size_t n) {
         mark(label);
 }
 
-static void print_figure(const Bench *b, const char *what, uint64_t *v, size_t n) {
-        mark_figure(what, n);
+/* The time pid has run on a CPU, in ns (the scheduler's own account,
+ * /proc/PID/schedstat, where /proc/PID/stat counts in clock ticks); 0
+ * where there is none. */
+static uint64_t on_cpu_ns(long pid) {
+        char path[64];
+        unsigned long long ns = 0;
+        FILE *f;
+
+        if (pid <= 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "%llu", &ns) != 1)
+                ns = 0;
+        fclose(f);
+        return ns;
+}
+
+/* A figure's line: the latencies, their ratios to the p50 of Peer.Ping
+ * (ping_p50), and the CPU time the daemon and
+ * its bus spent per call (which says whose work a wall-time difference
+ * is: the daemon's or the bus's). */
+static void print_figure(const Bench *b, const char *what, uint64_t *v, size_t n, double ping_p50,
+                         double daemon_us, double bus_us) {
         qsort(v, n, sizeof(*v), cmp_u64);
-        printf("%-28s p50 %8.1f us  p99 %8.1f us   p50/ping %6.2f  p99/ping %6.2f\n", what,
-               v[n / 2] / 1e3, v[n * 99 / 100] / 1e3, v[n / 2] / b->ping_p50, v[n * 99 / 100] / b->ping_p50);
-        fflush(stdout);
+        fprintf(b->out, "%-28s p50 %8.1f us  p99 %8.1f us   p50/ping %6.2f  p99/ping %6.2f   CPU/call daemon "
+                "%6.1f us  bus %6.1f us\n", what, v[n / 2] / 1e3, v[n * 99 / 100] / 1e3, v[n / 2] / ping_p50,
+                v[n * 99 / 100] / ping_p50, daemon_us, bus_us);
+}
+
+typedef uint64_t (*SampleFn)(Bench *b, size_t i);
+
+static uint64_t sample_ping(Bench *b, size_t i);
+
+/*
+ * The samples of one figure: v[k][i] is the i-th of daemon k; one(b, i)
+ * makes a sample, the daemons taking turns. Its ratios are to the p50 of
+ * the phase's Peer.Ping figure on the same connection, measured first.
+ */
+static void figure(Bench *bs, size_t n, const char *what, SampleFn one) {
+        static uint64_t v[BENCHES_MAX][SAMPLES_MAX];
+
+        mark("skip");
+        for (size_t k = 0; k < n; k++) {
+                bs[k].cpu_daemon = on_cpu_ns(bs[k].pid);
+                bs[k].cpu_bus = on_cpu_ns(bs[k].bus_pid);
+        }
+        for (size_t i = 0; i < samples; i++)
+                for (size_t k = 0; k < n; k++)
+                        v[k][i] = one(&bs[k], i);
+        mark_figure(what, samples);
+        for (size_t k = 0; k < n; k++) {
+                Bench *b = &bs[k];
+                double daemon_us = (on_cpu_ns(b->pid) - b->cpu_daemon) / 1e3 / samples;
+                double bus_us = (on_cpu_ns(b->bus_pid) - b->cpu_bus) / 1e3 / samples;
+
+                qsort(v[k], samples, sizeof(v[k][0]), cmp_u64);
+                if (one == sample_ping)
+                        b->ping_p50 = (double)v[k][samples / 2];
+                print_figure(b, what, v[k], samples, b->ping_p50, daemon_us, bus_us);
+        }
 }
 
 static uint32_t clients_property(Bench *b) {
@@ -139,109 +231,98 @@ static uint32_t clients_property(Bench *b) {
         return n;
 }
 
-static void measure_ping(Bench *b) {
-        uint64_t v[SAMPLES_MAX];
-
-        mark("skip");
-        for (size_t i = 0; i < samples; i++)
-                v[i] = call(b->bus, IOMMUD_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL);
-        qsort(v, samples, sizeof(*v), cmp_u64);
-        b->ping_p50 = (double)v[samples / 2];
-        print_figure(b, "Peer.Ping", v, samples);
+static uint64_t sample_ping(Bench *b, size_t i) {
+        return call(b->bus, IOMMUD_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL);
 }
 
-static void measure_reads(Bench *b) {
-        uint64_t v[SAMPLES_MAX];
-
-        mark("skip");
-        for (size_t i = 0; i < samples; i++)
-                v[i] = call(b->bus, IOMMUD_PATH, "org.freedesktop.DBus.Properties", "Get", NULL, "ss",
-                            IOMMUD_MANAGER_INTERFACE, "Version");
-        print_figure(b, "Get Version", v, samples);
-        mark("skip");
-        for (size_t i = 0; i < samples; i++)
-                v[i] = call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ListGroups", NULL, NULL);
-        print_figure(b, "ListGroups (linear: its reply)", v, samples);
+static uint64_t sample_version(Bench *b, size_t i) {
+        return call(b->bus, IOMMUD_PATH, "org.freedesktop.DBus.Properties", "Get", NULL, "ss",
+                    IOMMUD_MANAGER_INTERFACE, "Version");
 }
 
-/* A client's first AllocPasid allocates; later ones only answer. Each
- * sample is the first call of a new connection (made and closed untimed);
- * its count includes the connection's coming and going, over once the
- * daemon holds none of them. */
-static void measure_alloc_pasid(Bench *b) {
-        uint32_t before = clients_property(b);
-        uint64_t v[SAMPLES_MAX / 4];
+static uint64_t sample_list_groups(Bench *b, size_t i) {
+        return call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ListGroups", NULL, NULL);
+}
 
-        mark("skip");
-        for (size_t i = 0; i < (samples / 4); i++) {
-                sd_bus *c = NULL;
-                int r = sd_bus_open_system(&c);
+/*
+ * A client's first AllocPasid allocates; later ones only answer. Each
+ * sample is the first call of a new connection to the daemon, made and its
+ * Hello answered untimed: the figure is the daemon's (a new peer's first
+ * call: its credentials asked of the bus, its client state made, a PASID
+ * allocated), not the bus's accepting a connection. The connections stay
+ * open (in load[n_clients + i]) until all samples are taken, so that no
+ * earlier one's release runs during a later one's call; then they all hang
+ * up, and the figure is over once the daemon holds none of them.
+ */
+static uint64_t sample_alloc_pasid(Bench *b, size_t i) {
+        sd_bus **peer = &b->load[b->n_clients + i];
 
-                if (r < 0)
-                        die("connect", r, NULL);
-                v[i] = call(c, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "AllocPasid", NULL, NULL);
-                sd_bus_flush_close_unref(c);
+        *peer = bus_connect(b->address);
+        return call(*peer, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "AllocPasid", NULL, NULL);
+}
+
+static void measure_alloc_pasid(Bench *bs, size_t n) {
+        uint32_t before[BENCHES_MAX];
+
+        for (size_t k = 0; k < n; k++)
+                before[k] = clients_property(&bs[k]);
+        figure(bs, n, "AllocPasid (first, new peer)", sample_alloc_pasid);
+        for (size_t k = 0; k < n; k++) {
+                for (size_t i = 0; i < samples; i++)
+                        bs[k].load[bs[k].n_clients + i] = sd_bus_flush_close_unref(bs[k].load[bs[k].n_clients + i]);
+                while (clients_property(&bs[k]) > before[k])
+                        ;
         }
-        while (clients_property(b) > before)
-                ;
-        print_figure(b, "AllocPasid (first, new peer)", v, (samples / 4));
 }
 
-static void measure_claims(Bench *b) {
-        unsigned n_groups = b->n_devices / GROUP_SIZE;
-        uint32_t claim_group = n_groups, bind_group = n_groups > 1 ? n_groups - 1 : n_groups;
+/* The groups the measuring connection uses: the last (claims) and the one
+ * before it (bonds); with one group only, the bonds go in the claims'. */
+static uint32_t claim_group(const Bench *b) {
+        return b->n_devices / GROUP_SIZE;
+}
+
+static uint32_t bind_group(const Bench *b) {
+        return claim_group(b) > 1 ? claim_group(b) - 1 : claim_group(b);
+}
+
+static uint64_t sample_claim(Bench *b, size_t i) {
+        return call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut", claim_group(b),
+                    (uint64_t)1) +
+               call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReleaseGroup", NULL, "u", claim_group(b));
+}
+
+static uint64_t sample_bind(Bench *b, size_t i) {
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         char dev[32], path[64];
-        uint64_t v[SAMPLES_MAX];
+        const char *bond;
+        uint32_t pasid;
+        uint64_t t;
+        int r;
 
-        mark("skip");
-        for (size_t i = 0; i < samples; i++)
-                v[i] = call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut",
-                            claim_group, (uint64_t)1) +
-                       call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReleaseGroup", NULL, "u", claim_group);
-        print_figure(b, "ClaimGroup+ReleaseGroup", v, samples);
-
-        /* With one group only, the bonds go in the group the claims used. */
-        call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut", bind_group, (uint64_t)1);
-        device_name(dev, sizeof(dev), (bind_group - 1) * GROUP_SIZE);
-        mark("skip");
-        for (size_t i = 0; i < samples; i++) {
-                __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-                const char *bond;
-                uint32_t pasid;
-                int r;
-
-                v[i] = call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "BindSva", &reply, "s", dev);
-                r = sd_bus_message_read(reply, "ou", &bond, &pasid);
-                if (r < 0)
-                        die("BindSva reply", r, NULL);
-                snprintf(path, sizeof(path), "%s", bond);
-                v[i] += call(b->bus, path, IOMMUD_BOND_INTERFACE, "Unbind", NULL, NULL);
-        }
-        print_figure(b, "BindSva+Unbind", v, samples);
-        call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReleaseGroup", NULL, "u", bind_group);
+        device_name(dev, sizeof(dev), (bind_group(b) - 1) * GROUP_SIZE);
+        t = call(b->bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "BindSva", &reply, "s", dev);
+        r = sd_bus_message_read(reply, "ou", &bond, &pasid);
+        if (r < 0)
+                die("BindSva reply", r, NULL);
+        snprintf(path, sizeof(path), "%s", bond);
+        return t + call(b->bus, path, IOMMUD_BOND_INTERFACE, "Unbind", NULL, NULL);
 }
 
-static void measure_release_one(Bench *b);
-
-static void measure_all(Bench *b, const char *phase) {
-        printf("-- %s: %u devices, %u other clients\n", phase, b->n_devices, b->n_clients);
-        mark_phase = phase;
-        measure_ping(b);
-        measure_reads(b);
-        measure_alloc_pasid(b);
-        measure_claims(b);
-        if (b->n_clients == 0)
-                measure_release_one(b);
+static void measure_claims(Bench *bs, size_t n) {
+        figure(bs, n, "ClaimGroup+ReleaseGroup", sample_claim);
+        for (size_t k = 0; k < n; k++)
+                call(bs[k].bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut", bind_group(&bs[k]),
+                     (uint64_t)1);
+        figure(bs, n, "BindSva+Unbind", sample_bind);
+        for (size_t k = 0; k < n; k++)
+                call(bs[k].bus, IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ReleaseGroup", NULL, "u", bind_group(&bs[k]));
 }
 
 /* Each load client (the first n): its own connection, a claim of its own
  * group, and a bond on each of the group's 16 devices. */
 static void connect_load(Bench *b, unsigned n) {
         for (unsigned c = 0; c < n; c++) {
-                int r = sd_bus_open_system(&b->load[c]);
-
-                if (r < 0)
-                        die("connect a load client", r, NULL);
+                b->load[c] = bus_connect(b->address);
                 call(b->load[c], IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut",
                      (uint32_t)(c + 1), (uint64_t)1);
                 for (unsigned k = 0; k < GROUP_SIZE; k++) {
@@ -292,8 +373,8 @@ static void disconnect_load(Bench *b, unsigned n, uint32_t before) {
         t0 = now_ns() - t0;
         snprintf(label, sizeof(label), "release/%u", n);
         mark(label);
-        printf("release of %u client%s: %.1f ms (%" PRIu64 " polls of Clients), daemon CPU %.0f ms\n",
-               n, n == 1 ? " (alone)" : "s", t0 / 1e6, polls, cpu_ms(b->pid) - cpu0);
+        fprintf(b->out, "release of %u client%s: %.1f ms (%" PRIu64 " polls of Clients), daemon CPU %.0f ms\n",
+                n, n == 1 ? " (alone)" : "s", t0 / 1e6, polls, cpu_ms(b->pid) - cpu0);
 }
 
 /* The baseline of the release figure: one client holding a group and 16
@@ -319,6 +400,35 @@ static long rss_kib(long pid) {
                         break;
         fclose(f);
         return kib;
+}
+
+/* Every figure of one phase, the daemons taking turns call by call; each
+ * daemon's figures are printed together at the end, under a heading
+ * "-- HEADING: N devices, M other clients" (heading[k] for daemon k). */
+static void measure_phase(Bench *bs, size_t n, const char *phase, const char *const *heading) {
+        mark_phase = phase;
+        for (size_t k = 0; k < n; k++) {
+                bs[k].out = open_memstream(&bs[k].out_buf, &bs[k].out_size);
+                if (!bs[k].out)
+                        die("open_memstream", -errno, NULL);
+        }
+        figure(bs, n, "Peer.Ping", sample_ping);
+        figure(bs, n, "Get Version", sample_version);
+        figure(bs, n, "ListGroups (linear: its reply)", sample_list_groups);
+        measure_alloc_pasid(bs, n);
+        measure_claims(bs, n);
+        for (size_t k = 0; k < n; k++)
+                if (strcmp(phase, "alone") == 0)
+                        measure_release_one(&bs[k]);
+        for (size_t k = 0; k < n; k++) {
+                fclose(bs[k].out);
+                printf("-- %s: %u devices, %u other clients\n%s", heading[k], bs[k].n_devices, bs[k].n_clients,
+                       bs[k].out_buf);
+                bs[k].out = NULL;
+                free(bs[k].out_buf);
+                bs[k].out_buf = NULL;
+        }
+        fflush(stdout);
 }
 
 static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -364,57 +474,102 @@ static int wait_for_name(void) {
         return 0;
 }
 
+/* The bus's own pid, as it tells it; 0 if it does not. */
+static long bus_pid(sd_bus *bus) {
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        uint32_t pid;
+
+        if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetConnectionUnixProcessID", NULL, &reply, "s", "org.freedesktop.DBus") < 0 ||
+            sd_bus_message_read(reply, "u", &pid) < 0)
+                return 0;
+        return pid;
+}
+
+/* A daemon to measure: its bus, its pid, its size and how many load
+ * clients it gets; its connection made and its RSS printed. */
+static void bench_init(Bench *b, const char *address, const char *pid, const char *n_devices, unsigned n_clients) {
+        *b = (Bench) {
+                .n_devices = (unsigned)strtoul(n_devices, NULL, 10), .pid = strtol(pid, NULL, 10),
+                .address = address,
+        };
+        if (n_clients && n_clients + 2 > b->n_devices / GROUP_SIZE) {
+                fprintf(stderr, "scale-bench: %u clients need %u groups\n", n_clients, n_clients + 2);
+                exit(2);
+        }
+        b->bus = bus_connect(address);
+        b->bus_pid = bus_pid(b->bus);
+        b->rss_start = rss_kib(b->pid);
+        /* The load clients, then the AllocPasid figure's new peers. */
+        b->load = calloc(n_clients + SAMPLES_MAX, sizeof(*b->load));
+        if (!b->load)
+                die("memory", -ENOMEM, NULL);
+        printf("daemon RSS: %ld KiB with %u devices\n", b->rss_start, b->n_devices);
+}
+
+/* The last daemon of bs gets n_clients load clients, measured in phase
+ * "loaded" with the others (alone, heading[k]) taking turns with it. */
+static void measure_loaded(Bench *bs, size_t n, unsigned n_clients, const char *const *heading) {
+        Bench *big = &bs[n - 1];
+        long rss_before = big->rss_start, rss_loaded;
+        uint32_t clients_before = clients_property(big);
+
+        connect_load(big, n_clients);
+        big->n_clients = n_clients;
+        rss_loaded = rss_kib(big->pid);
+        printf("daemon RSS: %ld KiB with %u clients holding a group and %u bonds each: %.2f KiB per client, "
+               "%.3f KiB per bond\n", rss_loaded, n_clients, GROUP_SIZE,
+               (double)(rss_loaded - rss_before) / n_clients,
+               (double)(rss_loaded - rss_before) / (n_clients * GROUP_SIZE));
+        measure_phase(bs, n, "loaded", heading);
+        big->out = stdout;
+        disconnect_load(big, n_clients, clients_before);
+        big->out = NULL;
+}
+
+static void usage(void) {
+        fprintf(stderr, "usage: scale-bench N_DEVICES N_CLIENTS DAEMON_PID (with DBUS_SYSTEM_BUS_ADDRESS)\n"
+                        "       scale-bench --pair ADDRESS PID N_DEVICES ADDRESS PID N_DEVICES N_CLIENTS\n"
+                        "       scale-bench --wait-for-name (with DBUS_SYSTEM_BUS_ADDRESS)\n");
+        exit(2);
+}
+
 int main(int argc, char **argv) {
-        Bench b = { 0 };
-        long pid, rss_before, rss_loaded;
-        struct rlimit nofile = { 4096, 4096 };
-        uint32_t clients_before;
-        int r;
+        static const char *const alone[] = { "alone", "alone" }, *const loaded[] = { "loaded" },
+                                 *const paired[] = { "baseline", "loaded" };
+        Bench bs[BENCHES_MAX];
+        struct rlimit nofile = { 8192, 8192 };
+        bool pair = argc == 9 && strcmp(argv[1], "--pair") == 0;
+        size_t n = pair ? 2 : 1;
+        unsigned n_clients;
 
         if (argc == 2 && strcmp(argv[1], "--wait-for-name") == 0)
                 return wait_for_name();
-        if (argc != 4) {
-                fprintf(stderr, "usage: scale-bench N_DEVICES N_CLIENTS DAEMON_PID (with DBUS_SYSTEM_BUS_ADDRESS)\n");
-                return 2;
-        }
-        b.n_devices = (unsigned)strtoul(argv[1], NULL, 10);
-        b.n_clients = (unsigned)strtoul(argv[2], NULL, 10);
-        b.pid = pid = strtol(argv[3], NULL, 10);
-        mark_cmd = getenv("IOMMUD_BENCH_MARK");
+        if (!pair && argc != 4)
+                usage();
+        mark_cmd = pair ? NULL : getenv("IOMMUD_BENCH_MARK");
         if (getenv("IOMMUD_BENCH_SAMPLES"))
                 samples = strtoul(getenv("IOMMUD_BENCH_SAMPLES"), NULL, 10);
         if (samples < 4 || samples > SAMPLES_MAX) {
                 fprintf(stderr, "scale-bench: IOMMUD_BENCH_SAMPLES must be 4..%d\n", SAMPLES_MAX);
                 return 2;
         }
-        if (b.n_clients && b.n_clients + 2 > b.n_devices / GROUP_SIZE) {
-                fprintf(stderr, "scale-bench: %u clients need %u groups\n", b.n_clients, b.n_clients + 2);
-                return 2;
-        }
         (void)setrlimit(RLIMIT_NOFILE, &nofile);
-        r = sd_bus_open_system(&b.bus);
-        if (r < 0)
-                die("connect", r, NULL);
-        b.load = calloc(b.n_clients ? b.n_clients : 1, sizeof(*b.load));
-        if (!b.load)
-                die("memory", -ENOMEM, NULL);
-
-        rss_before = rss_kib(pid);
-        printf("daemon RSS: %ld KiB with %u devices\n", rss_before, b.n_devices);
-        { unsigned n = b.n_clients; b.n_clients = 0; measure_all(&b, "alone"); b.n_clients = n; }
-        if (b.n_clients == 0)
-                return 0;
-
-        clients_before = clients_property(&b);
-        connect_load(&b, b.n_clients);
-        rss_loaded = rss_kib(pid);
-        printf("daemon RSS: %ld KiB with %u clients holding a group and %u bonds each: %.2f KiB per client, "
-               "%.3f KiB per bond\n", rss_loaded, b.n_clients, GROUP_SIZE,
-               (double)(rss_loaded - rss_before) / b.n_clients,
-               (double)(rss_loaded - rss_before) / (b.n_clients * GROUP_SIZE));
-        measure_all(&b, "loaded");
-        disconnect_load(&b, b.n_clients, clients_before);
-        free(b.load);
-        sd_bus_flush_close_unref(b.bus);
+        n_clients = (unsigned)strtoul(argv[pair ? 8 : 2], NULL, 10);
+        if (pair) {
+                bench_init(&bs[0], argv[2], argv[3], argv[4], 0);
+                bench_init(&bs[1], argv[5], argv[6], argv[7], n_clients);
+        } else {
+                if (!getenv("DBUS_SYSTEM_BUS_ADDRESS"))
+                        usage();
+                bench_init(&bs[0], getenv("DBUS_SYSTEM_BUS_ADDRESS"), argv[3], argv[1], n_clients);
+        }
+        measure_phase(bs, n, "alone", alone);
+        if (n_clients)
+                measure_loaded(bs, n, n_clients, pair ? paired : loaded);
+        for (size_t k = 0; k < n; k++) {
+                free(bs[k].load);
+                sd_bus_flush_close_unref(bs[k].bus);
+        }
         return 0;
 }
