@@ -329,12 +329,18 @@ static bool group_saved(Daemon *d, const Group *g) {
         return false;
 }
 
+/* Whether a group a record names is still on its way (only those were
+ * started): a walk of the records, not of the machine's groups, since it
+ * runs once per turn of the loop until the last one is done. */
 static bool overrides_in_transit(Daemon *d) {
-        const Group *g;
+        const OverrideRecord *rec;
 
-        list_for_each_entry(g, &d->core->groups, core_link)
-                if (g->transit == GROUP_OVERRIDING || g->transit == GROUP_UNOVERRIDING)
+        list_for_each_entry(rec, &d->overrides.records, link) {
+                const Device *dev = core_find_device(d->core, rec->device);
+
+                if (dev && (dev->group->transit == GROUP_OVERRIDING || dev->group->transit == GROUP_UNOVERRIDING))
                         return true;
+        }
         return false;
 }
 

@@ -15,9 +15,10 @@
 
 #define OVERRIDES_MAX_BYTES (4u << 20)
 
-static OverrideRecord *record_free(OverrideRecord *rec) {
+static OverrideRecord *record_free(OverrideStore *s, OverrideRecord *rec) {
         if (!rec)
                 return NULL;
+        hashmap_remove(&s->by_device, &rec->by_device);
         list_del_init(&rec->link);
         free(rec->device);
         free(rec->driver);
@@ -37,19 +38,16 @@ int override_store_init(OverrideStore *s, const char *state_dir, const char *lib
 
 void override_store_done(OverrideStore *s) {
         while (!list_empty(&s->records))
-                record_free(list_entry(s->records.next, OverrideRecord, link));
+                record_free(s, list_entry(s->records.next, OverrideRecord, link));
+        hashmap_clear(&s->by_device);
         free(s->dirs[0]);
         free(s->dirs[1]);
         s->dirs[0] = s->dirs[1] = NULL;
 }
 
-OverrideRecord *override_store_find(const OverrideStore *s, const char *device) {
-        OverrideRecord *rec;
-
-        list_for_each_entry(rec, &s->records, link)
-                if (strcmp(rec->device, device) == 0)
-                        return rec;
-        return NULL;
+OverrideRecord *override_store_find(OverrideStore *s, const char *device) {
+        return hashmap_find_entry(OverrideRecord, rec, &s->by_device, by_device, hash_string(device),
+                                  strcmp(rec->device, device) == 0);
 }
 
 static int record_put(OverrideStore *s, const char *device, const char *driver, bool saved) {
@@ -66,6 +64,7 @@ static int record_put(OverrideStore *s, const char *device, const char *driver, 
                 }
                 rec->device = dev_copy;
                 list_add_tail(&s->records, &rec->link);
+                hashmap_put(&s->by_device, &rec->by_device, hash_string(dev_copy));
         }
         if (driver && !(drv_copy = strdup(driver)))
                 return -ENOMEM;
@@ -153,7 +152,7 @@ int override_store_remove(OverrideStore *s, const char *device) {
         if (!rec)
                 return 0;
         saved = rec->saved;
-        record_free(rec);
+        record_free(s, rec);
         return store_write(s, saved);
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "common/hashmap.h"
 #include "common/list.h"
 
 #define IOMMUD_DEFAULT_LIB_DIR "/var/lib/iommud"
@@ -21,6 +22,7 @@ typedef struct OverrideRecord {
         char *driver;           /* owned: the driver to bind again; NULL: it had none */
         bool saved;             /* in lib_dir: survives a reboot; else in state_dir (a tmpfs) */
         ListNode link;          /* in OverrideStore.records */
+        HashNode by_device;     /* in OverrideStore.by_device, filed under hash_string(device) */
 } OverrideRecord;
 
 /*
@@ -30,7 +32,8 @@ typedef struct OverrideRecord {
  */
 typedef struct OverrideStore {
         char *dirs[2];          /* owned: [0] state_dir (not saved), [1] lib_dir (saved) */
-        ListNode records;       /* OverrideRecord.link, owned */
+        ListNode records;       /* OverrideRecord.link, owned; in file order */
+        HashMap by_device;      /* OverrideRecord.by_device, borrowed: the same records by device */
 } OverrideStore;
 
 int override_store_init(OverrideStore *s, const char *state_dir, const char *lib_dir);
@@ -41,7 +44,9 @@ void override_store_done(OverrideStore *s);
  * lost. */
 int override_store_load(OverrideStore *s);
 
-OverrideRecord *override_store_find(const OverrideStore *s, const char *device);
+/* device's record or NULL, without walking the records (a store holds up to
+ * every device of the machine). */
+OverrideRecord *override_store_find(OverrideStore *s, const char *device);
 /* Adds or updates device's record and writes the files it is or was in. */
 int override_store_set(OverrideStore *s, const char *device, const char *driver, bool saved);
 /* Drops device's record (none: 0) and writes its file. */
