@@ -22,18 +22,23 @@
  * uses the last two groups, which no load client holds.
  *
  * Each figure is the p50 and p99 of SAMPLES calls, each as a ratio to the
- * p50 of Peer.Ping on the same connection in the same phase, so the
- * machine's speed cancels out.
+ * p50 of as many Peer.Ping calls on the same connection, one paired with
+ * each call (see figure()), so the machine's speed cancels out.
  *
  * With --pair, two daemons (each on its own bus) are measured at once, a
  * call to one, then the same call to the other, sample by sample: the
  * machine's load, which drifts over a run of seconds, falls on both
  * alike, and the ratio of their figures is that of the daemons, not of
- * the moments each was measured at.
+ * the moments each was measured at. Which daemon goes first swaps every
+ * sample, so that neither always follows the other's call. The loaded
+ * phase is measured in ROUNDS rounds (IOMMUD_BENCH_ROUNDS), each printed
+ * under "== round R of N": how far a ratio moves between rounds is how
+ * noisy it is on this machine.
  */
 #define GROUP_SIZE 16
 #define SAMPLES_MAX 1000
 #define BENCHES_MAX 2
+#define ROUNDS 5
 
 /*
  * For the instruction counts (tests/bench/scale under callgrind): when
@@ -47,17 +52,18 @@
 static const char *mark_cmd;
 static const char *mark_phase = "";    /* "alone" or "loaded": the labels' prefix */
 static size_t samples = SAMPLES_MAX;
+static unsigned rounds = 1;
 
 typedef struct Bench {
         unsigned n_devices, n_clients;
         long pid;               /* the daemon's */
         long bus_pid;           /* the bus's; 0 where it does not say */
         long rss_start;         /* the daemon's RSS in KiB, before any call */
-        uint64_t cpu_daemon, cpu_bus;   /* on-CPU ns at the start of a figure */
+        uint64_t cpu_daemon, cpu_bus;   /* on-CPU ns of a figure's calls so far */
         const char *address;    /* borrowed (argv or environment): its bus */
         sd_bus *bus;            /* owned: the measuring connection */
         sd_bus **load;          /* owned: the load clients' connections */
-        double ping_p50;        /* ns: this phase's Peer.Ping figure */
+        double ping_p50;        /* ns: this phase's Peer.Ping figure (the unpaced figures' base) */
         FILE *out;              /* owned: this phase's figures, printed at its end */
         char *out_buf;          /* owned: out's text */
         size_t out_size;
@@ -175,9 +181,9 @@ static uint64_t on_cpu_ns(long pid) {
         return ns;
 }
 
-/* A figure's line: the latencies, their ratios to the p50 of Peer.Ping
- * (ping_p50), and the CPU time the daemon and
- * its bus spent per call (which says whose work a wall-time difference
+/* A figure's line: the latencies, their ratios to ping_p50 (the p50 of
+ * the pings that paced its samples, or of the phase's Peer.Ping figure),
+ * and the CPU time the daemon and its bus spent per call (which says whose work a wall-time difference
  * is: the daemon's or the bus's). */
 static void print_figure(const Bench *b, const char *what, uint64_t *v, size_t n, double ping_p50,
                          double daemon_us, double bus_us) {
@@ -193,30 +199,55 @@ static uint64_t sample_ping(Bench *b, size_t i);
 
 /*
  * The samples of one figure: v[k][i] is the i-th of daemon k; one(b, i)
- * makes a sample, the daemons taking turns. Its ratios are to the p50 of
- * the phase's Peer.Ping figure on the same connection, measured first.
+ * makes a sample, the daemons taking turns (the first of a turn swapped
+ * every sample). Outside callgrind each sample is paired with a
+ * Peer.Ping on the same connection, p[k][i], and the figure's ratios are
+ * to the p50 of its own pings: the machine's speed drifts over seconds
+ * (by a third between two figures here, idle), and a ratio to the pings
+ * of an earlier figure carried that drift into every goal. The ping goes
+ * before the call in every other pair of samples and after it in the
+ * rest: the first message after the other daemon's turn finds a colder
+ * bus, and a ping always first would take that on itself and flatter the
+ * call. The CPU columns are the daemon's and the bus's during the
+ * sample's call only (work a daemon does after its reply is sent falls to
+ * what comes next). Under callgrind (mark_cmd) counts do not drift and
+ * the pings would be counted in: none then.
  */
 static void figure(Bench *bs, size_t n, const char *what, SampleFn one) {
-        static uint64_t v[BENCHES_MAX][SAMPLES_MAX];
+        static uint64_t v[BENCHES_MAX][SAMPLES_MAX], p[BENCHES_MAX][SAMPLES_MAX];
+        bool paced = one != sample_ping && !mark_cmd;
 
         mark("skip");
-        for (size_t k = 0; k < n; k++) {
-                bs[k].cpu_daemon = on_cpu_ns(bs[k].pid);
-                bs[k].cpu_bus = on_cpu_ns(bs[k].bus_pid);
-        }
+        for (size_t k = 0; k < n; k++)
+                bs[k].cpu_daemon = bs[k].cpu_bus = 0;
         for (size_t i = 0; i < samples; i++)
-                for (size_t k = 0; k < n; k++)
-                        v[k][i] = one(&bs[k], i);
+                for (size_t j = 0; j < n; j++) {
+                        Bench *b = &bs[i & 1 ? n - 1 - j : j];
+                        uint64_t daemon0, bus0;
+
+                        bool ping_first = (i >> 1) & 1;
+
+                        if (paced && ping_first)
+                                p[b - bs][i] = sample_ping(b, i);
+                        daemon0 = on_cpu_ns(b->pid);
+                        bus0 = on_cpu_ns(b->bus_pid);
+                        v[b - bs][i] = one(b, i);
+                        b->cpu_daemon += on_cpu_ns(b->pid) - daemon0;
+                        b->cpu_bus += on_cpu_ns(b->bus_pid) - bus0;
+                        if (paced && !ping_first)
+                                p[b - bs][i] = sample_ping(b, i);
+                }
         mark_figure(what, samples);
         for (size_t k = 0; k < n; k++) {
                 Bench *b = &bs[k];
-                double daemon_us = (on_cpu_ns(b->pid) - b->cpu_daemon) / 1e3 / samples;
-                double bus_us = (on_cpu_ns(b->bus_pid) - b->cpu_bus) / 1e3 / samples;
 
                 qsort(v[k], samples, sizeof(v[k][0]), cmp_u64);
                 if (one == sample_ping)
                         b->ping_p50 = (double)v[k][samples / 2];
-                print_figure(b, what, v[k], samples, b->ping_p50, daemon_us, bus_us);
+                if (paced)
+                        qsort(p[k], samples, sizeof(p[k][0]), cmp_u64);
+                print_figure(b, what, v[k], samples, paced ? (double)p[k][samples / 2] : b->ping_p50,
+                             b->cpu_daemon / 1e3 / samples, b->cpu_bus / 1e3 / samples);
         }
 }
 
@@ -321,11 +352,24 @@ static void measure_claims(Bench *bs, size_t n) {
 /* Each load client (the first n): its own connection, a claim of its own
  * group, and a bond on each of the group's 16 devices. */
 static void connect_load(Bench *b, unsigned n) {
+        /* IOMMUD_BENCH_LOAD (a diagnosis, not the issue's load) holds less:
+         * bus, the connections only, nothing in the daemon (the bus's share
+         * of a loaded figure); pasid, one AllocPasid each; claim, the group
+         * without the bonds. */
+        const char *load = getenv("IOMMUD_BENCH_LOAD");
+        bool bus_only = load && strcmp(load, "bus") == 0;
+
         for (unsigned c = 0; c < n; c++) {
                 b->load[c] = bus_connect(b->address);
+                if (bus_only)
+                        continue;
+                if (load && strcmp(load, "pasid") == 0) {
+                        call(b->load[c], IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "AllocPasid", NULL, NULL);
+                        continue;
+                }
                 call(b->load[c], IOMMUD_PATH, IOMMUD_MANAGER_INTERFACE, "ClaimGroup", NULL, "ut",
                      (uint32_t)(c + 1), (uint64_t)1);
-                for (unsigned k = 0; k < GROUP_SIZE; k++) {
+                for (unsigned k = 0; k < GROUP_SIZE && !(load && strcmp(load, "claim") == 0); k++) {
                         char dev[32];
 
                         device_name(dev, sizeof(dev), c * GROUP_SIZE + k);
@@ -521,7 +565,10 @@ static void measure_loaded(Bench *bs, size_t n, unsigned n_clients, const char *
                "%.3f KiB per bond\n", rss_loaded, n_clients, GROUP_SIZE,
                (double)(rss_loaded - rss_before) / n_clients,
                (double)(rss_loaded - rss_before) / (n_clients * GROUP_SIZE));
-        measure_phase(bs, n, "loaded", heading);
+        for (unsigned r = 1; r <= rounds; r++) {
+                printf("== round %u of %u\n", r, rounds);
+                measure_phase(bs, n, "loaded", heading);
+        }
         big->out = stdout;
         disconnect_load(big, n_clients, clients_before);
         big->out = NULL;
@@ -548,6 +595,14 @@ int main(int argc, char **argv) {
         if (!pair && argc != 4)
                 usage();
         mark_cmd = pair ? NULL : getenv("IOMMUD_BENCH_MARK");
+        /* Rounds are for the wall-time pair; a count does not vary. */
+        rounds = pair ? ROUNDS : 1;
+        if (pair && getenv("IOMMUD_BENCH_ROUNDS"))
+                rounds = (unsigned)strtoul(getenv("IOMMUD_BENCH_ROUNDS"), NULL, 10);
+        if (rounds < 1 || rounds > 100) {
+                fprintf(stderr, "scale-bench: IOMMUD_BENCH_ROUNDS must be 1..100\n");
+                return 2;
+        }
         if (getenv("IOMMUD_BENCH_SAMPLES"))
                 samples = strtoul(getenv("IOMMUD_BENCH_SAMPLES"), NULL, 10);
         if (samples < 4 || samples > SAMPLES_MAX) {
