@@ -235,6 +235,38 @@ def test_monitor_shows_signals(w):
     check(re.search(r"GroupChanged.*1.*user", out), "monitor output:\n" + out)
 
 
+def test_one_claim_and_bind_signal_only_their_own_objects(w):
+    """Signals and property changes of a claim, a bind and the release at the
+    client's exit name the group, its devices, the bond and the manager
+    (GroupChanged, InterfacesAdded/Removed), never another group's objects."""
+    mon = subprocess.Popen(["dbus-monitor", "--address", w.env["DBUS_SYSTEM_BUS_ADDRESS"], "--profile",
+                            "type='signal',sender='org.iommud1'"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        w.ctl("claim", "1", "+", "bind", DEV_PRI)
+        wait_for("group released again", lambda: w.groups()[1] == "none")
+        time.sleep(0.3)
+    finally:
+        mon.terminate()
+        out, err = mon.communicate(timeout=10)
+    # The daemon's signals only: the bus tells the monitor its own name too.
+    sigs = [f for f in (line.split("\t") for line in out.splitlines() if line.startswith("sig\t"))
+            if len(f) > 7 and f[3] != "org.freedesktop.DBus"]
+    paths = [f[5] for f in sigs]
+    devices = re.findall(r'"([^"]+)"', w.prop("Devices", path="/org/iommud1/group/1", iface="org.iommud1.Group"))
+    check(DEV_PRI in devices, "group 1's devices: %s" % devices)
+    # sd_bus_path_encode(): every byte but [A-Za-z0-9] as _XX, and a leading digit.
+    group_paths = {"/org/iommud1/group/1"} | {
+        "/org/iommud1/device/" + "".join(c if c.isalnum() and (i or not c.isdigit()) else "_%02x" % ord(c)
+                                         for i, c in enumerate(d)) for d in devices}
+    stray = [p for p in paths if p != "/org/iommud1" and p not in group_paths and
+             not p.startswith("/org/iommud1/bond/")]
+    check(paths, "the claim was signalled:\n" + out + err)
+    check(not stray, "signals for objects the calls did not change: %s\n%s" % (stray, out))
+    check(len(paths) <= 12, "%d signals for one claim, bind and release:\n%s" % (len(paths), out))
+
+
 def test_sd_notify_ready_reloading_stopping(w):
     import socket
     path = os.path.join(w.dir, "notify")

@@ -205,3 +205,80 @@ Test(scale, the_smallest_width_follows_devices_coming_and_going) {
         cr_assert_eq(fx.core->pasid_widths.n, 0);
         core_dispatch(fx.core);
 }
+
+/*
+ * What an operation tells the daemon is what it changed, and no more: the
+ * daemon makes one signal per event, for the object the event names
+ * (daemon/signals.c), so an event for another group, device or bond would
+ * be a signal and a property change on an object the operation did not
+ * touch, and one per object of the topology would make every call linear.
+ * Checks the events of an operation since the last look: n of them (one
+ * per object changed: the group's ownership; a bond added and its state),
+ * each naming `group`, one of its devices, or `bond` of `cl`.
+ */
+static void assert_events_only_of(uint32_t group, const Client *cl, uint64_t bond, unsigned n,
+                                  const char *what) {
+        core_dispatch(fx.core);
+        cr_assert_eq(fx.n_events, n, "%s: %u events, %u expected", what, fx.n_events, n);
+        for (unsigned i = 0; i < fx.n_events; i++) {
+                const SeenEvent *e = &fx.events[i];
+                Device *d;
+
+                switch (e->kind) {
+                case CORE_EVENT_GROUP_CHANGED:
+                case CORE_EVENT_GROUP_CLAIMED:
+                        cr_assert_eq(e->group, group, "%s: an event of kind %d for group %u", what, e->kind,
+                                     e->group);
+                        break;
+                case CORE_EVENT_DEVICE_CHANGED:
+                        d = core_find_device(fx.core, e->name);
+                        cr_assert(d && d->group->id == group, "%s: an event for device %s", what, e->name);
+                        break;
+                case CORE_EVENT_BOND_ADDED:
+                case CORE_EVENT_BOND_CHANGED:
+                case CORE_EVENT_BOND_REMOVED:
+                        cr_assert(e->id == bond && e->client == cl->id, "%s: an event for bond %llu",
+                                  what, (unsigned long long)e->id);
+                        break;
+                default:
+                        cr_assert_fail("%s: an event of kind %d (group %u, id %llu)", what, e->kind, e->group,
+                                       (unsigned long long)e->id);
+                }
+        }
+        fx.n_events = 0;
+}
+
+Test(scale, one_operation_among_16384_devices_and_1000_clients_tells_only_what_it_changed) {
+        enum { N_CLIENTS = 1000 };
+        Client *other, *cl;
+        Bond *b;
+        uint64_t id;
+        char name[32];
+        Group *g;
+
+        add_devices();
+        for (unsigned i = 0; i < N_CLIENTS; i++) {
+                other = new_client(0);
+                scale_name(name, sizeof(name), i * GROUP_SIZE);
+                claim_ok(other, name);
+                (void)bind_ok(other, name);
+        }
+        core_dispatch(fx.core);
+        fx.n_events = 0;
+
+        cl = new_client(0);
+        scale_name(name, sizeof(name), N_DEVICES - 1);
+        g = dev(name)->group;
+        claim_ok(cl, name);
+        assert_events_only_of(g->id, cl, 0, 1, "ClaimGroup");
+        b = bind_ok(cl, name);
+        id = b->id;
+        assert_events_only_of(g->id, cl, id, 2, "BindSva");
+        cr_assert_eq(bond_unbind(cl, id), 0);
+        assert_events_only_of(g->id, cl, id, 1, "Unbind");
+        cr_assert_eq(group_release(g, cl), 0);
+        assert_events_only_of(g->id, cl, 0, 1, "ReleaseGroup");
+        client_release(fx.core, cl->id);
+        core_dispatch(fx.core);
+        cr_assert_eq(fx.n_events, 0, "a client holding nothing goes without an event");
+}
