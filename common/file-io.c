@@ -65,28 +65,51 @@ int file_replace(const char *dir, const char *name, const char *text) {
         return fsync_dir(dir);
 }
 
-int file_read_all(const char *path, size_t max, char **ret) {
-        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_(freep) char *buf = NULL;
-        size_t len = 0;
+        size_t size = 0, alloc = 0;
 
-        if (fd < 0)
-                return -errno;
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
+                ssize_t n;
 
+                if (size + 1 >= alloc) {
+                        /* Grown as it fills, up to max bytes, one more to
+                         * tell a bigger file, and the NUL. */
+                        size_t next = alloc ? alloc * 2 : 4096;
+                        char *b;
+
+                        if (next > max + 2)
+                                next = max + 2;
+                        if (next <= alloc)
+                                return -EFBIG;
+                        b = xrealloc(buf, next);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        alloc = next;
+                }
+                n = read(fd, buf + size, alloc - size - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         break;
-                len += (size_t)n;
-                if (len > max)
+                size += (size_t)n;
+                if (size > max)
                         return -EFBIG;
         }
-        buf[len] = 0;
+        buf[size] = 0;
         *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
         return 0;
+}
+
+int file_read_all(const char *path, size_t max, char **ret) {
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return -errno;
+        return fd_read_all(fd, max, ret, NULL);
 }

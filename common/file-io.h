@@ -11,6 +11,11 @@
  */
 int file_replace(const char *dir, const char *name, const char *text);
 
-/* The whole of path, NUL-terminated, in *ret (owned by the caller).
- * -ENOENT when there is none; -EFBIG beyond max bytes. */
+/* The rest of fd, NUL-terminated, in *ret (owned by the caller), its
+ * length in *ret_size (may be NULL); the buffer grows as it fills, so a
+ * large max costs nothing for a small file. -EFBIG beyond max bytes. */
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* The whole of path (not followed if a symlink) as fd_read_all() reads it.
+ * -ENOENT when there is none. */
 int file_read_all(const char *path, size_t max, char **ret);

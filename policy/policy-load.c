@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/fd.h"
+#include "common/file-io.h"
 #include "policy-parse.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)   /* a policy is a few KiB; refuse anything absurd */
@@ -66,41 +67,6 @@ void loader_problem(Loader *l, const char *where, const char *fmt, ...) {
                 return;
         }
         errors_append(l, line);
-}
-
-/* Reads all of fd, up to POLICY_FILE_MAX bytes, NUL-terminated. */
-static int read_all(int fd, char **ret, size_t *ret_size) {
-        _cleanup_(freep) char *buf = NULL;
-        size_t size = 0, alloc = 0;
-        ssize_t n;
-
-        for (;;) {
-                if (size + 1 >= alloc) {
-                        char *b;
-
-                        if (alloc > POLICY_FILE_MAX)
-                                return -EFBIG;
-                        alloc = alloc ? alloc * 2 : 4096;
-                        b = xrealloc(buf, alloc);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                n = read(fd, buf + size, alloc - size - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-        }
-        if (size > POLICY_FILE_MAX)
-                return -EFBIG;
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
 }
 
 /*
@@ -220,7 +186,7 @@ static int read_policy_file(Loader *l, char **ret, size_t *ret_size) {
                 loader_problem(l, NULL, "expected a file only root can change, but %s", why);
                 return -EPERM;
         }
-        r = read_all(fd, ret, ret_size);
+        r = fd_read_all(fd, POLICY_FILE_MAX, ret, ret_size);
         if (r == -ENOMEM)
                 l->oom = true;
         else if (r == -EFBIG)
