@@ -156,7 +156,8 @@ def test_daemon_refuses_to_start_on_a_policy_others_can_change(w):
     os.chown(path, NOBODY, NOBODY)
     w.daemon.send_signal(signal.SIGTERM)        # else the bus name is taken, and that fails it
     w.daemon.wait(timeout=10)
-    r = w.run([w.iommud, "--sim", f"--policy={root}"], check_rc=None, timeout=30)
+    r = w.run([w.iommud, "--sim", f"--policy={root}", f"--state-dir={w.dir}/run", f"--lib-dir={w.dir}/lib"],
+              check_rc=None, timeout=30)
     check(r.rc != 0 and f"uid {NOBODY} owns it" in r.err, f"start refused, saying why: {r}")
 
 

@@ -20,11 +20,24 @@ wait_until() {   # up to 60 s of wall time: every exec crosses 9p under TCG
         return 1
 }
 
+# The guest's root is the host's: its /var/lib/iommud holds the host's
+# stored overrides, which a daemon here would re-apply to whatever PCI
+# function has that address in the guest (once the 9p root's own
+# virtio function, which hung the lane at power-off). Every daemon of the
+# lane keeps them under $T/lib unless the test says where (--lib-dir).
+lib_dir_opt() {
+        case " $* " in
+        *" --lib-dir="*) ;;
+        *) echo "--lib-dir=$T/lib" ;;
+        esac
+}
+
 # A private bus with iommud's own bus policy, then iommud on backend $1 with
 # the options after it; exits the test (with its log on the console) if the
 # daemon never answers.
 start_iommud() {
         backend=$1; shift
+        set -- "$@" $(lib_dir_opt "$@")
         sed -e "s|@SOCKET@|$T/bus|" -e "s|@POLICY@|$top/units/org.iommud1.conf|" \
                 "$top/tools/private-bus.conf.in" > "$T/bus.conf"
         dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
@@ -64,6 +77,7 @@ stop_iommud() {
 # after it (the caller passes again those start_iommud had).
 start_iommud_again() {
         backend=$1; shift
+        set -- "$@" $(lib_dir_opt "$@")
         ASAN_OPTIONS=detect_leaks=0 "$build/daemon/iommud" --backend="$backend" "$@" 2>>"$T/iommud.log" &
         daemon=$!
         check "iommud starts again on the $backend backend" \
