@@ -83,16 +83,28 @@ static int authorized_group(Daemon *d, sd_bus_message *m, uint32_t id, BusCaller
         return 0;
 }
 
+/* "vvvv:dddd" of dev in buf, or NULL where the backend does not know it. */
+static const char *device_pci_id(const Device *dev, char buf[static 10]) {
+        if (!dev->vendor_id)
+                return NULL;
+        snprintf(buf, 10, "%04x:%04x", dev->vendor_id, dev->device_id);
+        return buf;
+}
+
 /* The stored records say what the model says of g now: each device and
  * the driver to give back while it is held, nothing once it is not. */
 void bus_override_store_group(Daemon *d, const Group *g, bool saved) {
         const Device *dev;
 
-        list_for_each_entry(dev, &g->devices, group_link)
+        list_for_each_entry(dev, &g->devices, group_link) {
+                char id[10];
+
                 if (g->overridden)
-                        (void)override_store_set(&d->overrides, dev->name, dev->override_driver, saved);
+                        (void)override_store_set(&d->overrides, dev->name, dev->override_driver,
+                                                 device_pci_id(dev, id), saved);
                 else
                         (void)override_store_remove(&d->overrides, dev->name);
+        }
 }
 
 const char *bus_override_of_group(Daemon *d, const Group *g) {
@@ -172,8 +184,10 @@ static int store_intent(Daemon *d, Group *g, bool saved, sd_bus_error *error) {
 
         preset_drivers(d, g);
         list_for_each_entry(dev, &g->devices, group_link) {
+                char id[10];
+
                 r = override_store_set(&d->overrides, dev->name, dev->driver_dma_api ? dev->driver :
-                                       dev->override_driver, saved);
+                                       dev->override_driver, device_pci_id(dev, id), saved);
                 if (r < 0) {
                         list_for_each_entry(dev, &g->devices, group_link)
                                 (void)override_store_remove(&d->overrides, dev->name);
@@ -235,6 +249,20 @@ static int remove_answer(Daemon *d, sd_bus_message *m, Group *g, uint32_t id, in
         return sd_bus_reply_method_error(m, &error);
 }
 
+/* The record of g's first device that has one: a group is looked at
+ * once, for that record, however many of its devices have one. */
+static const OverrideRecord *first_record_of_group(Daemon *d, const Group *g) {
+        const Device *dev;
+
+        list_for_each_entry(dev, &g->devices, group_link) {
+                const OverrideRecord *rec = override_store_find(&d->overrides, dev->name);
+
+                if (rec)
+                        return rec;
+        }
+        return NULL;
+}
+
 int bus_method_reattach_group(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(bus_caller_done) BusCaller caller = BUS_CALLER_NULL;
         Daemon *d = bus_daemon(m);
@@ -248,6 +276,18 @@ int bus_method_reattach_group(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = authorized_group(d, m, id, &caller, &g, error);
         if (r < 0)
                 return r;
+        if (!g->overridden && g->transit == GROUP_STEADY && first_record_of_group(d, g)) {
+                /* Records that start did not re-apply (their devices are
+                 * not what was held, or the hold failed): forgotten, the
+                 * devices left as they are. */
+                const BusIdentity *who = bus_caller_identity(&caller);
+
+                log_notice("the stored override records of group %u, not re-applied at start, forgotten by %s "
+                           "(uid %u, pid %d); its devices were not held and stay as they are", id, who->name,
+                           (unsigned)who->uid, (int)who->pid);
+                bus_override_store_group(d, g, false);
+                return sd_bus_reply_method_return(m, NULL);
+        }
         if (!g->overridden && g->transit == GROUP_STEADY)
                 return bus_error_set(error, -EPERM, "Group %u has no override; 'iommuctl list-overrides' lists "
                                      "them.", id);
@@ -379,6 +419,33 @@ static void reapply_report(Daemon *d) {
  * again, and the loop runs (nobody else can reach the daemon yet) until
  * every one has ended, however it ended.
  */
+/*
+ * A record names a device by its PCI address, which names another device
+ * after a card moved or on another machine (a restored image); holding
+ * that one could take the machine's own disk or network. A group is held
+ * again only if each of its devices with a record is the kind of device
+ * (vendor:device) that was held; records of older files say none, and are
+ * taken as they are. The first that is not is logged, and g left alone.
+ */
+static bool group_is_what_was_held(Daemon *d, const Group *g) {
+        const Device *dev;
+
+        list_for_each_entry(dev, &g->devices, group_link) {
+                const OverrideRecord *rec = override_store_find(&d->overrides, dev->name);
+                char id[10];
+                const char *now = device_pci_id(dev, id);
+
+                if (!rec || !rec->pci_id[0] || (now && strcmp(now, rec->pci_id) == 0))
+                        continue;
+                log_error("the stored override of %s was set on a %s, and %s is %s%s now: group %u is not held "
+                          "again; 'iommuctl detach-group %u' holds it as it is, 'iommuctl reattach-group %u' "
+                          "forgets the records", dev->name, rec->pci_id, dev->name, now ? "a " : "a device of unknown kind",
+                          now ? now : "", g->id, g->id, g->id);
+                return false;
+        }
+        return true;
+}
+
 int bus_overrides_reapply(Daemon *d) {
         OverrideRecord *rec;
         int r;
@@ -386,7 +453,8 @@ int bus_overrides_reapply(Daemon *d) {
         list_for_each_entry(rec, &d->overrides.records, link) {
                 Device *dev = core_find_device(d->core, rec->device);
 
-                if (!dev || dev->group->overridden || dev->group->transit != GROUP_STEADY)
+                if (!dev || dev->group->overridden || dev->group->transit != GROUP_STEADY ||
+                    first_record_of_group(d, dev->group) != rec || !group_is_what_was_held(d, dev->group))
                         continue;
                 preset_drivers(d, dev->group);
                 r = group_override(dev->group);

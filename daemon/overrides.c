@@ -50,7 +50,7 @@ OverrideRecord *override_store_find(OverrideStore *s, const char *device) {
                                   strcmp(rec->device, device) == 0);
 }
 
-static int record_put(OverrideStore *s, const char *device, const char *driver, bool saved) {
+static int record_put(OverrideStore *s, const char *device, const char *driver, const char *pci_id, bool saved) {
         OverrideRecord *rec = override_store_find(s, device);
         char *dev_copy = NULL, *drv_copy = NULL;
 
@@ -71,6 +71,7 @@ static int record_put(OverrideStore *s, const char *device, const char *driver, 
         free(rec->driver);
         rec->driver = drv_copy;
         rec->saved = saved;
+        snprintf(rec->pci_id, sizeof(rec->pci_id), "%s", pci_id ? pci_id : "");
         return 0;
 }
 
@@ -99,6 +100,8 @@ static int store_format(const OverrideStore *s, bool saved, char **ret) {
                 }
                 json_object_object_add(o, "device", json_object_new_string(rec->device));
                 json_object_object_add(o, "driver", rec->driver ? json_object_new_string(rec->driver) : NULL);
+                if (rec->pci_id[0])
+                        json_object_object_add(o, "pci_id", json_object_new_string(rec->pci_id));
                 n++;
         }
         *ret = NULL;
@@ -133,10 +136,10 @@ static int store_write(const OverrideStore *s, bool saved) {
         return r;
 }
 
-int override_store_set(OverrideStore *s, const char *device, const char *driver, bool saved) {
+int override_store_set(OverrideStore *s, const char *device, const char *driver, const char *pci_id, bool saved) {
         OverrideRecord *rec = override_store_find(s, device);
         bool was_saved = rec ? rec->saved : saved;
-        int r = record_put(s, device, driver, saved);
+        int r = record_put(s, device, driver, pci_id, saved);
 
         if (r >= 0)
                 r = store_write(s, saved);
@@ -158,8 +161,10 @@ int override_store_remove(OverrideStore *s, const char *device) {
 
 /* One entry of a file; a bad one is named in the log and skipped. */
 static int load_entry(OverrideStore *s, const char *path, size_t i, json_object *o, bool saved) {
-        json_object *dev = NULL, *drv = NULL;
-        const char *device, *driver = NULL;
+        json_object *dev = NULL, *drv = NULL, *id = NULL;
+        const char *device, *driver = NULL, *pci_id = NULL;
+        unsigned vendor, product;
+        char end;
 
         if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "device", &dev) ||
             !json_object_is_type(dev, json_type_string) || !(device = json_object_get_string(dev))[0]) {
@@ -174,7 +179,14 @@ static int load_entry(OverrideStore *s, const char *path, size_t i, json_object 
                 }
                 driver = json_object_get_string(drv);
         }
-        return record_put(s, device, driver, saved);
+        if (json_object_object_get_ex(o, "pci_id", &id)) {
+                pci_id = json_object_is_type(id, json_type_string) ? json_object_get_string(id) : "";
+                if (strlen(pci_id) != 9 || sscanf(pci_id, "%4x:%4x%c", &vendor, &product, &end) != 2) {
+                        log_error("%s: entry %zu (%s): \"pci_id\" is not \"vvvv:dddd\"; skipped", path, i, device);
+                        return 0;
+                }
+        }
+        return record_put(s, device, driver, pci_id, saved);
 }
 
 /* A file that does not parse is kept for the administrator, beside. */

@@ -21,6 +21,7 @@ typedef struct OverrideRecord {
         char *device;           /* owned */
         char *driver;           /* owned: the driver to bind again; NULL: it had none */
         bool saved;             /* in lib_dir: survives a reboot; else in state_dir (a tmpfs) */
+        char pci_id[10];        /* "vvvv:dddd" of the device when it was held; "" in older files */
         ListNode link;          /* in OverrideStore.records */
         HashNode by_device;     /* in OverrideStore.by_device, filed under hash_string(device) */
 } OverrideRecord;
@@ -47,7 +48,8 @@ int override_store_load(OverrideStore *s);
 /* device's record or NULL, without walking the records (a store holds up to
  * every device of the machine). */
 OverrideRecord *override_store_find(OverrideStore *s, const char *device);
-/* Adds or updates device's record and writes the files it is or was in. */
-int override_store_set(OverrideStore *s, const char *device, const char *driver, bool saved);
+/* Adds or updates device's record and writes the files it is or was in.
+ * pci_id: "vvvv:dddd" of the device now, or NULL where unknown. */
+int override_store_set(OverrideStore *s, const char *device, const char *driver, const char *pci_id, bool saved);
 /* Drops device's record (none: 0) and writes its file. */
 int override_store_remove(OverrideStore *s, const char *device);

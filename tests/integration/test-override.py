@@ -86,6 +86,28 @@ def test_a_stored_override_is_held_again_at_start_and_reattach_gives_the_driver_
     check(w.groups()[2] == "dma-api", "and it stays reattached")
 
 
+def test_a_stored_override_is_not_held_again_on_another_kind_of_device_at_its_address(w):
+    w.call("DetachGroup", "ut", 2, 0)
+    with open(os.path.join(w.dir, "lib", "overrides")) as f:
+        ids = {o["device"]: o.get("pci_id") for o in json.load(f)["overrides"]}
+    check(ids == {DEV_NIC: "8086:10d3", DEV_NIC1: "8086:10d3"}, f"the kind of each device is stored: {ids}")
+    # The next start finds an NVMe drive at 00:03.0 (a card moved, or another machine).
+    topo = w.write("moved.json", json.dumps({"devices": [
+        {"name": DEV_NIC, "group": 2, "iommu": "dmar0", "vendor": "0x144d", "device": "0xa808",
+         "class": "0x010802", "driver": "nvme"},
+        {"name": DEV_NIC1, "group": 2, "iommu": "dmar0", "vendor": "0x8086", "device": "0x10d3"}]}))
+    restart(w, f"--topology={topo}")
+    check(w.groups()[2] == "dma-api", f"group 2 is not held: {w.groups()}")
+    check(driver(w) == "nvme", f"the drive keeps its driver: {driver(w)}")
+    check(f"{DEV_NIC} was set on a 8086:10d3, and {DEV_NIC} is a 144d:a808 now: group 2 is not held again"
+          in w.log(), w.log())
+    check(stored(w, "lib") == {DEV_NIC: "e1000e", DEV_NIC1: None}, f"its records are kept: {stored(w, 'lib')}")
+    w.call("ReattachGroup", "u", 2)
+    check(stored(w, "lib") is None, f"reattach-group forgets them: {stored(w, 'lib')}")
+    check(driver(w) == "nvme" and "records of group 2, not re-applied at start, forgotten by" in w.log(),
+          "the drive left as it was, and the log says so:\n" + w.log())
+
+
 def test_nosave_keeps_it_in_the_state_directory_only(w):
     w.call("DetachGroup", "ut", 2, 1)
     check(group_prop(w, 2, "Override") == "until-reboot", "NOSAVE")

@@ -88,8 +88,8 @@ Test(override_store, removed_record_is_neither_found_nor_read_back) {
         OverrideStore s, again;
 
         cr_assert_eq(override_store_init(&s, state_dir, lib_dir), 0);
-        cr_assert_eq(override_store_set(&s, "0000:00:03.0", "e1000e", true), 0);
-        cr_assert_eq(override_store_set(&s, "0000:00:04.0", NULL, false), 0);
+        cr_assert_eq(override_store_set(&s, "0000:00:03.0", "e1000e", "8086:10d3", true), 0);
+        cr_assert_eq(override_store_set(&s, "0000:00:04.0", NULL, NULL, false), 0);
         cr_assert_eq(override_store_remove(&s, "0000:00:03.0"), 0);
         cr_assert_null(override_store_find(&s, "0000:00:03.0"));
         cr_assert_not_null(override_store_find(&s, "0000:00:04.0"));
@@ -100,5 +100,34 @@ Test(override_store, removed_record_is_neither_found_nor_read_back) {
         cr_assert_null(override_store_find(&again, "0000:00:03.0"));
         cr_assert_not_null(override_store_find(&again, "0000:00:04.0"));
         cr_assert_null(override_store_find(&again, "0000:00:04.0")->driver);
+        override_store_done(&again);
+}
+
+/* The kind of device held goes with its record and comes back with it;
+ * records of older files, without one, load with none (re-applied as
+ * they are), and a malformed one is skipped. */
+Test(override_store, the_pci_id_is_stored_and_older_records_have_none) {
+        OverrideStore s, again;
+        char path[PATH_MAX + 32];
+        FILE *f;
+
+        cr_assert_eq(override_store_init(&s, state_dir, lib_dir), 0);
+        cr_assert_eq(override_store_set(&s, "0000:00:03.0", "e1000e", "8086:10d3", true), 0);
+        override_store_done(&s);
+        cr_assert_eq(override_store_init(&again, state_dir, lib_dir), 0);
+        cr_assert_eq(override_store_load(&again), 0);
+        cr_assert_str_eq(override_store_find(&again, "0000:00:03.0")->pci_id, "8086:10d3");
+        override_store_done(&again);
+
+        snprintf(path, sizeof(path), "%s/overrides", lib_dir);
+        f = fopen(path, "we");
+        cr_assert_not_null(f);
+        fputs("{ \"overrides\": [ { \"device\": \"0000:00:03.0\", \"driver\": \"e1000e\" },\n"
+              "  { \"device\": \"0000:00:04.0\", \"driver\": null, \"pci_id\": \"8086\" } ] }\n", f);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(override_store_init(&again, state_dir, lib_dir), 0);
+        cr_assert_eq(override_store_load(&again), 0);
+        cr_assert_str_eq(override_store_find(&again, "0000:00:03.0")->pci_id, "", "an older record has none");
+        cr_assert_null(override_store_find(&again, "0000:00:04.0"), "a malformed pci_id is skipped");
         override_store_done(&again);
 }
