@@ -414,12 +414,6 @@ static void reapply_report(Daemon *d) {
 }
 
 /*
- * At start, before the bus name is taken, so that no client sees a group
- * the machine is to hold as free: each group a stored record names is held
- * again, and the loop runs (nobody else can reach the daemon yet) until
- * every one has ended, however it ended.
- */
-/*
  * A record names a device by its PCI address, which names another device
  * after a card moved or on another machine (a restored image); holding
  * that one could take the machine's own disk or network. A group is held
@@ -439,13 +433,19 @@ static bool group_is_what_was_held(Daemon *d, const Group *g) {
                         continue;
                 log_error("the stored override of %s was set on a %s, and %s is %s%s now: group %u is not held "
                           "again; 'iommuctl detach-group %u' holds it as it is, 'iommuctl reattach-group %u' "
-                          "forgets the records", dev->name, rec->pci_id, dev->name, now ? "a " : "a device of unknown kind",
-                          now ? now : "", g->id, g->id, g->id);
+                          "forgets the records", dev->name, rec->pci_id, dev->name,
+                          now ? "a " : "a device of unknown kind", now ? now : "", g->id, g->id, g->id);
                 return false;
         }
         return true;
 }
 
+/*
+ * At start, before the bus name is taken, so that no client sees a group
+ * the machine is to hold as free: each group a stored record names is held
+ * again, and the loop runs (nobody else can reach the daemon yet) until
+ * every one has ended, however it ended.
+ */
 int bus_overrides_reapply(Daemon *d) {
         OverrideRecord *rec;
         int r;
