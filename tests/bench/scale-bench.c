@@ -183,8 +183,8 @@ static uint64_t on_cpu_ns(long pid) {
 
 /* A figure's line: the latencies, their ratios to ping_p50 (the p50 of
  * the pings that paced its samples, or of the phase's Peer.Ping figure),
- * and the CPU time the daemon and its bus spent per call (which says whose work a wall-time difference
- * is: the daemon's or the bus's). */
+ * and the CPU time the daemon and its bus spent per call (which says
+ * whose work a wall-time difference is: the daemon's or the bus's). */
 static void print_figure(const Bench *b, const char *what, uint64_t *v, size_t n, double ping_p50,
                          double daemon_us, double bus_us) {
         qsort(v, n, sizeof(*v), cmp_u64);
@@ -223,9 +223,8 @@ static void figure(Bench *bs, size_t n, const char *what, SampleFn one) {
         for (size_t i = 0; i < samples; i++)
                 for (size_t j = 0; j < n; j++) {
                         Bench *b = &bs[i & 1 ? n - 1 - j : j];
-                        uint64_t daemon0, bus0;
-
                         bool ping_first = (i >> 1) & 1;
+                        uint64_t daemon0, bus0;
 
                         if (paced && ping_first)
                                 p[b - bs][i] = sample_ping(b, i);
