@@ -325,15 +325,30 @@ typedef enum Path {
         N_PATHS,
 } Path;
 
-/* The page the next fault of a path names: (a) and (c) a page never
- * mapped since their last reset (untimed: not fault service), (b) any. */
-static uint64_t next_fault_page(Bench *b, Path path, unsigned batch) {
-        if (path == PATH_DAEMON && b->next_page + batch > REGION_PAGES)
-                reset_region(b);
-        if (path == PATH_MAPPED && b->mapped_page + batch > REGION_PAGES)
-                unmap_mapped(b);
-        return path == PATH_DAEMON ? b->next_page : path == PATH_MAPPED ? REGION_PAGES + b->mapped_page
-                                                                         : b->bare_page % REGION_PAGES;
+/* The first of the batch pages a path's next faults name, taken: (a) and
+ * (c) pages never mapped since their last reset (untimed: not fault
+ * service), (b) any. */
+static uint64_t take_fault_pages(Bench *b, Path path, unsigned batch) {
+        uint64_t first;
+
+        switch (path) {
+        case PATH_DAEMON:
+                if (b->next_page + batch > REGION_PAGES)
+                        reset_region(b);
+                first = b->next_page;
+                b->next_page += batch;
+                return first;
+        case PATH_MAPPED:
+                if (b->mapped_page + batch > REGION_PAGES)
+                        unmap_mapped(b);
+                first = REGION_PAGES + b->mapped_page;
+                b->mapped_page += batch;
+                return first;
+        default:
+                first = b->bare_page % REGION_PAGES;
+                b->bare_page += batch;
+                return first;
+        }
 }
 
 /* n faults (a multiple of batch) in batches through one path; the times
@@ -342,22 +357,16 @@ static Times run_path(Bench *b, unsigned batch, unsigned n, Path path) {
         Times t = { 0 };
 
         for (unsigned done = 0; done < n; done += batch) {
-                uint64_t t0, t1, t2, page = next_fault_page(b, path, batch);
+                uint64_t t0, t1, t2, page = take_fault_pages(b, path, batch);
 
                 t0 = now_ns();
                 for (unsigned i = 0; i < batch; i++)
                         raise_fault(b, page + i);
                 t1 = now_ns();
-                if (path == PATH_DAEMON) {
-                        b->next_page += batch;
+                if (path == PATH_DAEMON)
                         serve_daemon(b, batch, t1);
-                } else {
-                        if (path == PATH_MAPPED)
-                                b->mapped_page += batch;
-                        else
-                                b->bare_page += batch;
+                else
                         serve_bare(b, batch, path == PATH_MAPPED);
-                }
                 t2 = now_ns();
                 t.total_ns += t2 - t0;
                 t.serve_ns += t2 - t1;
